@@ -1,0 +1,442 @@
+// syndrop_tun: the only C++ in syndrop. Opens a TUN device (optionally inside another
+// network namespace), reports readability through libuv, and moves frames between the
+// fd and JS-owned slabs in batches. No per-packet allocation, no thread per packet.
+
+#include <napi.h>
+#include <uv.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <string>
+#include <thread>
+
+namespace {
+
+std::string ErrnoName(int err) {
+  const char* name = strerrorname_np(err);
+  return name != nullptr ? std::string(name) : "E" + std::to_string(err);
+}
+
+// Node-style system error: .code = errno name, .errno = negative errno (as libuv/Node
+// report it), .syscall; the message starts with the code and says what to do.
+// .path names the file the call was about (the netns file, /dev/net/tun) and .device the
+// TUN device, so callers can tell "no lab" from "no tun module" without parsing messages.
+Napi::Error SystemError(Napi::Env env, int err, const char* syscall, const std::string& what,
+                        const std::string& hint, const std::string& path = "",
+                        const std::string& device = "") {
+  std::string message = ErrnoName(err) + " " + what + ": " + (hint.empty() ? strerror(err) : hint);
+  Napi::Error error = Napi::Error::New(env, message);
+  error.Value().Set("code", Napi::String::New(env, ErrnoName(err)));
+  error.Value().Set("errno", Napi::Number::New(env, -err));
+  error.Value().Set("syscall", Napi::String::New(env, syscall));
+  if (!path.empty()) error.Value().Set("path", Napi::String::New(env, path));
+  if (!device.empty()) error.Value().Set("device", Napi::String::New(env, device));
+  return error;
+}
+
+// Result of the open sequence, filled on a helper thread when a netns is given.
+struct OpenResult {
+  int fd = -1;
+  int err = 0;
+  const char* syscall = "";
+  std::string what;
+  std::string hint;
+  std::string path;
+  std::string ifname;
+};
+
+void Fail(OpenResult& result, int err, const char* syscall, std::string what, std::string hint,
+          std::string path) {
+  result.err = err;
+  result.syscall = syscall;
+  result.what = std::move(what);
+  result.hint = std::move(hint);
+  result.path = std::move(path);
+}
+
+void OpenTunHere(const std::string& name, bool multiQueue, OpenResult& result) {
+  int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    std::string hint;
+    if (err == ENOENT || err == ENODEV || err == ENXIO)
+      hint = "load the tun module (modprobe tun)";
+    else if (err == EPERM || err == EACCES)
+      hint = "needs CAP_NET_ADMIN, run as root";
+    Fail(result, err, "open", "opening /dev/net/tun", hint, "/dev/net/tun");
+    return;
+  }
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (multiQueue ? IFF_MULTI_QUEUE : 0);
+  strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+    int err = errno;
+    std::string hint;
+    if (err == EBUSY)
+      hint = "another process has it open (is syndrop already running?)";
+    else if (err == EPERM || err == EACCES)
+      hint = "needs CAP_NET_ADMIN, run as root";
+    else if (err == EINVAL)
+      hint = multiQueue ? "the device was created without multi_queue (or is not a TUN device)"
+                        : "the device was created with multi_queue, or is a TAP device";
+    Fail(result, err, "ioctl", "attaching TUN device " + name, hint, "/dev/net/tun");
+    close(fd);
+    return;
+  }
+  // O_NONBLOCK/O_CLOEXEC were set by open(); set them again explicitly so the contract
+  // does not depend on open() flags surviving (cheap, once per open).
+  int flags = fcntl(fd, F_GETFL);
+  if (flags >= 0) fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+  fcntl(fd, F_SETFD, FD_CLOEXEC);
+  result.fd = fd;
+  result.ifname = ifr.ifr_name;
+}
+
+// setns(CLONE_NEWNET) changes only the calling thread's namespace. We do it on a short-lived
+// helper thread, so the JS thread never leaves its namespace even if restoring failed; the
+// helper still restores before exiting. The fd stays bound to the namespace it was opened in.
+void OpenTunInNetns(const std::string& name, bool multiQueue, const std::string& netnsPath,
+                    OpenResult& result) {
+  int target = open(netnsPath.c_str(), O_RDONLY | O_CLOEXEC);
+  if (target < 0) {
+    int err = errno;
+    std::string hint;
+    if (err == ENOENT)
+      hint = "the lab namespace does not exist, run 'syndrop lab up'";
+    else if (err == EACCES || err == EPERM)
+      hint = "needs root";
+    Fail(result, err, "open", "opening " + netnsPath, hint, netnsPath);
+    return;
+  }
+  int saved = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (saved < 0) {
+    Fail(result, errno, "open", "opening /proc/thread-self/ns/net", "", "/proc/thread-self/ns/net");
+    close(target);
+    return;
+  }
+  if (setns(target, CLONE_NEWNET) < 0) {
+    int err = errno;
+    std::string hint;
+    if (err == EPERM) hint = "needs CAP_SYS_ADMIN, run as root";
+    else if (err == EINVAL) hint = "not a network namespace file";
+    Fail(result, err, "setns", "entering " + netnsPath, hint, netnsPath);
+  } else {
+    OpenTunHere(name, multiQueue, result);
+    if (setns(saved, CLONE_NEWNET) < 0) {
+      int err = errno;
+      if (result.fd >= 0) close(result.fd);
+      result.fd = -1;
+      Fail(result, err, "setns", "returning from " + netnsPath, "could not restore the namespace",
+           netnsPath);
+    }
+  }
+  close(saved);
+  close(target);
+}
+
+class Tun : public Napi::ObjectWrap<Tun> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "Tun",
+                       {
+                           InstanceMethod<&Tun::OnReadable>("onReadable"),
+                           InstanceMethod<&Tun::Pause>("pause"),
+                           InstanceMethod<&Tun::Resume>("resume"),
+                           InstanceMethod<&Tun::RefHandle>("ref"),
+                           InstanceMethod<&Tun::UnrefHandle>("unref"),
+                           InstanceMethod<&Tun::ReadBatch>("readBatch"),
+                           InstanceMethod<&Tun::WriteBatch>("writeBatch"),
+                           InstanceMethod<&Tun::Close>("close"),
+                           InstanceAccessor<&Tun::GetFd>("fd"),
+                           InstanceAccessor<&Tun::GetName>("name"),
+                           InstanceAccessor<&Tun::GetTxDropped>("txDropped"),
+                       });
+  }
+
+  // new Tun(name, netnsPath | null, multiQueue)
+  explicit Tun(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tun>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsString())
+      throw Napi::TypeError::New(env, "Tun(name, netns?, multiQueue?): name must be a string");
+    std::string name = info[0].As<Napi::String>();
+    if (name.empty() || name.size() >= IFNAMSIZ)
+      throw Napi::RangeError::New(env, "TUN device name must be 1-15 characters: '" + name + "'");
+    std::string netns;
+    if (info.Length() > 1 && info[1].IsString()) netns = info[1].As<Napi::String>();
+    bool multiQueue = info.Length() > 2 && info[2].ToBoolean();
+
+    OpenResult result;
+    if (netns.empty()) {
+      OpenTunHere(name, multiQueue, result);
+    } else {
+      std::thread helper([&] { OpenTunInNetns(name, multiQueue, netns, result); });
+      helper.join();
+    }
+    if (result.fd < 0) throw SystemError(env, result.err, result.syscall, result.what, result.hint, result.path,
+                                         name);
+    fd_ = result.fd;
+    name_ = result.ifname;
+
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
+      close(fd_);
+      fd_ = -1;
+      throw Napi::Error::New(env, "syndrop_tun: no libuv loop");
+    }
+    poll_ = new uv_poll_t;
+    int rc = uv_poll_init(loop, poll_, fd_);
+    if (rc != 0) {
+      delete poll_;
+      poll_ = nullptr;
+      close(fd_);
+      fd_ = -1;
+      throw SystemError(env, -rc, "uv_poll_init", "polling TUN device " + name_, "");
+    }
+    poll_->data = this;
+  }
+
+  ~Tun() override {
+    Shutdown();
+    delete context_;
+  }
+
+ private:
+  // Stops polling, closes the handle (freed in its close callback) and the fd. Idempotent.
+  void Shutdown() {
+    if (poll_ != nullptr) {
+      uv_poll_stop(poll_);
+      poll_->data = nullptr;
+      uv_close(reinterpret_cast<uv_handle_t*>(poll_),
+               [](uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); });
+      poll_ = nullptr;
+    }
+    if (fd_ >= 0) {
+      close(fd_);
+      fd_ = -1;
+    }
+    polling_ = false;
+  }
+
+  void RequireOpen(Napi::Env env, const char* what) {
+    if (fd_ < 0) throw Napi::Error::New(env, std::string("TUN device is closed (") + what + ")");
+  }
+
+  void StartPoll(Napi::Env env) {
+    if (polling_ || poll_ == nullptr || callback_.IsEmpty()) return;
+    int rc = uv_poll_start(poll_, UV_READABLE, &Tun::PollCallback);
+    if (rc != 0) throw SystemError(env, -rc, "uv_poll_start", "polling TUN device " + name_, "");
+    polling_ = true;
+    // Keep the JS wrapper alive while the loop may call into it.
+    if (!strong_) {
+      Ref();
+      strong_ = true;
+    }
+  }
+
+  void StopPoll() {
+    if (polling_ && poll_ != nullptr) uv_poll_stop(poll_);
+    polling_ = false;
+    if (strong_) {
+      strong_ = false;
+      Unref();
+    }
+  }
+
+  static void PollCallback(uv_poll_t* handle, int status, int events) {
+    Tun* self = static_cast<Tun*>(handle->data);
+    if (self == nullptr || self->callback_.IsEmpty() || self->context_ == nullptr) return;
+    Napi::Env env = self->Env();
+    Napi::HandleScope scope(env);
+    Napi::Object receiver = self->Value();
+    Napi::Function callback = self->callback_.Value();
+    Napi::AsyncContext* context = self->context_;
+    self->inCallback_ = true;
+    try {
+      if (status < 0) {
+        // POLLERR/POLLHUP etc.: hand the error to JS and stop, else the loop would spin.
+        Napi::Error error =
+            SystemError(env, -status, "uv_poll", "polling TUN device " + self->name_, "");
+        self->StopPoll();
+        callback.MakeCallback(receiver, {error.Value()}, *context);
+      } else {
+        callback.MakeCallback(receiver, {}, *context);
+      }
+    } catch (const Napi::Error& error) {
+      // The JS callback threw: surface it as an uncaught exception, as an event emitter would.
+      napi_fatal_exception(env, error.Value());
+    }
+    self->inCallback_ = false;
+    // close() from inside the callback defers freeing the async context to here.
+    if (self->context_ != context) delete context;
+  }
+
+  Napi::Value OnReadable(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    RequireOpen(env, "onReadable");
+    if (info.Length() < 1 || !info[0].IsFunction())
+      throw Napi::TypeError::New(env, "onReadable(callback): callback must be a function");
+    callback_ = Napi::Persistent(info[0].As<Napi::Function>());
+    if (context_ == nullptr) context_ = new Napi::AsyncContext(env, "syndrop:tun", Value());
+    StartPoll(env);
+    return env.Undefined();
+  }
+
+  Napi::Value Pause(const Napi::CallbackInfo& info) {
+    StopPoll();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Resume(const Napi::CallbackInfo& info) {
+    RequireOpen(info.Env(), "resume");
+    StartPoll(info.Env());
+    return info.Env().Undefined();
+  }
+
+  Napi::Value RefHandle(const Napi::CallbackInfo& info) {
+    if (poll_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value UnrefHandle(const Napi::CallbackInfo& info) {
+    if (poll_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    StopPoll();
+    Shutdown();
+    callback_.Reset();
+    if (context_ != nullptr) {
+      if (!inCallback_) delete context_;
+      context_ = nullptr;
+    }
+    return info.Env().Undefined();
+  }
+
+  static uint8_t* BytesOf(Napi::Env env, const Napi::Value& value, size_t* length, const char* arg) {
+    if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+      throw Napi::TypeError::New(env, std::string(arg) + " must be a Uint8Array");
+    Napi::Uint8Array array = value.As<Napi::Uint8Array>();
+    *length = array.ByteLength();
+    return array.Data();
+  }
+
+  static int32_t* IntsOf(Napi::Env env, const Napi::Value& value, size_t* count, const char* arg) {
+    if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+      throw Napi::TypeError::New(env, std::string(arg) + " must be an Int32Array");
+    Napi::Int32Array array = value.As<Napi::Int32Array>();
+    *count = array.ElementLength();
+    return array.Data();
+  }
+
+  // readBatch(slab, lengths): frame i lands at i * slotSize, slotSize = floor(slab / lengths).
+  Napi::Value ReadBatch(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    RequireOpen(env, "readBatch");
+    size_t slabBytes = 0, slots = 0;
+    uint8_t* slab = BytesOf(env, info[0], &slabBytes, "slab");
+    int32_t* lengths = IntsOf(env, info[1], &slots, "lengths");
+    if (slots == 0) return Napi::Number::New(env, 0);
+    size_t slotSize = slabBytes / slots;
+    if (slotSize == 0) throw Napi::RangeError::New(env, "readBatch: slab smaller than one byte per slot");
+    size_t count = 0;
+    while (count < slots) {
+      ssize_t n = read(fd_, slab + count * slotSize, slotSize);
+      if (n < 0) {
+        int err = errno;
+        if (err == EINTR) continue;
+        if (err == EAGAIN || err == EWOULDBLOCK) break;
+        if (count > 0) break;  // hand over what we have; the error resurfaces on the next call
+        throw SystemError(env, err, "read", "reading TUN device " + name_, "");
+      }
+      // A frame longer than the slot is cut to it and read() returns the cut length
+      // (tun_chr_read_iter: min(frame, buffer)); the clamp only guards the next slot.
+      if (static_cast<size_t>(n) > slotSize) n = static_cast<ssize_t>(slotSize);
+      lengths[count++] = static_cast<int32_t>(n);
+    }
+    return Napi::Number::New(env, static_cast<double>(count));
+  }
+
+  // writeBatch(slab, offsets, lengths, count): returns frames written. A frame the kernel
+  // refuses for lack of room or as malformed (EAGAIN, ENOBUFS, ENOMEM, EINVAL, EMSGSIZE) is
+  // skipped and counted as dropped, like a full NIC queue; the rest of the batch is still
+  // written. dropped = count - written. Other errors (device gone) throw.
+  Napi::Value WriteBatch(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    RequireOpen(env, "writeBatch");
+    size_t slabBytes = 0, offsetCount = 0, lengthCount = 0;
+    const uint8_t* slab = BytesOf(env, info[0], &slabBytes, "slab");
+    const int32_t* offsets = IntsOf(env, info[1], &offsetCount, "offsets");
+    const int32_t* lengths = IntsOf(env, info[2], &lengthCount, "lengths");
+    if (info.Length() < 4 || !info[3].IsNumber())
+      throw Napi::TypeError::New(env, "writeBatch: count must be a number");
+    int64_t requested = info[3].As<Napi::Number>().Int64Value();
+    if (requested < 0 || static_cast<size_t>(requested) > offsetCount ||
+        static_cast<size_t>(requested) > lengthCount)
+      throw Napi::RangeError::New(env, "writeBatch: count exceeds offsets/lengths length");
+    size_t count = static_cast<size_t>(requested);
+    // Validate the whole batch first so a bad entry cannot leave it half written.
+    for (size_t i = 0; i < count; i++) {
+      if (offsets[i] < 0 || lengths[i] <= 0 ||
+          static_cast<size_t>(offsets[i]) + static_cast<size_t>(lengths[i]) > slabBytes)
+        throw Napi::RangeError::New(env, "writeBatch: frame " + std::to_string(i) +
+                                             " (offset " + std::to_string(offsets[i]) +
+                                             ", length " + std::to_string(lengths[i]) +
+                                             ") is outside the slab");
+    }
+    size_t written = 0;
+    for (size_t i = 0; i < count; i++) {
+      ssize_t n;
+      do {
+        n = write(fd_, slab + offsets[i], static_cast<size_t>(lengths[i]));
+      } while (n < 0 && errno == EINTR);
+      if (n >= 0) {
+        written++;
+        continue;
+      }
+      int err = errno;
+      if (err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS || err == ENOMEM ||
+          err == EINVAL || err == EMSGSIZE) {
+        txDropped_++;
+        continue;
+      }
+      if (written > 0 || i > 0) break;  // report the partial batch; the error resurfaces next call
+      throw SystemError(env, err, "write", "writing TUN device " + name_, "");
+    }
+    return Napi::Number::New(env, static_cast<double>(written));
+  }
+
+  Napi::Value GetFd(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), fd_); }
+  Napi::Value GetName(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), name_); }
+  Napi::Value GetTxDropped(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(txDropped_));
+  }
+
+  int fd_ = -1;
+  std::string name_;
+  uv_poll_t* poll_ = nullptr;
+  bool polling_ = false;
+  bool strong_ = false;
+  bool inCallback_ = false;
+  Napi::FunctionReference callback_;
+  Napi::AsyncContext* context_ = nullptr;
+  uint64_t txDropped_ = 0;
+};
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("Tun", Tun::Init(env));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(syndrop_tun, Init)

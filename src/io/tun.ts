@@ -1,0 +1,225 @@
+// Typed wrapper over the native TUN addon (native/tun.cc). The addon moves frames between
+// the TUN fd and JS-owned slabs in batches; this module loads it, maps its errno-coded
+// errors to SyndropError codes, and documents the batch contracts.
+
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { SyndropError, type SyndropErrorCode } from '../errors.js';
+
+export interface TunOpenOptions {
+  /** Network namespace holding the device: a path (`/var/run/netns/sd-srv`) or a bare name
+   *  (`sd-srv` → `/var/run/netns/sd-srv`). The process stays in its own namespace. */
+  netns?: string;
+  /** Attach with IFF_MULTI_QUEUE (the device must have been created with `multi_queue`). */
+  multiQueue?: boolean;
+}
+
+/** Called when the fd is readable; drain it with `readBatch` until it returns 0. An `error`
+ *  (POLLERR/POLLHUP, e.g. the device was deleted) means polling has stopped. */
+export type TunReadableCallback = (error?: Error) => void;
+
+/** The errno-coded error the addon throws (`.code` = `EPERM`, `EBUSY`, `ENOENT`…). */
+export interface TunSystemError extends Error {
+  code: string;
+  errno: number;
+  syscall: string;
+  /** The file the failing call was about: the netns file or `/dev/net/tun`. */
+  path?: string;
+  device?: string;
+}
+
+interface NativeTun {
+  readonly fd: number;
+  readonly name: string;
+  readonly txDropped: number;
+  onReadable(callback: TunReadableCallback): void;
+  pause(): void;
+  resume(): void;
+  ref(): void;
+  unref(): void;
+  readBatch(slab: Uint8Array, lengths: Int32Array): number;
+  writeBatch(slab: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number): number;
+  close(): void;
+}
+
+interface NativeModule {
+  Tun: new (name: string, netnsPath: string | null, multiQueue: boolean) => NativeTun;
+}
+
+const ADDON_RELATIVE_PATH = join('native', 'build', 'Release', 'syndrop_tun.node');
+const TUN_DEVICE_PATH = '/dev/net/tun';
+
+let cachedAddon: NativeModule | undefined;
+let cachedLoadError: SyndropError | undefined;
+
+// Walk up from this file (src/io/ under vitest, dist/io/ after tsc) to the directory that
+// holds native/build: the package root, whichever layout we run from.
+function findAddonPath(): string | undefined {
+  let directory = dirname(fileURLToPath(import.meta.url));
+  for (let depth = 0; depth < 5; depth++) {
+    const candidate = join(directory, ADDON_RELATIVE_PATH);
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(directory);
+    if (parent === directory) break;
+    directory = parent;
+  }
+  return undefined;
+}
+
+function loadAddon(): NativeModule {
+  if (cachedAddon !== undefined) return cachedAddon;
+  if (cachedLoadError !== undefined) throw cachedLoadError;
+  const path = findAddonPath();
+  if (path === undefined) {
+    cachedLoadError = new SyndropError(
+      'SYNDROP_ERR_NO_TUN',
+      `native addon not built: run make (expected ${ADDON_RELATIVE_PATH} in the package root)`,
+    );
+    throw cachedLoadError;
+  }
+  try {
+    cachedAddon = createRequire(import.meta.url)(path) as NativeModule;
+    return cachedAddon;
+  } catch (error) {
+    cachedLoadError = new SyndropError(
+      'SYNDROP_ERR_NO_TUN',
+      `native addon at ${path} failed to load (${(error as Error).message}): rebuild it with make`,
+    );
+    throw cachedLoadError;
+  }
+}
+
+/** True when the native addon is built and loads in this Node. */
+export function nativeAddonAvailable(): boolean {
+  try {
+    loadAddon();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function netnsPathOf(netns: string): string {
+  return netns.includes('/') ? netns : `/var/run/netns/${netns}`;
+}
+
+function isSystemError(error: unknown): error is TunSystemError {
+  return error instanceof Error && typeof (error as Partial<TunSystemError>).code === 'string';
+}
+
+function syndropCodeFor(error: TunSystemError): SyndropErrorCode | undefined {
+  switch (error.code) {
+    case 'EPERM':
+    case 'EACCES':
+      return 'SYNDROP_ERR_NOT_ROOT';
+    case 'EBUSY':
+      return 'SYNDROP_ERR_TUN_BUSY';
+    case 'ENOENT':
+      return error.path === TUN_DEVICE_PATH ? 'SYNDROP_ERR_NO_TUN' : 'SYNDROP_ERR_NO_LAB';
+    case 'ENODEV':
+    case 'ENXIO':
+      return 'SYNDROP_ERR_NO_TUN';
+    default:
+      return undefined;
+  }
+}
+
+/** Keeps the addon's message (it already says what to do) and the errno error as `cause`. */
+function toSyndropError(error: unknown): unknown {
+  if (!isSystemError(error)) return error;
+  const code = syndropCodeFor(error);
+  if (code === undefined) return error;
+  const mapped = new SyndropError(code, error.message);
+  Object.defineProperty(mapped, 'cause', { value: error, enumerable: false, writable: true });
+  return mapped;
+}
+
+/**
+ * A TUN device attached with IFF_TUN|IFF_NO_PI: every frame is a bare IPv4/IPv6 packet.
+ * The fd is nonblocking and close-on-exec; readiness comes from a libuv poll handle.
+ */
+export class TunDevice {
+  readonly #native: NativeTun;
+  /** The device name the kernel attached (as given, or the kernel's choice for `tun%d`). */
+  readonly name: string;
+  /** The fd as opened; it keeps this number after `close()` but is then invalid. */
+  readonly fd: number;
+
+  private constructor(native: NativeTun) {
+    this.#native = native;
+    this.name = native.name;
+    this.fd = native.fd;
+  }
+
+  /** Opens and attaches `name` (creating a non-persistent device if none exists).
+   *  Throws SyndropError NOT_ROOT (EPERM), NO_LAB (netns missing), NO_TUN (no /dev/net/tun,
+   *  addon not built), TUN_BUSY (EBUSY); other failures keep the addon's errno error. */
+  static open(name: string, options: TunOpenOptions = {}): TunDevice {
+    const addon = loadAddon();
+    const netnsPath = options.netns === undefined ? null : netnsPathOf(options.netns);
+    try {
+      return new TunDevice(new addon.Tun(name, netnsPath, options.multiQueue === true));
+    } catch (error) {
+      throw toSyndropError(error);
+    }
+  }
+
+  /** Frames `writeBatch` skipped since open (EAGAIN/ENOBUFS/ENOMEM/EINVAL/EMSGSIZE). */
+  get txDropped(): number {
+    return this.#native.txDropped;
+  }
+
+  /** Sets the readable callback (replacing any previous one) and starts polling. */
+  onReadable(callback: TunReadableCallback): void {
+    this.#native.onReadable(callback);
+  }
+
+  /** Stops polling; frames queue in the kernel (up to the device's txqueuelen, then drop). */
+  pause(): void {
+    this.#native.pause();
+  }
+
+  resume(): void {
+    this.#native.resume();
+  }
+
+  /** The poll handle keeps the event loop alive (default). */
+  ref(): void {
+    this.#native.ref();
+  }
+
+  /** The poll handle no longer keeps the event loop alive on its own. */
+  unref(): void {
+    this.#native.unref();
+  }
+
+  /**
+   * Reads up to `lengths.length` frames without blocking. Frame i is written at byte
+   * `i * slotSize` of `slab`, `slotSize = Math.floor(slab.byteLength / lengths.length)`, and
+   * its length goes to `lengths[i]`. Returns the number of frames read (0 = drained).
+   * A frame longer than a slot is cut to the slot size and reported with the cut length;
+   * its IPv4 total length then exceeds `lengths[i]`. Use slots >= the device MTU (2048).
+   */
+  readBatch(slab: Uint8Array, lengths: Int32Array): number {
+    return this.#native.readBatch(slab, lengths);
+  }
+
+  /**
+   * Writes frames `slab[offsets[i] .. offsets[i] + lengths[i])` for i < count. Returns the
+   * number written; a frame the kernel refuses for lack of room or as malformed is skipped,
+   * not retried, and the rest of the batch is still written: dropped = count − written
+   * (also accumulated in `txDropped`). Throws RangeError before writing anything if an
+   * entry lies outside the slab; throws the errno error if the device fails (e.g. EBADFD).
+   */
+  writeBatch(slab: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number): number {
+    return this.#native.writeBatch(slab, offsets, lengths, count);
+  }
+
+  /** Stops polling and closes the fd. Idempotent; the event loop is released. */
+  close(): void {
+    this.#native.close();
+  }
+}
