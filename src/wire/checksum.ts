@@ -1,0 +1,44 @@
+// Internet checksum (RFC 1071): one's-complement sum of 16-bit big-endian words.
+// Sums are plain numbers: 2^53 leaves room for far more than a 64 KiB segment of words,
+// so folding happens once at the end, not per word.
+
+/** Adds the bytes [off, off+len) to `sum` as big-endian 16-bit words (odd tail padded with 0). */
+export function sumWords(buf: Uint8Array, off: number, len: number, sum: number): number {
+  const end = off + len;
+  const evenEnd = end - (len & 1);
+  let i = off;
+  for (; i < evenEnd; i += 2) sum += (buf[i]! << 8) | buf[i + 1]!;
+  if (i < end) sum += buf[i]! << 8;
+  return sum;
+}
+
+/** Folds a sum to 16 bits and complements it: the value to store in a checksum field. */
+export function finishChecksum(sum: number): number {
+  while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
+  return ~sum & 0xffff;
+}
+
+/** Sum of the IPv4 pseudo-header (RFC 793 §3.1) for TCP/UDP checksums. */
+export function pseudoHeaderSum(srcAddr: number, dstAddr: number, protocol: number, length: number): number {
+  return (srcAddr >>> 16) + (srcAddr & 0xffff) + (dstAddr >>> 16) + (dstAddr & 0xffff) + protocol + length;
+}
+
+export function internetChecksum(buf: Uint8Array, off: number, len: number): number {
+  return finishChecksum(sumWords(buf, off, len, 0));
+}
+
+/**
+ * RFC 1624 incremental update: the new checksum after one 16-bit word changed from
+ * `oldWord` to `newWord`. Used where a template segment is reused with a few fields changed.
+ */
+export function updateChecksum16(checksum: number, oldWord: number, newWord: number): number {
+  let sum = (~checksum & 0xffff) + (~oldWord & 0xffff) + (newWord & 0xffff);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
+}
+
+/** Incremental update for a 32-bit field (two words). */
+export function updateChecksum32(checksum: number, oldValue: number, newValue: number): number {
+  checksum = updateChecksum16(checksum, oldValue >>> 16, newValue >>> 16);
+  return updateChecksum16(checksum, oldValue & 0xffff, newValue & 0xffff);
+}

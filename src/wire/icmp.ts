@@ -1,0 +1,45 @@
+import { internetChecksum } from './checksum.js';
+import { readU16 } from './ipv4.js';
+import { WireError, type WireErrorCode } from './wire-error.js';
+
+export const IcmpType = { ECHO_REPLY: 0, DEST_UNREACHABLE: 3, ECHO_REQUEST: 8 } as const;
+export const ICMP_HEADER = 8;
+
+/** A window over an ICMP message (RFC 792). */
+export class IcmpView {
+  buf: Uint8Array;
+  off: number;
+  len: number;
+
+  constructor(buf: Uint8Array, off = 0, len = buf.length - off) {
+    this.buf = buf;
+    this.off = off;
+    this.len = len;
+  }
+
+  reset(buf: Uint8Array, off: number, len: number): this {
+    this.buf = buf;
+    this.off = off;
+    this.len = len;
+    return this;
+  }
+
+  static check(buf: Uint8Array, off: number, len: number): WireErrorCode {
+    if (len < ICMP_HEADER) return WireError.BadIcmp;
+    if (internetChecksum(buf, off, len) !== 0) return WireError.BadIcmp;
+    return WireError.Ok;
+  }
+
+  get type(): number {
+    return this.buf[this.off]!;
+  }
+  get code(): number {
+    return this.buf[this.off + 1]!;
+  }
+  get identifier(): number {
+    return readU16(this.buf, this.off + 4);
+  }
+  get sequence(): number {
+    return readU16(this.buf, this.off + 6);
+  }
+}

@@ -1,0 +1,131 @@
+import { internetChecksum } from './checksum.js';
+import { WireError, type WireErrorCode } from './wire-error.js';
+
+/** Field offsets of the IPv4 header (RFC 791 §3.1). */
+export const Ipv4Field = {
+  VERSION_IHL: 0,
+  TOS: 1,
+  TOTAL_LENGTH: 2,
+  IDENT: 4,
+  FLAGS_FRAGMENT: 6,
+  TTL: 8,
+  PROTOCOL: 9,
+  CHECKSUM: 10,
+  SRC_ADDR: 12,
+  DST_ADDR: 16,
+} as const;
+
+export const IPV4_MIN_HEADER = 20;
+export const IpProtocol = { ICMP: 1, TCP: 6, UDP: 17 } as const;
+
+const MORE_FRAGMENTS = 0x2000;
+const FRAGMENT_OFFSET_MASK = 0x1fff;
+
+/**
+ * A window over an IPv4 header in a caller's buffer. Accessors read the bytes each time;
+ * `reset` re-points the same object at the next frame so the rx loop allocates nothing.
+ * Construct only after `Ipv4View.check` returned Ok (or over bytes we built ourselves).
+ */
+export class Ipv4View {
+  buf: Uint8Array;
+  off: number;
+  /** Length of the frame as received (may exceed totalLength: link padding). */
+  len: number;
+
+  constructor(buf: Uint8Array, off = 0, len = buf.length - off) {
+    this.buf = buf;
+    this.off = off;
+    this.len = len;
+  }
+
+  reset(buf: Uint8Array, off: number, len: number): this {
+    this.buf = buf;
+    this.off = off;
+    this.len = len;
+    return this;
+  }
+
+  /**
+   * Checked constructor's test: header fits, version 4, IHL ≥ 5 and within the frame,
+   * total length within the frame, header checksum good, not a fragment.
+   */
+  static check(buf: Uint8Array, off: number, len: number): WireErrorCode {
+    if (len < IPV4_MIN_HEADER) return WireError.Truncated;
+    const versionIhl = buf[off]!;
+    if (versionIhl >> 4 !== 4) return WireError.BadVersion;
+    const headerLength = (versionIhl & 0x0f) * 4;
+    if (headerLength < IPV4_MIN_HEADER) return WireError.BadIhl;
+    if (headerLength > len) return WireError.Truncated;
+    const totalLength = (buf[off + 2]! << 8) | buf[off + 3]!;
+    if (totalLength < headerLength) return WireError.BadTotalLength;
+    if (totalLength > len) return WireError.Truncated;
+    if (internetChecksum(buf, off, headerLength) !== 0) return WireError.BadIpChecksum;
+    const flagsFragment = (buf[off + 6]! << 8) | buf[off + 7]!;
+    if ((flagsFragment & MORE_FRAGMENTS) !== 0 || (flagsFragment & FRAGMENT_OFFSET_MASK) !== 0) {
+      return WireError.Fragment;
+    }
+    return WireError.Ok;
+  }
+
+  get version(): number {
+    return this.buf[this.off]! >> 4;
+  }
+  get headerLength(): number {
+    return (this.buf[this.off]! & 0x0f) * 4;
+  }
+  get tos(): number {
+    return this.buf[this.off + Ipv4Field.TOS]!;
+  }
+  get totalLength(): number {
+    return (this.buf[this.off + 2]! << 8) | this.buf[this.off + 3]!;
+  }
+  get ident(): number {
+    return (this.buf[this.off + 4]! << 8) | this.buf[this.off + 5]!;
+  }
+  get dontFragment(): boolean {
+    return (this.buf[this.off + 6]! & 0x40) !== 0;
+  }
+  get ttl(): number {
+    return this.buf[this.off + Ipv4Field.TTL]!;
+  }
+  get protocol(): number {
+    return this.buf[this.off + Ipv4Field.PROTOCOL]!;
+  }
+  get checksum(): number {
+    return (this.buf[this.off + 10]! << 8) | this.buf[this.off + 11]!;
+  }
+  get srcAddr(): number {
+    return readU32(this.buf, this.off + Ipv4Field.SRC_ADDR);
+  }
+  get dstAddr(): number {
+    return readU32(this.buf, this.off + Ipv4Field.DST_ADDR);
+  }
+  /** Offset of the payload (TCP/ICMP header) in `buf`. */
+  get payloadOffset(): number {
+    return this.off + this.headerLength;
+  }
+  /** Payload length per the total-length field (link padding excluded). */
+  get payloadLength(): number {
+    return this.totalLength - this.headerLength;
+  }
+}
+
+export function readU32(buf: Uint8Array, at: number): number {
+  return ((buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!) >>> 0;
+}
+
+export function writeU32(buf: Uint8Array, at: number, value: number): void {
+  buf[at] = value >>> 24;
+  buf[at + 1] = (value >>> 16) & 0xff;
+  buf[at + 2] = (value >>> 8) & 0xff;
+  buf[at + 3] = value & 0xff;
+}
+
+export function writeU16(buf: Uint8Array, at: number, value: number): void {
+  buf[at] = (value >>> 8) & 0xff;
+  buf[at + 1] = value & 0xff;
+}
+
+export function readU16(buf: Uint8Array, at: number): number {
+  return (buf[at]! << 8) | buf[at + 1]!;
+}

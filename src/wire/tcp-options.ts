@@ -1,0 +1,94 @@
+import { readU16, readU32 } from './ipv4.js';
+import { WireError, type WireErrorCode } from './wire-error.js';
+
+export const TcpOptionKind = {
+  EOL: 0,
+  NOP: 1,
+  MSS: 2,
+  WINDOW_SCALE: 3,
+  SACK_PERMITTED: 4,
+  SACK: 5,
+  TIMESTAMPS: 8,
+} as const;
+
+/** RFC 7323 §2.3: shift counts above 14 are treated as 14 (Linux logs and clamps). */
+export const MAX_WINDOW_SCALE = 14;
+
+/**
+ * The options of one segment, parsed in place (tcp_parse_options). One instance is reused
+ * for every frame: `parse` overwrites every field, so nothing is allocated per packet.
+ * Options with a wrong length for their kind are skipped as Linux does; an option whose
+ * length runs past the header, or a length below 2, rejects the segment (Linux stops
+ * parsing there and keeps the segment; syndrop counts it as malformed instead).
+ */
+export class TcpOptions {
+  hasMss = false;
+  mss = 0;
+  hasWindowScale = false;
+  windowScale = 0;
+  sackPermitted = false;
+  hasTimestamps = false;
+  tsVal = 0;
+  tsEcr = 0;
+  /** Count of options not understood (skipped by length). */
+  unknownCount = 0;
+
+  clear(): void {
+    this.hasMss = false;
+    this.mss = 0;
+    this.hasWindowScale = false;
+    this.windowScale = 0;
+    this.sackPermitted = false;
+    this.hasTimestamps = false;
+    this.tsVal = 0;
+    this.tsEcr = 0;
+    this.unknownCount = 0;
+  }
+
+  /** Walks options in [start, end). */
+  parse(buf: Uint8Array, start: number, end: number): WireErrorCode {
+    this.clear();
+    let i = start;
+    while (i < end) {
+      const kind = buf[i]!;
+      if (kind === TcpOptionKind.EOL) break;
+      if (kind === TcpOptionKind.NOP) {
+        i++;
+        continue;
+      }
+      if (i + 1 >= end) return WireError.BadOption;
+      const length = buf[i + 1]!;
+      if (length < 2 || i + length > end) return WireError.BadOption;
+      switch (kind) {
+        case TcpOptionKind.MSS:
+          if (length === 4) {
+            this.hasMss = true;
+            this.mss = readU16(buf, i + 2);
+          }
+          break;
+        case TcpOptionKind.WINDOW_SCALE:
+          if (length === 3) {
+            this.hasWindowScale = true;
+            this.windowScale = Math.min(buf[i + 2]!, MAX_WINDOW_SCALE);
+          }
+          break;
+        case TcpOptionKind.SACK_PERMITTED:
+          if (length === 2) this.sackPermitted = true;
+          break;
+        case TcpOptionKind.TIMESTAMPS:
+          if (length === 10) {
+            this.hasTimestamps = true;
+            this.tsVal = readU32(buf, i + 2);
+            this.tsEcr = readU32(buf, i + 6);
+          }
+          break;
+        case TcpOptionKind.SACK:
+          break;
+        default:
+          this.unknownCount++;
+      }
+      i += length;
+    }
+    return WireError.Ok;
+  }
+}

@@ -1,0 +1,134 @@
+import { pseudoHeaderSum, sumWords, finishChecksum } from './checksum.js';
+import { readU16, readU32 } from './ipv4.js';
+import { TcpOptions } from './tcp-options.js';
+import { WireError, type WireErrorCode } from './wire-error.js';
+
+/** Field offsets of the TCP header (RFC 793 §3.1). */
+export const TcpField = {
+  SRC_PORT: 0,
+  DST_PORT: 2,
+  SEQ: 4,
+  ACK: 8,
+  DATA_OFFSET: 12,
+  FLAGS: 13,
+  WINDOW: 14,
+  CHECKSUM: 16,
+  URGENT: 18,
+  OPTIONS: 20,
+} as const;
+
+export const TCP_MIN_HEADER = 20;
+
+export const TcpFlag = {
+  FIN: 0x01,
+  SYN: 0x02,
+  RST: 0x04,
+  PSH: 0x08,
+  ACK: 0x10,
+  URG: 0x20,
+  ECE: 0x40,
+  CWR: 0x80,
+} as const;
+
+/**
+ * A window over a TCP segment (header + payload) inside an IPv4 frame. `len` is the
+ * segment length from the IP header, never the raw frame length (link padding excluded).
+ */
+export class TcpView {
+  buf: Uint8Array;
+  off: number;
+  len: number;
+
+  constructor(buf: Uint8Array, off = 0, len = buf.length - off) {
+    this.buf = buf;
+    this.off = off;
+    this.len = len;
+  }
+
+  reset(buf: Uint8Array, off: number, len: number): this {
+    this.buf = buf;
+    this.off = off;
+    this.len = len;
+    return this;
+  }
+
+  /**
+   * Checked constructor's test: header fits, data offset sane, checksum over the pseudo
+   * header good, and the options walk cleanly (results land in `options`, reused per frame).
+   */
+  static check(
+    buf: Uint8Array,
+    off: number,
+    len: number,
+    srcAddr: number,
+    dstAddr: number,
+    options: TcpOptions,
+  ): WireErrorCode {
+    if (len < TCP_MIN_HEADER) return WireError.Truncated;
+    const headerLength = (buf[off + TcpField.DATA_OFFSET]! >> 4) * 4;
+    if (headerLength < TCP_MIN_HEADER || headerLength > len) return WireError.BadDataOffset;
+    const sum = sumWords(buf, off, len, pseudoHeaderSum(srcAddr, dstAddr, 6, len));
+    if (finishChecksum(sum) !== 0) return WireError.BadTcpChecksum;
+    return options.parse(buf, off + TCP_MIN_HEADER, off + headerLength);
+  }
+
+  get srcPort(): number {
+    return readU16(this.buf, this.off);
+  }
+  get dstPort(): number {
+    return readU16(this.buf, this.off + TcpField.DST_PORT);
+  }
+  get seq(): number {
+    return readU32(this.buf, this.off + TcpField.SEQ);
+  }
+  get ack(): number {
+    return readU32(this.buf, this.off + TcpField.ACK);
+  }
+  get headerLength(): number {
+    return (this.buf[this.off + TcpField.DATA_OFFSET]! >> 4) * 4;
+  }
+  /** The eight classic flag bits (CWR…FIN). */
+  get flags(): number {
+    return this.buf[this.off + TcpField.FLAGS]!;
+  }
+  get window(): number {
+    return readU16(this.buf, this.off + TcpField.WINDOW);
+  }
+  get checksum(): number {
+    return readU16(this.buf, this.off + TcpField.CHECKSUM);
+  }
+  get urgent(): number {
+    return readU16(this.buf, this.off + TcpField.URGENT);
+  }
+  get payloadOffset(): number {
+    return this.off + this.headerLength;
+  }
+  get payloadLength(): number {
+    return this.len - this.headerLength;
+  }
+  get syn(): boolean {
+    return (this.flags & TcpFlag.SYN) !== 0;
+  }
+  get fin(): boolean {
+    return (this.flags & TcpFlag.FIN) !== 0;
+  }
+  get rst(): boolean {
+    return (this.flags & TcpFlag.RST) !== 0;
+  }
+  get hasAck(): boolean {
+    return (this.flags & TcpFlag.ACK) !== 0;
+  }
+}
+
+export function tcpFlagsToString(flags: number): string {
+  let s = '';
+  if (flags & TcpFlag.SYN) s += 'S';
+  if (flags & TcpFlag.FIN) s += 'F';
+  if (flags & TcpFlag.RST) s += 'R';
+  if (flags & TcpFlag.PSH) s += 'P';
+  if (flags & TcpFlag.URG) s += 'U';
+  if (flags & TcpFlag.ACK) s += '.';
+  if (flags & TcpFlag.ECE) s += 'E';
+  if (flags & TcpFlag.CWR) s += 'W';
+  return s === '' ? 'none' : s;
+}

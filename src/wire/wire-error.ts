@@ -1,0 +1,50 @@
+import { Counter } from '../stack/mib.js';
+
+/**
+ * Why a frame was rejected by a checked view (smoltcp's `Error::Truncated`, `Error::Malformed`,
+ * split finer). A number, not an exception: rejection is a normal outcome on the wire.
+ */
+export const WireError = {
+  Ok: 0,
+  Truncated: 1,
+  BadVersion: 2,
+  BadIhl: 3,
+  BadTotalLength: 4,
+  BadIpChecksum: 5,
+  Fragment: 6,
+  BadDataOffset: 7,
+  BadTcpChecksum: 8,
+  BadOption: 9,
+  BadIcmp: 10,
+} as const;
+
+export type WireErrorCode = (typeof WireError)[keyof typeof WireError];
+
+export const WIRE_ERROR_NAMES: readonly string[] = [
+  'ok',
+  'truncated',
+  'bad-version',
+  'bad-ihl',
+  'bad-total-length',
+  'bad-ip-checksum',
+  'fragment',
+  'bad-data-offset',
+  'bad-tcp-checksum',
+  'bad-option',
+  'bad-icmp',
+];
+
+/** The syndrop counter each rejection bumps (index = WireError code). */
+export const WIRE_ERROR_COUNTERS: readonly number[] = [
+  Counter.RxAccepted,
+  Counter.RxTruncated,
+  Counter.RxBadVersion,
+  Counter.RxBadIhl,
+  Counter.RxBadTotalLength,
+  Counter.RxBadIpChecksum,
+  Counter.RxFragment,
+  Counter.RxBadDataOffset,
+  Counter.RxBadTcpChecksum,
+  Counter.RxBadOption,
+  Counter.RxBadIcmp,
+];
