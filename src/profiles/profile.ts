@@ -1,0 +1,97 @@
+import type { CounterPresence } from '../stack/mib.js';
+
+/**
+ * Every behaviour difference between kernel versions, as data (spec §0, §10). The stack
+ * reads these switches; it never compares version numbers.
+ */
+export interface ProfileSwitches {
+  /** Accept-queue rule on a SYN (spec §1.1 C3, §1.2 D2, note A): 'young' = full && young > 1. */
+  readonly synDropRule: 'young' | 'full';
+  /** SYN-queue capacity (spec §5.2 / §5.3): 3.10's power of two vs sk_max_ack_backlog. */
+  readonly synQueueSizing: 'pow2' | 'backlog';
+  /** SYN queue full test in the backlog sizing (spec §1.4): qlen >= max (≤6.12) or qlen > max (6.13+). */
+  readonly synQueueFullCmp: '>=' | '>';
+  /** tcp_syncookies=2 means "always" (3.12+ and RHEL7) or acts as 1 (vanilla 3.10) (spec §1.1 notes). */
+  readonly syncookiesAlwaysMode: boolean;
+  /** tcp_tw_recycle and the per-host PAWS check exist (≤ 4.11, spec §2.5). */
+  readonly hasTwRecycle: boolean;
+  /**
+   * Per-host PAWS on SYN (spec §1.1 C8a, §1.2 D5, §2.3): 'tsOnly' = 3.10 checks only SYNs with
+   * timestamps; 'alsoNoTs' = 4.4–4.11 also reject a SYN without timestamps from a fresh host.
+   */
+  readonly pawsPassiveRule: 'tsOnly' | 'alsoNoTs';
+  /**
+   * "Unproven peer" rule (spec §1.1 C8b, §1.2 D5'): 'neverProven' = dst is NULL at the check
+   * (3.10, 4.4–4.13) so every peer is unproven; 'rttMetric' = proven iff tcp_metrics holds an RTT (4.14+).
+   */
+  readonly unprovenPeerRule: 'neverProven' | 'rttMetric';
+  /** A cookie ACK is accepted only this long after the last overflow (spec §3.4): 3 s (3.10) or 120 s. */
+  readonly cookieOverflowWindowMs: number;
+  /** Later stable trees also refuse a last-overflow stamp more than 1 s in the future (spec §3.4). */
+  readonly cookieRejectFutureOverflow: boolean;
+  /** tcp_synq_overflow refreshes its stamp at most once per second (≥ 3.13). */
+  readonly cookieOverflowStampEverySecond: boolean;
+  /** Cookie minute-counter age accepted: diff < this (3.10: 4, ≥3.13: MAX_SYNCOOKIE_AGE 2). */
+  readonly cookieMaxAgeMinutes: number;
+  /** MSS table encoded in the cookie (spec §3.4). */
+  readonly cookieMssTable: readonly number[];
+  /** No recent overflow counts SyncookiesFailed (3.10 only, spec §3.4). */
+  readonly syncookiesFailedOnNoOverflow: boolean;
+  /** Each cookie SYN-ACK also counts ListenDrops (3.10, 4.4: `goto drop_and_free`, spec §1.1 C10). */
+  readonly cookieCountsListenDrop: boolean;
+  /** SYN-ACK timers: one 200 ms listener timer (3.10) or one timer per request (4.4+), spec §4.2/§4.3. */
+  readonly synackTimer: 'listener200ms' | 'perRequest';
+  /** TSval offsets (spec §2.5, §1.10): none, per connection (4.10), per address pair (4.11+), per 4-tuple (measured on 6.18). */
+  readonly tsOffsets: 'none' | 'perConn' | 'perPair' | 'perTuple';
+  /** A duplicate SYN / out-of-window segment for a request is answered at most once per tcp_invalid_ratelimit (4.x+). */
+  readonly requestOowRateLimit: boolean;
+  /** RST for a request: any in-window RST resets (3.10) or only seq == rcv_nxt, else challenge ACK (spec §8). */
+  readonly requestRstRule: 'inWindow' | 'exactSeq';
+  /** Counter bumped by a PAWS-rejected segment hitting TIME_WAIT (spec §1.9, §8). */
+  readonly timewaitPawsCounter: 'PAWSEstab' | 'PAWSTimewait';
+  /** When TcpExtTW / TcpExtTWKilled move (spec §2.4, §6, §8). */
+  readonly timewaitCounting: 'fastTimerTW' | 'expiryKilledIfShort' | 'onEnter';
+  /** Third-ACK overflow carries the kernel drop reason TCP_LISTEN_OVERFLOW (6.15+, spec §8b). */
+  readonly listenOverflowDropReason: boolean;
+  /** skb drop reasons exist at all (5.17+), so kernel names can be shown for NO_SOCKET etc. */
+  readonly hasDropReasons: boolean;
+  /** Text of the one-time flood warning (spec §1.3). */
+  readonly synFloodLog: 'v3.10' | 'v4.4' | 'v6.2';
+  /** SYN-ACK window and our window scale (spec §1.10). */
+  readonly synackWindowWithTs: number;
+  readonly synackWindowNoTs: number;
+  readonly synackWindowScale: number;
+  /** Counters this kernel has (spec §6). */
+  readonly counters: CounterPresence;
+}
+
+export type SysctlName =
+  | 'net.ipv4.tcp_syncookies'
+  | 'net.ipv4.tcp_timestamps'
+  | 'net.ipv4.tcp_tw_recycle'
+  | 'net.ipv4.tcp_tw_reuse'
+  | 'net.core.somaxconn'
+  | 'net.ipv4.tcp_max_syn_backlog'
+  | 'net.ipv4.tcp_synack_retries'
+  | 'net.ipv4.tcp_syn_retries'
+  | 'net.ipv4.tcp_abort_on_overflow'
+  | 'net.ipv4.tcp_fin_timeout'
+  | 'net.ipv4.tcp_max_tw_buckets'
+  | 'net.ipv4.tcp_window_scaling'
+  | 'net.ipv4.tcp_sack'
+  | 'net.ipv4.tcp_invalid_ratelimit'
+  | 'net.ipv4.tcp_rfc1337';
+
+export type SysctlValues = Record<SysctlName, number>;
+
+export interface Profile {
+  /** The canonical `--kernel` name, e.g. '3.10', '6.x'. */
+  readonly name: string;
+  /** Spec era letter (A–F). */
+  readonly era: string;
+  readonly description: string;
+  readonly aliases: readonly string[];
+  readonly switches: ProfileSwitches;
+  /** Sysctls this kernel has, with its defaults (spec §7); a name missing here does not exist. */
+  readonly sysctlDefaults: Readonly<Partial<SysctlValues>>;
+}

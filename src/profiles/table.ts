@@ -1,0 +1,177 @@
+import type { Profile, ProfileSwitches, SysctlValues } from './profile.js';
+
+// The profile table (spec §0, §7). Each era is a base record; versions and variants
+// override only the switches they name. Values marked (inferred) in the spec are
+// defaults a user can still override with --sysctl where they are sysctls.
+
+const MSS_TABLE_3_10 = [64, 512, 536, 1024, 1440, 1460, 4312, 8960] as const;
+const MSS_TABLE_IPV4 = [536, 1300, 1440, 1460] as const;
+
+const eraA: ProfileSwitches = {
+  synDropRule: 'young',
+  synQueueSizing: 'pow2',
+  synQueueFullCmp: '>=',
+  syncookiesAlwaysMode: false,
+  hasTwRecycle: true,
+  pawsPassiveRule: 'tsOnly',
+  unprovenPeerRule: 'neverProven',
+  cookieOverflowWindowMs: 3_000,
+  cookieRejectFutureOverflow: false,
+  cookieOverflowStampEverySecond: false,
+  cookieMaxAgeMinutes: 4,
+  cookieMssTable: MSS_TABLE_3_10,
+  syncookiesFailedOnNoOverflow: true,
+  cookieCountsListenDrop: true,
+  synackTimer: 'listener200ms',
+  tsOffsets: 'none',
+  requestOowRateLimit: false,
+  requestRstRule: 'inWindow',
+  timewaitPawsCounter: 'PAWSEstab',
+  timewaitCounting: 'fastTimerTW',
+  listenOverflowDropReason: false,
+  hasDropReasons: false,
+  synFloodLog: 'v3.10',
+  synackWindowWithTs: 14480,
+  synackWindowNoTs: 14600,
+  synackWindowScale: 7,
+  counters: { hasSynRetransCounters: false, hasPawsPassive: true, hasPawsTimewait: false },
+};
+
+const eraB: ProfileSwitches = {
+  ...eraA,
+  synQueueSizing: 'backlog',
+  syncookiesAlwaysMode: true,
+  pawsPassiveRule: 'alsoNoTs',
+  cookieOverflowWindowMs: 120_000,
+  cookieOverflowStampEverySecond: true,
+  cookieMaxAgeMinutes: 2,
+  cookieMssTable: MSS_TABLE_IPV4,
+  syncookiesFailedOnNoOverflow: false,
+  cookieCountsListenDrop: false,
+  synackTimer: 'perRequest',
+  requestOowRateLimit: true,
+  requestRstRule: 'exactSeq',
+  timewaitCounting: 'expiryKilledIfShort',
+  synFloodLog: 'v4.4',
+  synackWindowWithTs: 28960,
+  synackWindowNoTs: 29200,
+  counters: { hasSynRetransCounters: true, hasPawsPassive: true, hasPawsTimewait: false },
+};
+
+const eraC: ProfileSwitches = { ...eraB, synDropRule: 'full', tsOffsets: 'perConn' };
+
+const eraD: ProfileSwitches = {
+  ...eraC,
+  hasTwRecycle: false,
+  unprovenPeerRule: 'rttMetric',
+  tsOffsets: 'perPair',
+  counters: { hasSynRetransCounters: true, hasPawsPassive: false, hasPawsTimewait: false },
+};
+
+const eraE: ProfileSwitches = {
+  ...eraD,
+  cookieRejectFutureOverflow: true,
+  synackWindowWithTs: 65160,
+  synackWindowNoTs: 64240,
+};
+
+const eraF: ProfileSwitches = {
+  ...eraE,
+  synQueueFullCmp: '>',
+  tsOffsets: 'perTuple',
+  timewaitPawsCounter: 'PAWSTimewait',
+  timewaitCounting: 'onEnter',
+  listenOverflowDropReason: true,
+  hasDropReasons: true,
+  synFloodLog: 'v6.2',
+  synackWindowScale: 10,
+  counters: { hasSynRetransCounters: true, hasPawsPassive: false, hasPawsTimewait: true },
+};
+
+const sysctlsOld: Partial<SysctlValues> = {
+  'net.ipv4.tcp_syncookies': 1,
+  'net.ipv4.tcp_timestamps': 1,
+  'net.ipv4.tcp_tw_recycle': 0,
+  'net.ipv4.tcp_tw_reuse': 0,
+  'net.core.somaxconn': 128,
+  'net.ipv4.tcp_max_syn_backlog': 1024,
+  'net.ipv4.tcp_synack_retries': 5,
+  'net.ipv4.tcp_syn_retries': 6,
+  'net.ipv4.tcp_abort_on_overflow': 0,
+  'net.ipv4.tcp_fin_timeout': 60,
+  'net.ipv4.tcp_max_tw_buckets': 131072,
+  'net.ipv4.tcp_window_scaling': 1,
+  'net.ipv4.tcp_sack': 1,
+  'net.ipv4.tcp_rfc1337': 0,
+};
+
+/** tcp_invalid_ratelimit exists from 4.0 (it rate-limits the out-of-window answers). */
+const sysctlsEraB: Partial<SysctlValues> = { ...sysctlsOld, 'net.ipv4.tcp_invalid_ratelimit': 500 };
+
+function without(values: Partial<SysctlValues>, name: keyof SysctlValues): Partial<SysctlValues> {
+  const copy = { ...values };
+  delete copy[name];
+  return copy;
+}
+
+const sysctlsEraD = without(sysctlsEraB, 'net.ipv4.tcp_tw_recycle');
+const sysctlsEraE: Partial<SysctlValues> = {
+  ...sysctlsEraD,
+  'net.ipv4.tcp_tw_reuse': 2,
+  'net.core.somaxconn': 4096,
+  'net.ipv4.tcp_max_syn_backlog': 2048,
+};
+
+function profile(
+  name: string,
+  era: string,
+  description: string,
+  aliases: string[],
+  switches: ProfileSwitches,
+  sysctlDefaults: Partial<SysctlValues>,
+): Profile {
+  return Object.freeze({
+    name,
+    era,
+    description,
+    aliases: Object.freeze(aliases),
+    switches: Object.freeze({ ...switches, counters: Object.freeze({ ...switches.counters }) }),
+    sysctlDefaults: Object.freeze({ ...sysctlDefaults }),
+  });
+}
+
+/** Newest last; `6.x` is the default. */
+export const PROFILES: readonly Profile[] = [
+  profile('3.10', 'A', 'vanilla 3.10: young rule, 200 ms prune timer, tcp_syncookies=2 acts as 1', [], eraA, sysctlsOld),
+  profile(
+    'centos7',
+    'A',
+    "RHEL/CentOS 7: 3.10 with RHEL's tcp_syncookies=2 backport; young rule kept",
+    ['rhel7'],
+    { ...eraA, syncookiesAlwaysMode: true, synFloodLog: 'v4.4' },
+    sysctlsOld,
+  ),
+  profile('4.4', 'B', '4.4 as first released: young rule, per-request SYN-ACK timers', ['ubuntu16.04'], { ...eraB, cookieCountsListenDrop: true }, sysctlsEraB),
+  profile('4.4-late', 'B', '4.4.178+: stable backport of the "full" SYN rule', [], { ...eraB, cookieCountsListenDrop: true, synDropRule: 'full' }, sysctlsEraB),
+  profile('4.9', 'B', '4.9 as first released: young rule', ['debian9'], eraB, sysctlsEraB),
+  profile('4.9-late', 'B', '4.9.166+: stable backport of the "full" SYN rule', [], { ...eraB, synDropRule: 'full' }, sysctlsEraB),
+  profile('4.10', 'C', 'first release dropping SYNs when the accept queue is full; random TS offsets per connection', [], eraC, sysctlsEraB),
+  profile('4.15', 'D', 'tcp_tw_recycle removed (4.12); TS offsets per address pair', ['ubuntu18.04'], eraD, sysctlsEraD),
+  profile('4.19', 'D', 'tcp_tw_reuse default 2', ['debian10'], eraD, { ...sysctlsEraD, 'net.ipv4.tcp_tw_reuse': 2 }),
+  profile('5.4', 'E', 'somaxconn 4096, tcp_max_syn_backlog max(128, ehash/128)', ['ubuntu20.04'], eraE, sysctlsEraE),
+  profile('5.10', 'E', '', ['debian11'], eraE, sysctlsEraE),
+  profile('5.15', 'E', '', ['ubuntu22.04'], eraE, sysctlsEraE),
+  profile('6.1', 'E', 'drop reasons exist (5.17+), none on the listen path', ['debian12'], { ...eraE, hasDropReasons: true }, sysctlsEraE),
+  profile('6.1-late', 'E', '6.1.141+: the 6.13 SYN-queue comparison (qlen > backlog)', [], { ...eraE, hasDropReasons: true, synQueueFullCmp: '>' }, sysctlsEraE),
+  profile('6.8', 'E', 'flood warning names address:port (6.2+)', ['ubuntu24.04'], { ...eraE, hasDropReasons: true, synFloodLog: 'v6.2' }, sysctlsEraE),
+  profile(
+    '6.x',
+    'F',
+    'newest (6.13+, the host runs 6.18): both queues hold backlog + 1; TCP_LISTEN_OVERFLOW drop reason',
+    ['6.13', '6.18', 'latest'],
+    eraF,
+    sysctlsEraE,
+  ),
+];
+
+export const DEFAULT_PROFILE_NAME = '6.x';

@@ -1,0 +1,111 @@
+// A fixed ring of decisions, struct-of-arrays: recording one is a handful of typed-array
+// stores, and nothing is rendered until someone asks (`syndrop events`).
+
+export class EventRing {
+  readonly capacity: number;
+  /** Number of events ever recorded; event n lives at slot n % capacity. */
+  total = 0;
+  private readonly time: Float64Array;
+  private readonly verdict: Uint16Array;
+  private readonly peerAddr: Uint32Array;
+  private readonly localAddr: Uint32Array;
+  private readonly ports: Uint32Array;
+  private readonly seq: Uint32Array;
+  private readonly ack: Uint32Array;
+  private readonly tsVal: Uint32Array;
+  private readonly tsEcr: Uint32Array;
+  /** bit 0–7 TCP flags, bit 8 = has timestamps. */
+  private readonly flags: Uint16Array;
+  /** Verdict-specific detail (e.g. wire error code, queue length). */
+  private readonly aux: Int32Array;
+
+  constructor(capacity = 65536) {
+    this.capacity = capacity;
+    this.time = new Float64Array(capacity);
+    this.verdict = new Uint16Array(capacity);
+    this.peerAddr = new Uint32Array(capacity);
+    this.localAddr = new Uint32Array(capacity);
+    this.ports = new Uint32Array(capacity);
+    this.seq = new Uint32Array(capacity);
+    this.ack = new Uint32Array(capacity);
+    this.tsVal = new Uint32Array(capacity);
+    this.tsEcr = new Uint32Array(capacity);
+    this.flags = new Uint16Array(capacity);
+    this.aux = new Int32Array(capacity);
+  }
+
+  record(
+    time: number,
+    verdict: number,
+    peerAddr: number,
+    peerPort: number,
+    localAddr: number,
+    localPort: number,
+    seq: number,
+    ack: number,
+    flags: number,
+    tsVal: number,
+    tsEcr: number,
+    aux: number,
+  ): void {
+    const i = this.total % this.capacity;
+    this.total++;
+    this.time[i] = time;
+    this.verdict[i] = verdict;
+    this.peerAddr[i] = peerAddr;
+    this.localAddr[i] = localAddr;
+    this.ports[i] = ((peerPort << 16) | localPort) >>> 0;
+    this.seq[i] = seq;
+    this.ack[i] = ack;
+    this.flags[i] = flags;
+    this.tsVal[i] = tsVal;
+    this.tsEcr[i] = tsEcr;
+    this.aux[i] = aux;
+  }
+
+  /** Oldest sequence number still in the ring. */
+  get oldest(): number {
+    return Math.max(0, this.total - this.capacity);
+  }
+
+  /** Reads event number `n` (must be within [oldest, total)). */
+  read(n: number): RawEvent {
+    const i = n % this.capacity;
+    const ports = this.ports[i]!;
+    return {
+      n,
+      time: this.time[i]!,
+      verdict: this.verdict[i]!,
+      peerAddr: this.peerAddr[i]!,
+      peerPort: ports >>> 16,
+      localAddr: this.localAddr[i]!,
+      localPort: ports & 0xffff,
+      seq: this.seq[i]!,
+      ack: this.ack[i]!,
+      flags: this.flags[i]! & 0xff,
+      hasTimestamps: (this.flags[i]! & 0x100) !== 0,
+      tsVal: this.tsVal[i]!,
+      tsEcr: this.tsEcr[i]!,
+      aux: this.aux[i]!,
+    };
+  }
+}
+
+export interface RawEvent {
+  n: number;
+  time: number;
+  verdict: number;
+  peerAddr: number;
+  peerPort: number;
+  localAddr: number;
+  localPort: number;
+  seq: number;
+  ack: number;
+  flags: number;
+  hasTimestamps: boolean;
+  tsVal: number;
+  tsEcr: number;
+  aux: number;
+}
+
+export const EVENT_HAS_TS = 0x100;

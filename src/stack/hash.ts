@@ -1,0 +1,104 @@
+// HalfSipHash-2-4 (hsiphash in Linux): a keyed 32-bit PRF on 32-bit words, the kernel's
+// choice for ISNs, timestamp offsets and cookies on 32-bit machines. All 32-bit
+// arithmetic, so V8 keeps it in registers: no BigInt, no allocation.
+
+function rotl(x: number, b: number): number {
+  return (x << b) | (x >>> (32 - b));
+}
+
+/** Hash of three words under the 64-bit key (k0, k1). */
+export function hsiphash3(k0: number, k1: number, a: number, b: number, c: number): number {
+  let v0 = k0 | 0;
+  let v1 = k1 | 0;
+  let v2 = (0x6c796765 ^ k0) | 0;
+  let v3 = (0x74656462 ^ k1) | 0;
+  for (let i = 0; i < 3; i++) {
+    const m = (i === 0 ? a : i === 1 ? b : c) | 0;
+    v3 ^= m;
+    for (let r = 0; r < 2; r++) {
+      v0 = (v0 + v1) | 0; v1 = rotl(v1, 5); v1 ^= v0; v0 = rotl(v0, 16);
+      v2 = (v2 + v3) | 0; v3 = rotl(v3, 8); v3 ^= v2;
+      v0 = (v0 + v3) | 0; v3 = rotl(v3, 7); v3 ^= v0;
+      v2 = (v2 + v1) | 0; v1 = rotl(v1, 13); v1 ^= v2; v2 = rotl(v2, 16);
+    }
+    v0 ^= m;
+  }
+  return finish(v0, v1, v2, v3, 12);
+}
+
+/** Hash of four words. */
+export function hsiphash4(k0: number, k1: number, a: number, b: number, c: number, d: number): number {
+  let v0 = k0 | 0;
+  let v1 = k1 | 0;
+  let v2 = (0x6c796765 ^ k0) | 0;
+  let v3 = (0x74656462 ^ k1) | 0;
+  for (let i = 0; i < 4; i++) {
+    const m = (i === 0 ? a : i === 1 ? b : i === 2 ? c : d) | 0;
+    v3 ^= m;
+    for (let r = 0; r < 2; r++) {
+      v0 = (v0 + v1) | 0; v1 = rotl(v1, 5); v1 ^= v0; v0 = rotl(v0, 16);
+      v2 = (v2 + v3) | 0; v3 = rotl(v3, 8); v3 ^= v2;
+      v0 = (v0 + v3) | 0; v3 = rotl(v3, 7); v3 ^= v0;
+      v2 = (v2 + v1) | 0; v1 = rotl(v1, 13); v1 ^= v2; v2 = rotl(v2, 16);
+    }
+    v0 ^= m;
+  }
+  return finish(v0, v1, v2, v3, 16);
+}
+
+function finish(v0: number, v1: number, v2: number, v3: number, lengthBytes: number): number {
+  const b = lengthBytes << 24;
+  v3 ^= b;
+  for (let r = 0; r < 2; r++) {
+    v0 = (v0 + v1) | 0; v1 = rotl(v1, 5); v1 ^= v0; v0 = rotl(v0, 16);
+    v2 = (v2 + v3) | 0; v3 = rotl(v3, 8); v3 ^= v2;
+    v0 = (v0 + v3) | 0; v3 = rotl(v3, 7); v3 ^= v0;
+    v2 = (v2 + v1) | 0; v1 = rotl(v1, 13); v1 ^= v2; v2 = rotl(v2, 16);
+  }
+  v0 ^= b;
+  v2 ^= 0xff;
+  for (let r = 0; r < 4; r++) {
+    v0 = (v0 + v1) | 0; v1 = rotl(v1, 5); v1 ^= v0; v0 = rotl(v0, 16);
+    v2 = (v2 + v3) | 0; v3 = rotl(v3, 8); v3 ^= v2;
+    v0 = (v0 + v3) | 0; v3 = rotl(v3, 7); v3 ^= v0;
+    v2 = (v2 + v1) | 0; v1 = rotl(v1, 13); v1 ^= v2; v2 = rotl(v2, 16);
+  }
+  return (v1 ^ v3) >>> 0;
+}
+
+/** Deterministic 32-bit generator (mulberry32) for keys and clock bases under --seed. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+}
+
+/** Per-host secrets, drawn once (net_secret, syncookie_secret, ts_secret in the kernel). */
+export class HostKeys {
+  readonly isn0: number;
+  readonly isn1: number;
+  readonly ts0: number;
+  readonly ts1: number;
+  readonly cookieA0: number;
+  readonly cookieA1: number;
+  readonly cookieB0: number;
+  readonly cookieB1: number;
+  readonly flow: number;
+
+  constructor(next: () => number) {
+    this.isn0 = next();
+    this.isn1 = next();
+    this.ts0 = next();
+    this.ts1 = next();
+    this.cookieA0 = next();
+    this.cookieA1 = next();
+    this.cookieB0 = next();
+    this.cookieB1 = next();
+    this.flow = next();
+  }
+}

@@ -1,0 +1,125 @@
+// Request socks (the SYN queue), struct-of-arrays in a growable pool: a half-open
+// connection is ~100 bytes of typed arrays and no JS object, so a flood with cookies off
+// costs memory linear in the queue limit and nothing for the garbage collector.
+
+const NONE = -1;
+
+export const ReqFlag = {
+  SACK: 1,
+  TIMESTAMPS: 2,
+  /** The client's ACK arrived but the accept queue was full (inet_rsk(req)->acked). */
+  ACKED: 4,
+  IN_USE: 8,
+} as const;
+
+export class RequestPool {
+  capacity: number;
+  peerAddr: Uint32Array;
+  peerPort: Uint16Array;
+  localPort: Uint16Array;
+  listener: Int32Array;
+  /** The client's ISN (rcv_isn) and ours (snt_isn). */
+  rcvIsn: Uint32Array;
+  sntIsn: Uint32Array;
+  /** Last TSval seen from the client (ts_recent) and our TS offset for this flow. */
+  tsRecent: Uint32Array;
+  tsOffset: Uint32Array;
+  mss: Uint16Array;
+  /** Client's window scale, -1 if none (then we send none either). */
+  peerWindowScale: Int8Array;
+  flags: Uint8Array;
+  numTimeout: Uint8Array;
+  numRetrans: Uint8Array;
+  /** When our first SYN-ACK left (snt_synack), for the RTT sample; last out-of-window answer. */
+  sentAt: Float64Array;
+  lastOowAck: Float64Array;
+  private nextFree: Int32Array;
+  private freeHead = NONE;
+  private used = 0;
+  live = 0;
+
+  constructor(capacity = 1024) {
+    this.capacity = capacity;
+    this.peerAddr = new Uint32Array(capacity);
+    this.peerPort = new Uint16Array(capacity);
+    this.localPort = new Uint16Array(capacity);
+    this.listener = new Int32Array(capacity);
+    this.rcvIsn = new Uint32Array(capacity);
+    this.sntIsn = new Uint32Array(capacity);
+    this.tsRecent = new Uint32Array(capacity);
+    this.tsOffset = new Uint32Array(capacity);
+    this.mss = new Uint16Array(capacity);
+    this.peerWindowScale = new Int8Array(capacity);
+    this.flags = new Uint8Array(capacity);
+    this.numTimeout = new Uint8Array(capacity);
+    this.numRetrans = new Uint8Array(capacity);
+    this.sentAt = new Float64Array(capacity);
+    this.lastOowAck = new Float64Array(capacity);
+    this.nextFree = new Int32Array(capacity);
+  }
+
+  /** Bytes held per slot across all arrays (the pool's share of a half-open request). */
+  static readonly BYTES_PER_SLOT = 4 + 2 + 2 + 4 + 4 + 4 + 4 + 4 + 2 + 1 + 1 + 1 + 1 + 8 + 8 + 4;
+
+  allocate(): number {
+    let slot: number;
+    if (this.freeHead !== NONE) {
+      slot = this.freeHead;
+      this.freeHead = this.nextFree[slot]!;
+    } else {
+      if (this.used === this.capacity) this.grow();
+      slot = this.used++;
+    }
+    this.flags[slot] = ReqFlag.IN_USE;
+    this.numTimeout[slot] = 0;
+    this.numRetrans[slot] = 0;
+    this.lastOowAck[slot] = -Infinity;
+    this.live++;
+    return slot;
+  }
+
+  free(slot: number): void {
+    this.flags[slot] = 0;
+    this.nextFree[slot] = this.freeHead;
+    this.freeHead = slot;
+    this.live--;
+  }
+
+  isLive(slot: number): boolean {
+    return slot >= 0 && slot < this.used && (this.flags[slot]! & ReqFlag.IN_USE) !== 0;
+  }
+
+  has(slot: number, flag: number): boolean {
+    return (this.flags[slot]! & flag) !== 0;
+  }
+
+  /** Slots ever used (live ones are those with IN_USE). */
+  get highWater(): number {
+    return this.used;
+  }
+
+  private grow(): void {
+    const capacity = this.capacity * 2;
+    const g = <T extends { length: number; set(a: ArrayLike<number>): void }>(old: T, fresh: T): T => {
+      fresh.set(old as unknown as ArrayLike<number>);
+      return fresh;
+    };
+    this.peerAddr = g(this.peerAddr, new Uint32Array(capacity));
+    this.peerPort = g(this.peerPort, new Uint16Array(capacity));
+    this.localPort = g(this.localPort, new Uint16Array(capacity));
+    this.listener = g(this.listener, new Int32Array(capacity));
+    this.rcvIsn = g(this.rcvIsn, new Uint32Array(capacity));
+    this.sntIsn = g(this.sntIsn, new Uint32Array(capacity));
+    this.tsRecent = g(this.tsRecent, new Uint32Array(capacity));
+    this.tsOffset = g(this.tsOffset, new Uint32Array(capacity));
+    this.mss = g(this.mss, new Uint16Array(capacity));
+    this.peerWindowScale = g(this.peerWindowScale, new Int8Array(capacity));
+    this.flags = g(this.flags, new Uint8Array(capacity));
+    this.numTimeout = g(this.numTimeout, new Uint8Array(capacity));
+    this.numRetrans = g(this.numRetrans, new Uint8Array(capacity));
+    this.sentAt = g(this.sentAt, new Float64Array(capacity));
+    this.lastOowAck = g(this.lastOowAck, new Float64Array(capacity));
+    this.nextFree = g(this.nextFree, new Int32Array(capacity));
+    this.capacity = capacity;
+  }
+}
