@@ -1,0 +1,52 @@
+# syndrop — `make` installs and builds everything; `make test`, `make demo`, `make bench`.
+SHELL := /bin/bash
+NODE_MODULES := node_modules/.package-lock.json
+ADDON := native/build/Release/syndrop_tun.node
+DIST := dist/cli/main.js
+
+.PHONY: all build test test-unit test-integration demo bench bench-smoke fuzz soak install clean lab-down
+
+all: build
+
+$(NODE_MODULES): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+$(ADDON): native/tun.cc native/binding.gyp $(NODE_MODULES)
+	npx node-gyp rebuild --directory native
+
+$(DIST): $(NODE_MODULES) $(shell find src -name '*.ts') tsconfig.json
+	npx tsc -p tsconfig.json
+
+include bench/Makefile.inc
+
+build: $(NODE_MODULES) $(ADDON) $(DIST) bench-tools
+
+# The whole suite: unit, property, integration (real namespaces, TUN, curl, hping3).
+test: build
+	npx vitest run
+
+test-unit: build
+	npx vitest run test/unit test/fuzz
+
+test-integration: build
+	npx vitest run test/integration
+
+# Lab up, the emulator with the default profile, real clients, drops shown, lab down.
+demo: build
+	./scripts/demo.sh
+
+bench: build
+	node dist/bench/run.js
+
+fuzz: build
+	node dist/bench/fuzz.js
+
+install: build
+	npm link
+
+lab-down:
+	./bin/syndrop lab down
+
+clean:
+	rm -rf dist native/build bench/bin

@@ -1,0 +1,19 @@
+// `syndrop explain`: a diagnosis in plain words from counters, events, sysctls and profile.
+
+import type { Command } from 'commander';
+import { controlRequest } from '../control/client.js';
+import { renderExplain, type Problem } from '../observe/explain.js';
+import { controlPathOf, printJson, withControlOptions, type ControlOptions } from './common.js';
+
+export function registerExplain(program: Command): void {
+  withControlOptions(
+    program
+      .command('explain')
+      .description('diagnose drops: what, since when, by which kernel rule, the evidence and the fix')
+      .option('--json', 'print JSON'),
+  ).action(async (options: ControlOptions & { json?: boolean }) => {
+    const reply = await controlRequest<{ profile: string; problems: Problem[] }>('explain', {}, { path: controlPathOf(options) });
+    if (options.json) return printJson(reply);
+    process.stdout.write(renderExplain(reply.problems, reply.profile));
+  });
+}

@@ -1,0 +1,88 @@
+// `syndrop run`: the emulated server in the foreground, on the lab's TUN.
+
+import type { Command } from 'commander';
+import { APP_NAMES } from '../app/handlers.js';
+import { usageError } from '../errors.js';
+import { Instance } from '../io/instance.js';
+import { labTopology, EMULATED_HOST } from '../lab/topology.js';
+import { resolveProfile } from '../profiles/resolve.js';
+import { collect, controlPathOf, parseInteger, parseNonNegativeInt, parsePort, withControlOptions, type ControlOptions } from './common.js';
+
+interface RunOptions extends ControlOptions {
+  kernel?: string;
+  sysctl?: string[];
+  port: number;
+  app: string;
+  backlog: number;
+  acceptRate?: number;
+  netns?: string;
+  dev?: string;
+  address: string;
+  pcap?: string;
+  pcapMax?: number;
+  seed?: number;
+  quiet?: boolean;
+}
+
+export function registerRun(program: Command): void {
+  withControlOptions(
+    program
+      .command('run')
+      .description('run the emulated server on the lab TUN device, in the foreground (Ctrl-C stops it)')
+      .option('-k, --kernel <version>', 'kernel profile: a version (3.10, 4.4, 4.10, 5.4, 6.x …) or alias (centos7, ubuntu20.04 …)', '6.x')
+      .option('-o, --sysctl <name=value>', 'override a sysctl, e.g. net.ipv4.tcp_syncookies=0 (repeatable)', collect, [])
+      .option('-p, --port <port>', 'listening port', parsePort, 80)
+      .option('--app <name>', `application: ${APP_NAMES.join(', ')}`, 'http')
+      .option('-b, --backlog <n>', 'listen() backlog (clamped to net.core.somaxconn)', parseInteger('--backlog'), 128)
+      .option('--accept-rate <n>', 'accept() calls per second (0 = never accept; default: at once)', parseNonNegativeInt('--accept-rate'))
+      .option('--netns <name>', 'network namespace holding the TUN device (default: the lab server, sd-srv)')
+      .option('--dev <name>', 'TUN device name (default: sd0)')
+      .option('--address <ipv4>', 'address of the emulated host', EMULATED_HOST)
+      .option('--pcap <file>', 'write every frame in and out to a pcapng file (drops carry a comment)')
+      .option('--pcap-max <MB>', 'rotate the capture at this size (keeps 10 files)', parseNonNegativeInt('--pcap-max'))
+      .option('--seed <n>', 'seed for ISNs, cookie keys and clocks (reproducible runs)', parseNonNegativeInt('--seed'))
+      .option('-q, --quiet', 'do not print the startup summary'),
+  ).action(async (options: RunOptions) => {
+    const profile = resolveProfile(options.kernel);
+    if (!APP_NAMES.includes(options.app as never)) throw usageError(`--app ${options.app}: choose one of ${APP_NAMES.join(', ')}`);
+    const topology = labTopology();
+    const instance = await Instance.start({
+      profile,
+      sysctlOverrides: options.sysctl ?? [],
+      address: options.address,
+      port: options.port,
+      backlog: options.backlog,
+      app: options.app,
+      acceptRate: options.acceptRate === undefined ? Infinity : options.acceptRate,
+      device: options.dev ?? topology.tun.name,
+      netns: options.netns ?? topology.tun.netns,
+      controlPath: controlPathOf(options),
+      pcapPath: options.pcap ?? null,
+      pcapMaxBytes: (options.pcapMax ?? 0) * 1024 * 1024,
+      seed: options.seed,
+    });
+    const listener = instance.host.listeners[0]!;
+    if (!options.quiet) {
+      const rate = options.acceptRate === undefined ? 'at once' : options.acceptRate === 0 ? 'never' : `${options.acceptRate}/s`;
+      process.stderr.write(
+        `syndrop: kernel ${profile.name} (${profile.description})\n` +
+          `syndrop: listening on ${options.address}:${options.port} app=${options.app} backlog ${options.backlog} → ` +
+          `accept queue ${listener.maxAckBacklog} (+1), SYN queue ${listener.synQueueCapacity(profile.switches)}; accept ${rate}\n` +
+          `syndrop: TUN ${options.dev ?? topology.tun.name} in ${options.netns ?? topology.tun.netns}; control ${instance.controlPath}` +
+          `${options.pcap ? `; capture ${options.pcap}` : ''}\n`,
+      );
+    }
+    await new Promise<void>((resolve) => {
+      const stop = (signal: NodeJS.Signals) => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        void instance.stop().then(() => {
+          if (!options.quiet) process.stderr.write(`syndrop: stopped (${signal})\n`);
+          resolve();
+        });
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+  });
+}

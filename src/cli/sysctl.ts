@@ -1,0 +1,31 @@
+// `syndrop sysctl [name[=value]]...`: read or change the running instance's sysctls live.
+
+import type { Command } from 'commander';
+import { controlRequest } from '../control/client.js';
+import { controlPathOf, printJson, withControlOptions, type ControlOptions } from './common.js';
+
+interface SysctlReply {
+  profile: string;
+  values: Array<{ name: string; value: number }>;
+}
+
+export function registerSysctl(program: Command): void {
+  withControlOptions(
+    program
+      .command('sysctl')
+      .description('read or set sysctls of the running instance, like sysctl(8): `syndrop sysctl net.ipv4.tcp_syncookies=0`')
+      .argument('[settings...]', 'name (read) or name=value (write); none: list all')
+      .option('--json', 'print JSON'),
+  ).action(async (settings: string[], options: ControlOptions & { json?: boolean }) => {
+    const set = settings.filter((s) => s.includes('='));
+    const get = settings.filter((s) => !s.includes('='));
+    const reply = await controlRequest<SysctlReply>('sysctl', { set, get }, { path: controlPathOf(options) });
+    let values = reply.values;
+    if (set.length > 0 && get.length > 0) {
+      const again = await controlRequest<SysctlReply>('sysctl', { get }, { path: controlPathOf(options) });
+      values = [...reply.values, ...again.values];
+    }
+    if (options.json) return printJson(Object.fromEntries(values.map((v) => [v.name, v.value])));
+    for (const v of values) process.stdout.write(`${v.name} = ${v.value}\n`);
+  });
+}

@@ -1,0 +1,184 @@
+// The frame loop: TUN → Host → TUN, in batches. The only place where the stack meets
+// real time: `now` is milliseconds since start from a monotonic clock, timers are one
+// re-armed setTimeout, and each readable wakeup drains the device.
+
+import { performance } from 'node:perf_hooks';
+
+import type { Host } from '../stack/host.js';
+import { VERDICTS } from '../stack/verdict.js';
+import { COUNTERS, Counter } from '../stack/mib.js';
+import type { PcapngWriter } from '../observe/pcapng.js';
+import type { TunDevice } from './tun.js';
+
+export const RX_SLOT_SIZE = 2048;
+
+/** The device side the engine needs: TunDevice, or a test double built on real frames. */
+export type FrameDevice = Pick<TunDevice, 'onReadable' | 'readBatch' | 'writeBatch' | 'close'>;
+
+export interface EngineOptions {
+  host: Host;
+  device: FrameDevice;
+  /** Frames per readBatch call. */
+  batch?: number;
+  pcap?: PcapngWriter | null;
+  /** Called once per flood warning line (the kernel log). */
+  onKernelLog?: (line: string) => void;
+  onDeviceError?: (error: Error) => void;
+}
+
+export class Engine {
+  readonly host: Host;
+  private readonly device: FrameDevice;
+  private readonly rxSlab: Uint8Array;
+  private readonly rxLengths: Int32Array;
+  private readonly pcap: PcapngWriter | null;
+  private readonly onKernelLog: (line: string) => void;
+  private readonly onDeviceError: (error: Error) => void;
+  private readonly startMs = performance.now();
+  /** Wall-clock ms at start: event times and pcap timestamps are relative to it. */
+  readonly startWallMs = Date.now();
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Infinity;
+  private stopped = false;
+  private logged = 0;
+
+  constructor(options: EngineOptions) {
+    this.host = options.host;
+    this.device = options.device;
+    const batch = options.batch ?? 64;
+    this.rxSlab = new Uint8Array(batch * RX_SLOT_SIZE);
+    this.rxLengths = new Int32Array(batch);
+    this.pcap = options.pcap ?? null;
+    this.onKernelLog = options.onKernelLog ?? ((line) => process.stderr.write(`${line}\n`));
+    this.onDeviceError = options.onDeviceError ?? (() => {});
+    this.host.tx.onFull = () => this.flush();
+  }
+
+  now(): number {
+    return performance.now() - this.startMs;
+  }
+
+  start(): void {
+    this.device.onReadable((error) => {
+      if (error !== undefined) {
+        this.onDeviceError(error);
+        return;
+      }
+      this.drain();
+    });
+    this.armTimer();
+  }
+
+  /** Reads until the device is empty, feeding every frame to the host. */
+  drain(): void {
+    if (this.stopped) return;
+    const host = this.host;
+    const slab = this.rxSlab;
+    const lengths = this.rxLengths;
+    const stride = RX_SLOT_SIZE;
+    for (;;) {
+      const count = this.device.readBatch(slab, lengths);
+      if (count === 0) break;
+      const now = this.now();
+      host.tick(now);
+      for (let i = 0; i < count; i++) {
+        const off = i * stride;
+        if (this.pcap === null) {
+          host.receive(slab, off, lengths[i]!, now);
+        } else {
+          this.receiveCaptured(off, lengths[i]!, now);
+        }
+      }
+      this.flush();
+      if (count < lengths.length) break;
+    }
+    this.afterWork();
+  }
+
+  private receiveCaptured(off: number, length: number, now: number): void {
+    const pcap = this.pcap!;
+    const tx = this.host.tx;
+    this.flushIfNeeded();
+    const before = tx.count;
+    const verdict = this.host.receive(this.rxSlab, off, length, now);
+    const info = VERDICTS[verdict]!;
+    const micros = Math.round((this.startWallMs + now) * 1000);
+    const comment =
+      info.reason !== null && (info.action === 'drop' || info.action === 'rst')
+        ? `syndrop ${this.host.profile.name}: ${info.reason} — ${info.text} (${info.kernelFunction}, spec ${info.spec}; ${info.counters.map((c) => COUNTERS[c]!.name).join(' ') || 'no counter'})`
+        : undefined;
+    pcap.writePacket(this.rxSlab, off, length, micros, 'in', comment);
+    for (let i = before; i < tx.count; i++) pcap.writePacket(tx.slab, tx.offsets[i]!, tx.lengths[i]!, micros, 'out');
+  }
+
+  /** With a capture running, keep room so one frame's replies stay in one batch. */
+  private flushIfNeeded(): void {
+    const tx = this.host.tx;
+    if (tx.count > tx.slots - 8) this.flush();
+  }
+
+  /** Writes the pending tx batch to the device. */
+  flush(): void {
+    const tx = this.host.tx;
+    if (tx.count === 0) return;
+    const written = this.stopped ? 0 : this.device.writeBatch(tx.slab, tx.offsets, tx.lengths, tx.count);
+    this.host.counters[Counter.TxFrames]! += written;
+    this.host.counters[Counter.TxDropped]! += tx.count - written;
+    tx.clear();
+  }
+
+  private onTimer = (): void => {
+    this.timer = null;
+    this.timerAt = Infinity;
+    if (this.stopped) return;
+    const now = this.now();
+    if (this.pcap === null) {
+      this.host.tick(now);
+    } else {
+      const tx = this.host.tx;
+      const before = tx.count;
+      this.host.tick(now);
+      const micros = Math.round((this.startWallMs + now) * 1000);
+      for (let i = before; i < tx.count; i++) this.pcap.writePacket(tx.slab, tx.offsets[i]!, tx.lengths[i]!, micros, 'out');
+    }
+    this.flush();
+    this.afterWork();
+  };
+
+  /** Work done outside a frame (a live sysctl change, an accept policy change). */
+  poke(): void {
+    if (this.stopped) return;
+    this.host.tick(this.now());
+    this.flush();
+    this.afterWork();
+  }
+
+  private afterWork(): void {
+    const log = this.host.kernelLog;
+    while (this.logged < log.length) this.onKernelLog(log[this.logged++]!);
+    if (log.length > 1000) {
+      log.splice(0, log.length);
+      this.logged = 0;
+    }
+    this.armTimer();
+  }
+
+  private armTimer(): void {
+    const at = this.host.nextTimerAt();
+    // An earlier timer already pending re-arms itself when it fires.
+    if (at === Infinity || at >= this.timerAt) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(this.onTimer, Math.max(0, Math.ceil(at - this.now())));
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.flush();
+    this.stopped = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.device.close();
+    this.pcap?.close();
+  }
+}
