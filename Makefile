@@ -37,10 +37,13 @@ demo: build
 	./scripts/demo.sh
 
 bench: build
-	node dist/bench/run.js
+	node dist/tools/bench.js
 
 fuzz: build
-	node dist/bench/fuzz.js
+	node dist/tools/fuzz.js
+
+soak: build
+	node dist/tools/soak.js
 
 install: build
 	npm link

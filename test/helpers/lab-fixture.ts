@@ -11,7 +11,7 @@ import { haveTool, run, runInNetns, type RunResult } from '../../src/lab/exec.js
 import { labDown, labUp } from '../../src/lab/lab.js';
 
 export const TEST_PREFIX = process.env.SYNDROP_TEST_LAB_PREFIX ?? 'sdt';
-export const TEST_INSTANCE = 'test';
+export const TEST_INSTANCE = process.env.SYNDROP_TEST_INSTANCE ?? 'test';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = join(ROOT, 'bin', 'syndrop');
 export const CONTROL_PATH = `/run/syndrop/${TEST_INSTANCE}.sock`;
