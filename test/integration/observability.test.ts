@@ -3,11 +3,13 @@
 // comment, netstat phrases and Prometheus text come out right.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
-import { EMULATED, ROOT, cli, cliJson, curlFrom, integrationPrerequisites, ns, run, runInNetns, startSyndrop, testLabDown, testLabUp, type RunningSyndrop } from '../helpers/lab-fixture.js';
+import { CLI, EMULATED, ROOT, TEST_ENV, cli, cliJson, curlFrom, integrationPrerequisites, ns, run, runInNetns, startSyndrop, testLabDown, testLabUp, type RunningSyndrop } from '../helpers/lab-fixture.js';
 
 const skip = await integrationPrerequisites(['ip', 'iptables', 'curl', 'tshark', '/usr/bin/python3']);
 const SEND_SYN = join(ROOT, 'test', 'tools', 'send-syn.py');
@@ -94,6 +96,50 @@ describe.skipIf(skip !== undefined)('observability after real drops (issue 7)', 
     expect(drops?.metrics.map((m) => m.labels?.reason)).toContain('PAWS_PASSIVE_PER_HOST');
   });
 
+  it('events --follow streams the next decision; events --reason filters', async () => {
+    const metrics = await cliJson<{ entries: Array<{ address: string; tsval: number }> }>(['metrics', '--json']);
+    const older = (metrics.entries.find((e) => e.address === '10.77.9.254')!.tsval - 200_000 + 2 ** 32) % 2 ** 32;
+    const follower = spawn(process.execPath, [CLI, 'events', '--follow', '--json', '-n', '0'], { env: TEST_ENV, stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await runInNetns(ns('c2'), ['/usr/bin/python3', SEND_SYN, EMULATED, '80', '41001', String(older), '1'], { timeoutMs: 20_000 });
+      const [chunk] = (await once(follower.stdout!, 'data')) as [Buffer];
+      const event = JSON.parse(chunk.toString().split('\n')[0]!) as { verdict: string; src: string; tsval: number; counters: string[]; reason: string };
+      expect(event.verdict).toBe('DROP_PAWS_PASSIVE');
+      expect(event.reason).toBe('PAWS_PASSIVE_PER_HOST');
+      expect(event.src).toMatch(/^10\.77\.9\.254:/);
+      expect(event.tsval).toBe(older);
+      expect(event.counters).toEqual(['TcpExtPAWSPassive', 'TcpExtListenDrops']);
+    } finally {
+      follower.kill('SIGINT');
+      await once(follower, 'exit');
+    }
+    const filtered = await cli(['events', '--json', '--reason', 'PAWS_PASSIVE_PER_HOST']);
+    const lines = filtered.stdout.trim().split('\n');
+    expect(lines).toHaveLength(3);
+    for (const line of lines) expect(JSON.parse(line).reason).toBe('PAWS_PASSIVE_PER_HOST');
+  });
+
+  it('the fix applied live: tcp_tw_recycle=0 makes the same old clock welcome again (issue 5)', async () => {
+    const set = await cli(['sysctl', 'net.ipv4.tcp_tw_recycle=0']);
+    expect(set.stdout.trim()).toBe('net.ipv4.tcp_tw_recycle = 0');
+    const before = await syndrop.stats();
+    await runInNetns(ns('c2'), ['/usr/bin/python3', SEND_SYN, EMULATED, '80', '41002', '1', '1'], { timeoutMs: 20_000 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const after = await syndrop.stats();
+    expect(after.TcpExtPAWSPassive).toBe(before.TcpExtPAWSPassive);
+    expect(after.SyndropTxSynAck! - before.SyndropTxSynAck!).toBeGreaterThanOrEqual(1);
+  });
+
+  it('metrics shows the remembered peer like ip tcp_metrics; flush forgets it', async () => {
+    const shown = await cli(['metrics']);
+    expect(shown.stdout).toMatch(/^10\.77\.9\.254 age [\d.]+sec tw_ts \d+\/\d+sec ago/m);
+    const flushed = await cli(['metrics', 'flush', '10.77.9.254']);
+    expect(flushed.stdout.trim()).toBe('flushed 1 entry');
+    const after = await cliJson<{ entries: Array<{ address: string }> }>(['metrics', '--json']);
+    expect(after.entries.map((e) => e.address)).not.toContain('10.77.9.254');
+  });
+
   it('tshark finds the dropped SYNs in the pcapng by their comment', async () => {
     await syndrop.stop();
     expect(existsSync(pcap)).toBe(true);
@@ -101,7 +147,7 @@ describe.skipIf(skip !== undefined)('observability after real drops (issue 7)', 
       timeoutMs: 30_000,
     });
     const rows = r.stdout.trim().split('\n').filter((l) => l !== '');
-    expect(rows).toHaveLength(2);
+    expect(rows).toHaveLength(3); // two in the PAWS step, one while following events
     for (const row of rows) expect(row.split('\t').slice(0, 2)).toEqual(['10.77.9.254', '1']);
     const all = await run(['tshark', '-r', pcap, '-T', 'fields', '-e', 'frame.number'], { timeoutMs: 30_000 });
     expect(all.stdout.trim().split('\n').length).toBeGreaterThan(10);
