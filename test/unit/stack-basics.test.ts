@@ -1,0 +1,194 @@
+// The 6.x host answers the real client frames captured from Linux 6.18 with the very bytes
+// Linux sent — except the values Linux draws at random (ISN, TSval) and the checksums they
+// feed — and carries a whole HTTP exchange to TIME_WAIT on the virtual clock.
+
+import { describe, expect, it } from 'vitest';
+import { HttpApp, HTTP_BODY } from '../../src/app/handlers.js';
+import { resolveProfile } from '../../src/profiles/resolve.js';
+import { Sysctls } from '../../src/profiles/sysctl.js';
+import { Host } from '../../src/stack/host.js';
+import { COUNTERS } from '../../src/stack/mib.js';
+import { VERDICTS } from '../../src/stack/verdict.js';
+import { SegmentSpec, writeTcpSegment } from '../../src/wire/builder.js';
+import { parseIpv4 } from '../../src/wire/addr.js';
+import { internetChecksum, pseudoHeaderSum, sumWords, finishChecksum } from '../../src/wire/checksum.js';
+import { readU32, writeU16, writeU32 } from '../../src/wire/ipv4.js';
+import { TcpFlag } from '../../src/wire/tcp.js';
+import * as cap from '../fixtures/captures.js';
+import { decodeReply, type Reply } from '../helpers/stack-harness.js';
+
+const SERVER = parseIpv4('10.201.0.1');
+
+function linuxHost(kernel = '6.x'): Host {
+  const profile = resolveProfile(kernel);
+  const host = new Host({ profile, sysctls: new Sysctls(profile), address: SERVER, seed: 9 });
+  host.listen(8080, 128, { handler: new HttpApp() });
+  return host;
+}
+
+function deliver(host: Host, hex: string, now: number): { verdict: string; replies: Uint8Array[] } {
+  const frame = cap.hexBytes(hex);
+  const verdict = host.receive(frame, 0, frame.length, now);
+  const replies: Uint8Array[] = [];
+  for (let i = 0; i < host.tx.count; i++) replies.push(host.tx.frame(i));
+  host.tx.clear();
+  return { verdict: VERDICTS[verdict]!.name, replies };
+}
+
+/** Linux's frame with our random draws (TCP seq, TSval) patched in and checksums redone. */
+function withOurDraws(linuxHex: string, ours: Uint8Array, tsValOffset: number | null): Uint8Array {
+  const expected = cap.hexBytes(linuxHex);
+  const tcp = (expected[0]! & 0x0f) * 4;
+  writeU32(expected, tcp + 4, readU32(ours, tcp + 4));
+  if (tsValOffset !== null) writeU32(expected, tcp + tsValOffset, readU32(ours, tcp + tsValOffset));
+  writeU16(expected, 10, 0);
+  writeU16(expected, 10, internetChecksum(expected, 0, tcp));
+  const length = expected.length - tcp;
+  writeU16(expected, tcp + 16, 0);
+  const sum = sumWords(expected, tcp, length, pseudoHeaderSum(readU32(expected, 12), readU32(expected, 16), 6, length));
+  writeU16(expected, tcp + 16, finishChecksum(sum));
+  return expected;
+}
+
+describe('6.x answers real Linux client frames with Linux bytes (spec §1.10, measured)', () => {
+  it('SYN with MSS, SACK, TS, WS → the SYN-ACK Linux 6.18 sent: win 65160, mss 1460, sackOK+TS packed, nop, wscale 10, IP id 0, DF', () => {
+    const host = linuxHost();
+    const { verdict, replies } = deliver(host, cap.SYN_TS, 0);
+    expect(verdict).toBe('SYN_QUEUED');
+    expect(replies).toHaveLength(1);
+    // TSval sits at TCP offset 20 + 4 (mss) + 4 (sackOK, TS kind and length) = 28.
+    expect(replies[0]).toEqual(withOurDraws(cap.SYNACK_TS, replies[0]!, 28));
+  });
+
+  it('SYN without timestamps → win 64240, <mss 1460,nop,nop,sackOK,nop,wscale 10>', () => {
+    const host = linuxHost();
+    const { replies } = deliver(host, cap.SYN_NOTS, 0);
+    expect(replies[0]).toEqual(withOurDraws(cap.SYNACK_NOTS, replies[0]!, null));
+  });
+
+  it("hping3's option-less SYN → a SYN-ACK with the MSS option only", () => {
+    const profile = resolveProfile('6.x');
+    const host = new Host({ profile, sysctls: new Sysctls(profile), address: parseIpv4('10.201.0.1'), seed: 9 });
+    const syn = cap.hexBytes(cap.HPING_SYN);
+    const dport = (syn[22]! << 8) | syn[23]!;
+    host.listen(dport, 128);
+    host.receive(syn, 0, syn.length, 0);
+    const reply = decodeReply(host.tx.frame(0));
+    expect(reply.flags).toBe(TcpFlag.SYN | TcpFlag.ACK);
+    expect(reply.mss).toBe(1460);
+    expect(reply.windowScale).toBeNull();
+    expect(reply.sackPermitted).toBe(false);
+    expect(reply.tsVal).toBeNull();
+    expect(reply.window).toBe(64240);
+  });
+
+  it('SYN to a closed port → the RST/ACK Linux sent (ack = seq + 1, window 0)', () => {
+    const host = linuxHost();
+    const { verdict, replies } = deliver(host, cap.SYN_CLOSED_PORT, 0);
+    expect(verdict).toBe('RST_NO_LISTENER');
+    const expected = cap.hexBytes(cap.RST_ACK);
+    // Linux picks the IP id of a socketless RST at random; take ours, redo the IP checksum.
+    expected[4] = replies[0]![4]!;
+    expected[5] = replies[0]![5]!;
+    writeU16(expected, 10, 0);
+    writeU16(expected, 10, internetChecksum(expected, 0, 20));
+    expect(replies[0]).toEqual(expected);
+    expect(host.counters[counterIndex('TcpOutRsts')]).toBe(1);
+  });
+
+  it('ICMP echo request → the echo reply Linux sent (IP id aside)', () => {
+    const request = cap.hexBytes(cap.ICMP_ECHO_REQUEST);
+    const profile = resolveProfile('6.x');
+    const pinger = new Host({ profile, sysctls: new Sysctls(profile), address: readU32(request, 16), seed: 1 });
+    pinger.receive(request, 0, request.length, 0);
+    const ours = pinger.tx.frame(0);
+    const expected = cap.hexBytes(cap.ICMP_ECHO_REPLY);
+    expected[4] = ours[4]!;
+    expected[5] = ours[5]!;
+    expected[6] = ours[6]!;
+    writeU16(expected, 10, 0);
+    writeU16(expected, 10, internetChecksum(expected, 0, 20));
+    expect(ours).toEqual(expected);
+    expect(pinger.counters[counterIndex('IcmpOutEchoReps')]).toBe(1);
+  });
+});
+
+describe('a whole HTTP exchange on the virtual clock (issue 3)', () => {
+  const CLIENT = parseIpv4('10.201.0.2');
+
+  function segment(host: Host, flags: number, seq: number, ack: number, tsVal: number, tsEcr: number, payload = '', now = 0): Reply[] {
+    const data = new TextEncoder().encode(payload);
+    const buf = new Uint8Array(2048);
+    const spec = new SegmentSpec();
+    spec.srcAddr = CLIENT;
+    spec.dstAddr = SERVER;
+    spec.srcPort = 50008;
+    spec.dstPort = 8080;
+    spec.seq = seq >>> 0;
+    spec.ack = ack >>> 0;
+    spec.flags = flags;
+    spec.window = 502;
+    spec.hasTimestamps = true;
+    spec.tsVal = tsVal;
+    spec.tsEcr = tsEcr;
+    if ((flags & TcpFlag.SYN) !== 0) {
+      spec.mss = 1460;
+      spec.sackPermitted = true;
+      spec.windowScale = 7;
+      spec.window = 64240;
+    }
+    spec.payload = data;
+    spec.payloadLength = data.length;
+    const len = writeTcpSegment(buf, 0, spec);
+    host.tick(now);
+    host.receive(buf, 0, len, now);
+    const out: Reply[] = [];
+    for (let i = 0; i < host.tx.count; i++) out.push(decodeReply(host.tx.frame(i)));
+    host.tx.clear();
+    return out;
+  }
+
+  it('handshake, GET, 200 OK, server FIN first, client FIN → TIME_WAIT for 60 s, then gone', () => {
+    const host = linuxHost();
+    const [synAck] = segment(host, TcpFlag.SYN, 1000, 0, 500, 0);
+    expect(synAck!.flags).toBe(TcpFlag.SYN | TcpFlag.ACK);
+    const iss = synAck!.seq;
+    expect(segment(host, TcpFlag.ACK, 1001, iss + 1, 501, synAck!.tsVal!)).toHaveLength(0);
+    expect(host.listeners[0]!.acceptQueueLength).toBe(0); // accepted at once
+    const request = 'GET / HTTP/1.1\r\nHost: x\r\n\r\n';
+    const out = segment(host, TcpFlag.ACK | TcpFlag.PSH, 1001, iss + 1, 502, synAck!.tsVal!, request, 10);
+    const text = out.map((r) => new TextDecoder().decode(r.payload)).join('');
+    expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(text.endsWith(HTTP_BODY)).toBe(true);
+    const fin = out.find((r) => (r.flags & TcpFlag.FIN) !== 0)!;
+    expect(fin).toBeDefined();
+    const ackAll = (fin.seq + 1) >>> 0;
+    for (const r of out) expect(r.ack).toBe(1001 + request.length);
+    // The client acknowledges everything and closes: its FIN is acknowledged from TIME_WAIT.
+    const last = segment(host, TcpFlag.ACK | TcpFlag.FIN, 1001 + request.length, ackAll, 503, fin.tsVal!, '', 20);
+    expect(last).toHaveLength(1);
+    expect(last[0]!.flags).toBe(TcpFlag.ACK);
+    expect(last[0]!.ack).toBe(1001 + request.length + 1);
+    expect(host.timewait.live).toBe(1);
+    expect(host.connections.size).toBe(0);
+    host.tick(20 + 59_999);
+    expect(host.timewait.live).toBe(1);
+    host.tick(20 + 60_000);
+    expect(host.timewait.live).toBe(0);
+  });
+
+  it('a RST from the client ends an established connection (TcpEstabResets)', () => {
+    const host = linuxHost();
+    host.acceptPolicies[0]!.handler = null;
+    const [synAck] = segment(host, TcpFlag.SYN, 1000, 0, 500, 0);
+    segment(host, TcpFlag.ACK, 1001, synAck!.seq + 1, 501, synAck!.tsVal!);
+    expect(host.connections.size).toBe(1);
+    segment(host, TcpFlag.RST | TcpFlag.ACK, 1001, synAck!.seq + 1, 502, synAck!.tsVal!);
+    expect(host.connections.size).toBe(0);
+    expect(host.counters[counterIndex('TcpEstabResets')]).toBe(1);
+  });
+});
+
+function counterIndex(name: string): number {
+  return COUNTERS.findIndex((c) => c.name === name);
+}
