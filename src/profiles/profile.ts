@@ -45,6 +45,14 @@ export interface ProfileSwitches {
   readonly tsOffsets: 'none' | 'perConn' | 'perPair' | 'perTuple';
   /** A duplicate SYN / out-of-window segment for a request is answered at most once per tcp_invalid_ratelimit (4.x+). */
   readonly requestOowRateLimit: boolean;
+  /**
+   * Where a segment goes when tcp_check_req hands it back to the listener (an ACK for a
+   * pending request with the wrong ack number, spec §3.1 R3): 'listenerRst' = 3.10's
+   * tcp_v4_hnd_req returns the listener straight to tcp_rcv_state_process (RST, no cookie
+   * check); 'cookieCheck' = 4.4+ reach the listener through tcp_v4_do_rcv, whose cookie check
+   * runs first (spec §1.0, §3.4).
+   */
+  readonly requestRejectedAckPath: 'listenerRst' | 'cookieCheck';
   /** RST for a request: any in-window RST resets (3.10) or only seq == rcv_nxt, else challenge ACK (spec §8). */
   readonly requestRstRule: 'inWindow' | 'exactSeq';
   /** Counter bumped by a PAWS-rejected segment hitting TIME_WAIT (spec §1.9, §8). */

@@ -185,8 +185,14 @@ export class Host implements ConnectionHost {
     return (this.tsClockBase + Math.floor(this.now)) >>> 0;
   }
 
+  /**
+   * The seconds clock of ts_recent_stamp / tcpm_ts_stamp (get_seconds(), later
+   * ktime_get_seconds()). The kernel's is never 0 by the time a connection exists, and 0
+   * means "no stamp" in all those fields (spec §2.2, §2.3); virtual time starts at 0, so the
+   * first virtual second reads as 1 to keep a stamp taken then from looking absent.
+   */
   private nowSeconds(): number {
-    return Math.floor(this.now / 1000);
+    return Math.max(1, Math.floor(this.now / 1000));
   }
 
   /** secure_tcp_sequence_number: keyed hash of the 4-tuple + a 64 ns clock (spec §1.10). */
@@ -337,7 +343,13 @@ export class Host implements ConnectionHost {
       if (kind === FLOW_REQUEST) {
         const verdict = this.checkReq(index);
         if (verdict !== Verdict.NONE) return verdict;
-        // tcp_check_req handed the segment back to the listener (§3.1 R3).
+        // tcp_check_req handed the segment back to the listener (§3.1 R3). 3.10 answers it
+        // from tcp_rcv_state_process (LISTEN + ACK → RST) without a cookie check, so no
+        // SyncookiesFailed (spec §1.0, §9a #46); 4.4+ go on to the listener path below.
+        if (this.switches.requestRejectedAckPath === 'listenerRst') {
+          this.sendReset();
+          return this.apply(Verdict.REQ_BAD_ACK);
+        }
       } else if (kind === FLOW_CONN) {
         return this.connReceive(this.connections.get(index)!);
       } else {
@@ -490,7 +502,8 @@ export class Host implements ConnectionHost {
   /** tcp_peer_is_proven(req, dst, paws_check=true) (spec §2.3). */
   private peerIsProvenPaws(src: number, tstampOk: boolean): boolean {
     const entry = this.metrics.lookup(src);
-    if (entry === undefined || this.nowSeconds() - entry.tsStamp >= TCP_PAWS_MSL_SEC) return true;
+    // tcpm_ts_stamp 0 = nothing remembered: never "fresh" (the kernel's seconds clock is far from 0).
+    if (entry === undefined || entry.tsStamp === 0 || this.nowSeconds() - entry.tsStamp >= TCP_PAWS_MSL_SEC) return true;
     if (!tstampOk) return false; // 4.4: `|| !timestamps`
     return ((entry.ts - this.options.tsVal) | 0) <= TCP_PAWS_WINDOW;
   }
@@ -1189,8 +1202,8 @@ export class Host implements ConnectionHost {
       expire = k >= thresh;
       resend = true;
     } else {
-      const maxRetriesDefer = Math.max(maxRetries, defer);
-      expire = k >= thresh && (!acked || k >= maxRetriesDefer);
+      // max_retries becomes rskq_defer_accept (spec §3.3, §4.2, §4.3 syn_ack_recalc).
+      expire = k >= thresh && (!acked || k >= defer);
       resend = !acked || k >= defer - 1;
     }
     if (!expire) {
@@ -1211,6 +1224,20 @@ export class Host implements ConnectionHost {
 
   /** "Reserve half of the queue for young requests" (spec §4.2 for 3.10, §4.3 for 4.4+). */
   private retryThreshold(listener: Listener, maxRetries: number): number {
+    // 3.10's inet_csk_reqsk_queue_prune computes thresh once per 200 ms run, from qlen and
+    // young as they were when the run began, then applies it to every request expiring in
+    // that run (spec §4.2); 4.4+ recompute it per request timer (spec §4.3).
+    if (this.switches.synackTimer === 'listener200ms') {
+      if (listener.pruneRunAt !== this.now) {
+        listener.pruneRunAt = this.now;
+        listener.pruneRunThresh = this.computeRetryThreshold(listener, maxRetries);
+      }
+      return listener.pruneRunThresh;
+    }
+    return this.computeRetryThreshold(listener, maxRetries);
+  }
+
+  private computeRetryThreshold(listener: Listener, maxRetries: number): number {
     let thresh = maxRetries;
     const qlen = listener.qlen;
     const pressure =

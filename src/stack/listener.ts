@@ -28,6 +28,9 @@ export class Listener {
   drops = 0;
   /** 3.10: when the 200 ms prune timer (re)started, i.e. when qlen went 0 → 1. */
   pruneTimerStart = 0;
+  /** 3.10: the prune run in progress (its time) and the threshold it computed (spec §4.2). */
+  pruneRunAt = -1;
+  pruneRunThresh = 0;
 
   constructor(index: number, port: number) {
     this.index = index;

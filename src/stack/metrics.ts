@@ -91,7 +91,9 @@ export class TcpMetrics {
   rememberStamp(addr: number, tsRecent: number, tsRecentStampSec: number, nowSec: number, create: boolean, now: number): boolean {
     const entry = create ? this.getOrCreate(addr, now) : this.lookup(addr);
     if (entry === undefined) return false;
-    if (((entry.ts - tsRecent) | 0) <= 0 || (nowSec - entry.tsStamp > 60 && entry.tsStamp <= tsRecentStampSec)) {
+    // An entry with no stamp (tcpm_ts_stamp 0) is as stale as it gets (spec §2.2).
+    const stale = entry.tsStamp === 0 || (nowSec - entry.tsStamp > 60 && entry.tsStamp <= tsRecentStampSec);
+    if (((entry.ts - tsRecent) | 0) <= 0 || stale) {
       entry.ts = tsRecent >>> 0;
       entry.tsStamp = tsRecentStampSec;
     }

@@ -1,0 +1,230 @@
+// Shared pieces for the spec §9a/§9b vector tests: the profile groups the vectors name,
+// builders that make the preceding state with real traffic, and reply assertions.
+
+import { expect } from 'vitest';
+import { PROFILES } from '../../src/profiles/table.js';
+import { resolveProfile } from '../../src/profiles/resolve.js';
+import type { ProfileSwitches } from '../../src/profiles/profile.js';
+import { HttpApp } from '../../src/app/handlers.js';
+import { ReqFlag } from '../../src/stack/reqsk.js';
+import { parseIpv4 } from '../../src/wire/addr.js';
+import { CLIENT_C, CLIENT_D, isRst, isSynAck, StackHarness, TcpFlag, type Reply } from './stack-harness.js';
+
+// --------------------------------------------------------------------- profile groups (spec §9a conventions)
+
+/** "all": every profile in the table. */
+export const ALL = PROFILES.map((p) => p.name);
+/** "4.4 … 6.8" as first released (the -late variants are named separately). */
+export const P_4_4_TO_6_8 = ['4.4', '4.9', '4.10', '4.15', '4.19', '5.4', '5.10', '5.15', '6.1', '6.8'];
+/** "5.x". */
+export const P_5X = ['5.4', '5.10', '5.15'];
+/** "4.4+": every profile from 4.4 on. */
+export const P_4_4_PLUS = ALL.filter((n) => n !== '3.10' && n !== 'centos7');
+/** "4.10+": every profile with the "full" SYN rule as first released from 4.10 on. */
+export const P_4_10_PLUS = ['4.10', '4.15', '4.19', '5.4', '5.10', '5.15', '6.1', '6.1-late', '6.8', '6.x'];
+/** "4.12+": tw_recycle gone. */
+export const P_4_12_PLUS = P_4_10_PLUS.filter((n) => n !== '4.10');
+/** "5.4+". */
+export const P_5_4_PLUS = ['5.4', '5.10', '5.15', '6.1', '6.1-late', '6.8', '6.x'];
+
+export function switchesOf(kernel: string): ProfileSwitches {
+  return resolveProfile(kernel).switches;
+}
+
+/** The profile's kernel has the 4.x+ SYN-ACK retransmit counter (TCPSynRetrans). */
+export function hasSynRetrans(kernel: string): boolean {
+  return switchesOf(kernel).counters.hasSynRetransCounters;
+}
+
+// --------------------------------------------------------------------- addresses
+
+/** Spoofed flood sources: never C or D, so C and D stay "never seen" (no metrics). */
+export const FILL = parseIpv4('10.0.1.9');
+export const HOST_H = parseIpv4('10.0.0.8');
+export { CLIENT_C, CLIENT_D };
+
+// --------------------------------------------------------------------- harness helpers
+
+export function listenerOf(h: StackHarness) {
+  return h.host.listeners[0]!;
+}
+
+export function queues(h: StackHarness): { qlen: number; young: number; acc: number } {
+  const l = listenerOf(h);
+  return { qlen: l.qlen, young: l.young, acc: l.acceptQueueLength };
+}
+
+/** `n` SYNs from distinct spoofed ports (never ACKed); returns their replies. */
+export function fillSynQueue(h: StackHarness, n: number, firstPort = 20000, src = FILL): Reply[] {
+  const out: Reply[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = h.segment({ src, srcPort: firstPort + i, seq: 5000 + i });
+    out.push(...r.replies);
+  }
+  return out;
+}
+
+/** `n` full handshakes from D (distinct ports) that end in the accept queue (app not accepting). */
+export function fillAcceptQueue(h: StackHarness, n: number, firstPort = 30000, src = CLIENT_D): void {
+  for (let i = 0; i < n; i++) {
+    const { ackVerdict } = h.handshake(firstPort + i, src);
+    if (ackVerdict !== 'REQ_ESTABLISHED' && ackVerdict !== 'COOKIE_ACCEPTED') {
+      throw new Error(`handshake ${i} from port ${firstPort + i} did not establish: ${ackVerdict}`);
+    }
+  }
+}
+
+/** Live request slot for a 4-tuple, or -1. */
+export function requestSlot(h: StackHarness, src: number, srcPort: number, dstPort = 80): number {
+  const r = h.host.requests;
+  for (const slot of h.host.requestSlots()) {
+    if (r.peerAddr[slot] === src && r.peerPort[slot] === srcPort && r.localPort[slot] === dstPort) return slot;
+  }
+  return -1;
+}
+
+export function requestAcked(h: StackHarness, slot: number): boolean {
+  return h.host.requests.has(slot, ReqFlag.ACKED);
+}
+
+/** The third ACK of a handshake whose SYN had seq 1000 and TSval `tsVal`. */
+export function thirdAck(
+  h: StackHarness,
+  synAck: Reply,
+  srcPort: number,
+  src = CLIENT_C,
+  extra: { tsVal?: number | null; ack?: number; payload?: Uint8Array } = {},
+) {
+  return h.segment({
+    src,
+    srcPort,
+    seq: 1001,
+    ack: extra.ack ?? synAck.seq + 1,
+    flags: TcpFlag.ACK,
+    tsVal: extra.tsVal === undefined ? 101 : extra.tsVal,
+    tsEcr: synAck.tsVal ?? 0,
+    payload: extra.payload,
+  });
+}
+
+/** secs_to_retrans(seconds, TCP_TIMEOUT_INIT 1 s, TCP_RTO_MAX 120 s) (spec §3.3). */
+export function secsToRetrans(seconds: number): number {
+  if (seconds <= 0) return 0;
+  let timeout = 1;
+  let period = 1;
+  let res = 1;
+  while (seconds > period && res < 255) {
+    res++;
+    timeout = Math.min(timeout * 2, 120);
+    period += timeout;
+  }
+  return res;
+}
+
+// --------------------------------------------------------------------- reply assertions
+
+export function only(replies: Reply[]): Reply {
+  expect(replies).toHaveLength(1);
+  return replies[0]!;
+}
+
+/**
+ * A SYN-ACK for the default SYN (seq 1000, MSS 1460, SACK, TS 100, WS 7): exact flags, ack,
+ * options and window as the profile writes them (spec §1.10).
+ */
+export function expectSynAck(
+  kernel: string,
+  reply: Reply,
+  o: { clientSeq?: number; tsEcr?: number | null; sack?: boolean; windowScale?: boolean; dstPort?: number; src?: number } = {},
+): void {
+  const sw = switchesOf(kernel);
+  expect(reply.flags).toBe(TcpFlag.SYN | TcpFlag.ACK);
+  expect(reply.ack).toBe(((o.clientSeq ?? 1000) + 1) >>> 0);
+  expect(reply.srcPort).toBe(80);
+  if (o.dstPort !== undefined) expect(reply.dstPort).toBe(o.dstPort);
+  if (o.src !== undefined) expect(reply.dst).toBe(o.src);
+  expect(reply.mss).toBe(1460);
+  const ts = o.tsEcr === undefined ? 100 : o.tsEcr;
+  if (ts === null) {
+    expect(reply.tsVal).toBeNull();
+    expect(reply.window).toBe(sw.synackWindowNoTs);
+  } else {
+    expect(reply.tsEcr).toBe(ts);
+    expect(reply.tsVal).not.toBeNull();
+    expect(reply.window).toBe(sw.synackWindowWithTs);
+  }
+  expect(reply.sackPermitted).toBe(o.sack ?? true);
+  expect(reply.windowScale).toBe((o.windowScale ?? true) ? sw.synackWindowScale : null);
+  expect(reply.payload.length).toBe(0);
+}
+
+/** tcp_v4_send_reset for an ACK-bearing segment: RST, seq = its ack number, window 0 (spec §8). */
+export function expectResetForAck(reply: Reply, ackOfSegment: number, dstPort: number): void {
+  expect(isRst(reply)).toBe(true);
+  expect(reply.flags).toBe(TcpFlag.RST);
+  expect(reply.seq).toBe(ackOfSegment >>> 0);
+  expect(reply.window).toBe(0);
+  expect(reply.dstPort).toBe(dstPort);
+}
+
+export { isRst, isSynAck };
+
+// --------------------------------------------------------------------- server-closed connection → TIME_WAIT
+
+export interface ClosedConnection {
+  /** Our snd_nxt when TIME_WAIT began (tw_snd_nxt) and the client's next seq (tw_rcv_nxt). */
+  sndNxt: number;
+  rcvNxt: number;
+  /** Our TSval on the last ACK (TIME_WAIT's ACK), null without timestamps. */
+  lastTsVal: number | null;
+  synAck: Reply;
+}
+
+const GET = new TextEncoder().encode('GET / HTTP/1.1\r\nHost: s\r\n\r\n');
+
+/**
+ * A connection from `src:srcPort` to an HttpApp listener on :80 which answers and closes
+ * first; the client ACKs the FIN and sends its own FIN, so the server enters TIME_WAIT.
+ * Client TSvals run `tsStart`, `tsStart + 1`, … and the client's FIN carries `tsLast`.
+ * `rttMs` delays the third ACK (the RTT sample that sets the RTO).
+ */
+export function serverClosedConnection(
+  h: StackHarness,
+  srcPort: number,
+  src = CLIENT_C,
+  o: { tsStart?: number | null; tsLast?: number | null; rttMs?: number } = {},
+): ClosedConnection {
+  const tsStart = o.tsStart === undefined ? 100 : o.tsStart;
+  const ts = (k: number): number | null => (tsStart === null ? null : tsStart + k);
+  const syn = h.segment({ src, srcPort, seq: 1000, tsVal: ts(0) });
+  const synAck = syn.replies.find(isSynAck);
+  if (synAck === undefined) throw new Error(`no SYN-ACK: ${syn.verdict}`);
+  if (o.rttMs) h.advanceTo(h.now + o.rttMs);
+  const serverIsn = synAck.seq;
+  const ack = h.segment({ src, srcPort, seq: 1001, ack: serverIsn + 1, flags: TcpFlag.ACK, tsVal: ts(1), tsEcr: synAck.tsVal ?? 0 });
+  if (ack.verdict !== 'REQ_ESTABLISHED') throw new Error(`third ACK: ${ack.verdict}`);
+  const get = h.segment({
+    src,
+    srcPort,
+    seq: 1001,
+    ack: serverIsn + 1,
+    flags: TcpFlag.ACK | TcpFlag.PSH,
+    tsVal: ts(2),
+    payload: GET,
+  });
+  // The server answers with data and a FIN (and ACKs our data).
+  const fin = get.replies.find((r) => (r.flags & TcpFlag.FIN) !== 0);
+  if (fin === undefined) throw new Error('server did not close');
+  const serverFinEnd = (fin.seq + fin.payload.length + 1) >>> 0;
+  const clientSeq = (1001 + GET.length) >>> 0;
+  h.segment({ src, srcPort, seq: clientSeq, ack: serverFinEnd, flags: TcpFlag.ACK, tsVal: ts(3) });
+  const last = o.tsLast === undefined ? ts(4) : o.tsLast;
+  const finReply = h.segment({ src, srcPort, seq: clientSeq, ack: serverFinEnd, flags: TcpFlag.ACK | TcpFlag.FIN, tsVal: last });
+  const twAck = finReply.replies.find((r) => r.flags === TcpFlag.ACK);
+  if (twAck === undefined) throw new Error('no ACK of our FIN from TIME_WAIT');
+  return { sndNxt: serverFinEnd, rcvNxt: (clientSeq + 1) >>> 0, lastTsVal: twAck.tsVal, synAck };
+}
+
+export function httpListener(h: StackHarness, backlog = 128) {
+  return h.host.listen(80, backlog, { handler: new HttpApp() });
+}

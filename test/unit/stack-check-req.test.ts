@@ -1,0 +1,174 @@
+// Spec §9a vectors for segments that hit a pending request (tcp_check_req, spec §3.1, §3.3)
+// and the 6.18 measurements of §8 for duplicate SYNs, RSTs and TCP_DEFER_ACCEPT.
+
+import { describe, expect, it } from 'vitest';
+import { StackHarness, TcpFlag } from '../helpers/stack-harness.js';
+import {
+  ALL,
+  CLIENT_C,
+  P_4_4_PLUS,
+  expectResetForAck,
+  hasSynRetrans,
+  only,
+  queues,
+  requestAcked,
+  requestSlot,
+  secsToRetrans,
+  switchesOf,
+  thirdAck,
+} from '../helpers/vectors.js';
+
+function pending(kernel: string, sysctls: string[] = []) {
+  const h = new StackHarness(kernel, sysctls);
+  const l = h.host.listen(80, 128, { ratePerSecond: 0 });
+  const synAck = only(h.segment({ src: CLIENT_C, srcPort: 5000, seq: 1000, tsVal: 100 }).replies);
+  h.listenDeltas();
+  return { h, l, synAck };
+}
+
+describe.each(ALL)('%s: a retransmitted SYN for a pending request', (kernel) => {
+  it(`${kernel}: the same SYN-ACK (same ISN, TSecr of the first SYN) is resent, no new request, timer restarted (spec §9a #44, §3.1 R2, §8)`, () => {
+    const { h, synAck } = pending(kernel);
+    h.advanceTo(500);
+    const { verdict, replies } = h.segment({ src: CLIENT_C, srcPort: 5000, seq: 1000, tsVal: 600 });
+    expect(verdict).toBe(hasSynRetrans(kernel) ? 'REQ_SYN_RETRANSMIT' : 'REQ_SYN_RETRANSMIT_310');
+    const again = only(replies);
+    expect(again.flags).toBe(TcpFlag.SYN | TcpFlag.ACK);
+    expect(again.seq).toBe(synAck.seq);
+    expect(again.ack).toBe(1001);
+    expect(again.tsEcr).toBe(100);
+    expect(again.mss).toBe(synAck.mss);
+    expect(again.windowScale).toBe(synAck.windowScale);
+    expect(again.sackPermitted).toBe(true);
+    expect(again.window).toBe(synAck.window);
+    expect(h.listenDeltas()).toEqual(hasSynRetrans(kernel) ? { TcpRetransSegs: 1, TCPSynRetrans: 1 } : { TcpRetransSegs: 1 });
+    expect(queues(h)).toEqual({ qlen: 1, young: 1, acc: 0 });
+    const slot = requestSlot(h, CLIENT_C, 5000);
+    // 3.10 applies the new expiry on its next 200 ms prune tick (spec §4.2).
+    expect(h.host.requestExpiresAt(slot)).toBe(switchesOf(kernel).synackTimer === 'listener200ms' ? 1600 : 1500);
+  });
+});
+
+describe.each(ALL)('%s: RST for a pending request', (kernel) => {
+  it(`${kernel}: RST with seq = rcv_nxt removes the request silently (spec §9a #45, §3.1 R7)`, () => {
+    const { h } = pending(kernel);
+    const { verdict, replies } = h.segment({ src: CLIENT_C, srcPort: 5000, seq: 1001, flags: TcpFlag.RST, tsVal: null });
+    expect(verdict).toBe('REQ_RESET');
+    expect(replies).toEqual([]);
+    expect(h.listenDeltas()).toEqual({ TcpAttemptFails: 1, EmbryonicRsts: 1 });
+    expect(queues(h)).toEqual({ qlen: 0, young: 0, acc: 0 });
+    expect(requestSlot(h, CLIENT_C, 5000)).toBe(-1);
+  });
+});
+
+describe('RST in window but not at rcv_nxt (spec §8, RFC 5961)', () => {
+  it('6.x: challenge ACK, request kept, TCPChallengeACK+1 (spec §9a #45b)', () => {
+    const { h, synAck } = pending('6.x');
+    const { verdict, replies } = h.segment({ src: CLIENT_C, srcPort: 5000, seq: 1101, flags: TcpFlag.RST, tsVal: null });
+    expect(verdict).toBe('REQ_CHALLENGE_ACK');
+    const ack = only(replies);
+    expect(ack.flags).toBe(TcpFlag.ACK);
+    expect(ack.seq).toBe((synAck.seq + 1) >>> 0);
+    expect(ack.ack).toBe(1001);
+    expect(ack.tsEcr).toBe(100);
+    expect(ack.window).toBe(switchesOf('6.x').synackWindowWithTs >>> switchesOf('6.x').synackWindowScale);
+    expect(h.listenDeltas()).toEqual({ TCPChallengeACK: 1 });
+    expect(queues(h)).toEqual({ qlen: 1, young: 1, acc: 0 });
+  });
+
+  it('3.10: any in-window RST resets the request, as #45 (spec §9a #45b, §3.1 R7)', () => {
+    const { h } = pending('3.10');
+    const { verdict, replies } = h.segment({ src: CLIENT_C, srcPort: 5000, seq: 1101, flags: TcpFlag.RST, tsVal: null });
+    expect(verdict).toBe('REQ_RESET');
+    expect(replies).toEqual([]);
+    expect(h.listenDeltas()).toEqual({ TcpAttemptFails: 1, EmbryonicRsts: 1 });
+    expect(queues(h)).toEqual({ qlen: 0, young: 0, acc: 0 });
+  });
+});
+
+describe.each(ALL)('%s: an ACK with the wrong ack number for a pending request', (kernel) => {
+  it(`${kernel}: RST from the listener with seq = that ack; the request survives (spec §9a #46, §3.1 R3, §8)`, () => {
+    const { h, synAck } = pending(kernel);
+    const wrong = (synAck.seq + 5000) >>> 0;
+    const { replies } = thirdAck(h, synAck, 5000, CLIENT_C, { ack: wrong });
+    expectResetForAck(only(replies), wrong, 5000);
+    expect(h.listenDeltas()).toEqual({ TcpOutRsts: 1 });
+    expect(queues(h)).toEqual({ qlen: 1, young: 1, acc: 0 });
+    // The right ACK still completes the handshake.
+    expect(thirdAck(h, synAck, 5000).verdict).toBe('REQ_ESTABLISHED');
+  });
+});
+
+describe.each(P_4_4_PLUS)('%s: TCP_DEFER_ACCEPT', (kernel) => {
+  it(`${kernel}: a bare third ACK is dropped and marks the request acked (spec §9a #53, §3.1 R9, §3.3)`, () => {
+    const { h, l, synAck } = pending(kernel);
+    l.deferAcceptRetrans = secsToRetrans(5);
+    expect(l.deferAcceptRetrans).toBe(3);
+    const { verdict, replies } = thirdAck(h, synAck, 5000);
+    expect(verdict).toBe('REQ_DEFER_ACCEPT_DROP');
+    expect(replies).toEqual([]);
+    expect(h.listenDeltas()).toEqual({ TCPDeferAcceptDrop: 1 });
+    const slot = requestSlot(h, CLIENT_C, 5000);
+    expect(requestAcked(h, slot)).toBe(true);
+    expect(queues(h)).toEqual({ qlen: 1, young: 1, acc: 0 });
+  });
+});
+
+describe('6.x: TCP_DEFER_ACCEPT=5 as measured on 6.18 (spec §8)', () => {
+  it('6.x: data after the bare ACK completes the accept at once', () => {
+    const { h, l, synAck } = pending('6.x');
+    l.deferAcceptRetrans = secsToRetrans(5);
+    thirdAck(h, synAck, 5000);
+    h.listenDeltas();
+    const data = thirdAck(h, synAck, 5000, CLIENT_C, { tsVal: 102, payload: new TextEncoder().encode('hello') });
+    expect(data.verdict).toBe('REQ_ESTABLISHED');
+    expect(h.listenDeltas()).toEqual({ TcpPassiveOpens: 1 });
+    expect(queues(h)).toEqual({ qlen: 0, young: 0, acc: 1 });
+  });
+
+  it('6.x: without data the timer fires at 1 and 3 s sending nothing; the SYN-ACK at 7 s draws the ACK that completes', () => {
+    const { h, l, synAck } = pending('6.x');
+    l.deferAcceptRetrans = secsToRetrans(5);
+    thirdAck(h, synAck, 5000);
+    h.listenDeltas();
+    expect(h.advanceTo(1000)).toEqual([]);
+    expect(h.advanceTo(3000)).toEqual([]);
+    expect(h.listenDeltas()).toEqual({ TCPTimeouts: 2 });
+    expect(h.advanceTo(6999)).toEqual([]);
+    const rtx = only(h.advanceTo(7000));
+    expect(rtx.flags).toBe(TcpFlag.SYN | TcpFlag.ACK);
+    expect(rtx.seq).toBe(synAck.seq);
+    expect(h.listenDeltas()).toEqual({ TCPTimeouts: 1, TcpRetransSegs: 1, TCPSynRetrans: 1 });
+    expect(thirdAck(h, rtx, 5000, CLIENT_C, { tsVal: 103 }).verdict).toBe('REQ_ESTABLISHED');
+    expect(h.listenDeltas()).toEqual({ TcpPassiveOpens: 1 });
+  });
+});
+
+describe.each(P_4_4_PLUS)('%s: duplicate SYNs (spec §8 retransmitted SYN)', (kernel) => {
+  it(`${kernel}: a second copy within tcp_invalid_ratelimit gets nothing, TCPACKSkippedSynRecv+1`, () => {
+    const { h } = pending(kernel);
+    h.advanceTo(100);
+    expect(h.segment({ src: CLIENT_C, srcPort: 5000, seq: 1000, tsVal: 200 }).replies).toHaveLength(1);
+    h.listenDeltas();
+    h.advanceTo(599);
+    const { verdict, replies } = h.segment({ src: CLIENT_C, srcPort: 5000, seq: 1000, tsVal: 300 });
+    expect(verdict).toBe('REQ_OOW_RATELIMITED');
+    expect(replies).toEqual([]);
+    expect(h.listenDeltas()).toEqual({ TCPACKSkippedSynRecv: 1 });
+    h.advanceTo(600);
+    expect(h.segment({ src: CLIENT_C, srcPort: 5000, seq: 1000, tsVal: 400 }).replies).toHaveLength(1);
+  });
+
+  it(`${kernel}: a repeated SYN with an older TSval gets a bare ACK and PAWSEstab+1`, () => {
+    const { h, synAck } = pending(kernel);
+    const { verdict, replies } = h.segment({ src: CLIENT_C, srcPort: 5000, seq: 1000, tsVal: 50 });
+    expect(verdict).toBe('REQ_PAWS_REJECT');
+    const ack = only(replies);
+    expect(ack.flags).toBe(TcpFlag.ACK);
+    expect(ack.seq).toBe((synAck.seq + 1) >>> 0);
+    expect(ack.ack).toBe(1001);
+    expect(ack.tsEcr).toBe(100);
+    expect(h.listenDeltas()).toEqual({ PAWSEstab: 1 });
+    expect(queues(h).qlen).toBe(1);
+  });
+});
