@@ -191,7 +191,7 @@ export function metricsSnapshot(host: Host): Array<{ address: string; ageSeconds
     address: ipv4ToString(m.addr),
     ageSeconds: Math.round((host.now - m.stamp) / 10) / 100,
     tsval: m.tsStamp !== 0 ? m.ts >>> 0 : null,
-    tsAgeSeconds: m.tsStamp !== 0 ? Math.floor(host.now / 1000) - m.tsStamp : null,
+    tsAgeSeconds: m.tsStamp !== 0 ? Math.max(0, Math.floor(host.now / 1000) - m.tsStamp) : null,
     rttMs: m.rtt > 0 ? m.rtt : null,
     line: host.metrics.describe(m, host.now),
   }));

@@ -3,6 +3,8 @@
 // buckets in this one table, and so do we. Chained buckets in typed arrays, keyed by a
 // seeded hash (a flood cannot aim at one chain): a lookup allocates nothing.
 
+import { grownCopy } from './typed-arrays.js';
+
 const EMPTY = -1;
 
 export class FlowTable {
@@ -101,10 +103,10 @@ export class FlowTable {
     }
     if (this.used === this.values.length) {
       const capacity = this.values.length * 2;
-      this.peerAddr = grown(this.peerAddr, new Uint32Array(capacity));
-      this.ports = grown(this.ports, new Uint32Array(capacity));
-      this.values = grown(this.values, new Int32Array(capacity));
-      this.next = grown(this.next, new Int32Array(capacity));
+      this.peerAddr = grownCopy(this.peerAddr, capacity);
+      this.ports = grownCopy(this.ports, capacity);
+      this.values = grownCopy(this.values, capacity);
+      this.next = grownCopy(this.next, capacity);
     }
     return this.used++;
   }
@@ -123,11 +125,6 @@ export class FlowTable {
       this.heads[b] = i;
     }
   }
-}
-
-function grown<T extends Uint32Array | Int32Array>(old: T, fresh: T): T {
-  fresh.set(old);
-  return fresh;
 }
 
 export function nextPowerOfTwo(n: number): number {

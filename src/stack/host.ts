@@ -166,13 +166,22 @@ export class Host implements ConnectionHost {
     return undefined;
   }
 
-  /** accept() on a listener: the connection taken, or null. Hands it to the policy's handler. */
+  /**
+   * accept() on a listener: the oldest child, handed to the policy's handler, or null.
+   * A child the peer already reset is still returned (the application then sees it closed).
+   */
   accept(listener: Listener): Connection | null {
-    const id = listener.dequeueAccepted();
-    if (id < 0) return null;
-    const conn = this.connections.get(id);
-    if (conn === undefined) return null;
+    const conn = listener.dequeueAccepted();
+    if (conn === null) return null;
     const handler = this.acceptPolicies[listener.index]!.handler;
+    if (conn.isClosed()) {
+      conn.accepted = true;
+      if (handler !== null) {
+        handler.onAccepted(conn);
+        handler.onClosed(conn, 'reset');
+      }
+      return conn;
+    }
     if (handler !== null) conn.deliverAccepted(handler);
     else conn.accepted = true;
     return conn;
@@ -888,7 +897,7 @@ export class Host implements ConnectionHost {
     if (rttSample >= 0) conn.sampleRtt(rttSample);
     this.connections.set(id, conn);
     this.flows.set(peerAddr, peerPort, localPort, (id << 2) | FLOW_CONN);
-    listener.enqueueAccepted(id);
+    listener.enqueueAccepted(conn);
     this.counters[Counter.CurrEstab]!++;
     // tcp_init_metrics looks the peer up with create semantics.
     this.metrics.getOrCreate(peerAddr, this.now);
@@ -1019,7 +1028,6 @@ export class Host implements ConnectionHost {
     this.connections.delete(conn.id);
     this.flows.delete(conn.peerAddr, conn.peerPort, conn.localPort);
     this.connTimers.cancel(conn.id);
-    if (!conn.accepted) this.listeners[conn.listenerIndex]!.removeAccepted(conn.id);
     if (conn.handler !== null) conn.handler.onClosed(conn, why);
   }
 

@@ -1,4 +1,5 @@
 import type { ProfileSwitches } from '../profiles/profile.js';
+import type { Connection } from './conn.js';
 
 /** A listening socket: its two queues and the per-listener state the kernel keeps. */
 export class Listener {
@@ -13,8 +14,12 @@ export class Listener {
   /** SYN queue length and requests whose SYN-ACK has not timed out yet (spec §1.6). */
   qlen = 0;
   young = 0;
-  /** Established children waiting for accept(): connection ids, FIFO. */
-  private readonly acceptQueue: number[] = [];
+  /**
+   * Established children waiting for accept(), FIFO. A child reset or closed by the peer
+   * stays queued, as in Linux: accept() still returns it (then reads fail), and until
+   * then it counts in sk_ack_backlog (ss Recv-Q).
+   */
+  private readonly acceptQueue: Connection[] = [];
   private acceptHead = 0;
   /** Once-per-listener flood warning flag (synflood_warned). */
   synfloodWarned = false;
@@ -71,28 +76,23 @@ export class Listener {
     return this.acceptQueue.length - this.acceptHead;
   }
 
-  enqueueAccepted(connId: number): void {
-    this.acceptQueue.push(connId);
+  enqueueAccepted(conn: Connection): void {
+    this.acceptQueue.push(conn);
   }
 
-  /** accept(): the oldest child, or -1. */
-  dequeueAccepted(): number {
-    if (this.acceptHead === this.acceptQueue.length) return -1;
-    const id = this.acceptQueue[this.acceptHead++]!;
+  /** accept(): the oldest child, or null. */
+  dequeueAccepted(): Connection | null {
+    if (this.acceptHead === this.acceptQueue.length) return null;
+    const conn = this.acceptQueue[this.acceptHead++]!;
     if (this.acceptHead > 1024 && this.acceptHead * 2 > this.acceptQueue.length) {
       this.acceptQueue.splice(0, this.acceptHead);
       this.acceptHead = 0;
     }
-    return id;
+    return conn;
   }
 
-  /** Removes a child that died before accept() (reset by the peer). */
-  removeAccepted(connId: number): void {
-    const at = this.acceptQueue.indexOf(connId, this.acceptHead);
-    if (at >= 0) this.acceptQueue.splice(at, 1);
-  }
-
+  /** Ids of the children waiting for accept(), oldest first. */
   acceptedIds(): number[] {
-    return this.acceptQueue.slice(this.acceptHead);
+    return this.acceptQueue.slice(this.acceptHead).map((conn) => conn.id);
   }
 }

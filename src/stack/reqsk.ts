@@ -2,6 +2,8 @@
 // connection is ~100 bytes of typed arrays and no JS object, so a flood with cookies off
 // costs memory linear in the queue limit and nothing for the garbage collector.
 
+import { grownCopy } from './typed-arrays.js';
+
 const NONE = -1;
 
 export const ReqFlag = {
@@ -100,26 +102,22 @@ export class RequestPool {
 
   private grow(): void {
     const capacity = this.capacity * 2;
-    const g = <T extends { length: number; set(a: ArrayLike<number>): void }>(old: T, fresh: T): T => {
-      fresh.set(old as unknown as ArrayLike<number>);
-      return fresh;
-    };
-    this.peerAddr = g(this.peerAddr, new Uint32Array(capacity));
-    this.peerPort = g(this.peerPort, new Uint16Array(capacity));
-    this.localPort = g(this.localPort, new Uint16Array(capacity));
-    this.listener = g(this.listener, new Int32Array(capacity));
-    this.rcvIsn = g(this.rcvIsn, new Uint32Array(capacity));
-    this.sntIsn = g(this.sntIsn, new Uint32Array(capacity));
-    this.tsRecent = g(this.tsRecent, new Uint32Array(capacity));
-    this.tsOffset = g(this.tsOffset, new Uint32Array(capacity));
-    this.mss = g(this.mss, new Uint16Array(capacity));
-    this.peerWindowScale = g(this.peerWindowScale, new Int8Array(capacity));
-    this.flags = g(this.flags, new Uint8Array(capacity));
-    this.numTimeout = g(this.numTimeout, new Uint8Array(capacity));
-    this.numRetrans = g(this.numRetrans, new Uint8Array(capacity));
-    this.sentAt = g(this.sentAt, new Float64Array(capacity));
-    this.lastOowAck = g(this.lastOowAck, new Float64Array(capacity));
-    this.nextFree = g(this.nextFree, new Int32Array(capacity));
+    this.peerAddr = grownCopy(this.peerAddr, capacity);
+    this.peerPort = grownCopy(this.peerPort, capacity);
+    this.localPort = grownCopy(this.localPort, capacity);
+    this.listener = grownCopy(this.listener, capacity);
+    this.rcvIsn = grownCopy(this.rcvIsn, capacity);
+    this.sntIsn = grownCopy(this.sntIsn, capacity);
+    this.tsRecent = grownCopy(this.tsRecent, capacity);
+    this.tsOffset = grownCopy(this.tsOffset, capacity);
+    this.mss = grownCopy(this.mss, capacity);
+    this.peerWindowScale = grownCopy(this.peerWindowScale, capacity);
+    this.flags = grownCopy(this.flags, capacity);
+    this.numTimeout = grownCopy(this.numTimeout, capacity);
+    this.numRetrans = grownCopy(this.numRetrans, capacity);
+    this.sentAt = grownCopy(this.sentAt, capacity);
+    this.lastOowAck = grownCopy(this.lastOowAck, capacity);
+    this.nextFree = grownCopy(this.nextFree, capacity);
     this.capacity = capacity;
   }
 }

@@ -2,6 +2,8 @@
 // TCP_TIMEWAIT_LEN, or 3.5 × RTO when tcp_tw_recycle applies (spec §2.4). Struct-of-arrays
 // like the request pool: a server that closes first keeps one per recent connection.
 
+import { grownCopy } from './typed-arrays.js';
+
 const NONE = -1;
 
 export const TCP_TIMEWAIT_LEN_MS = 60_000;
@@ -76,24 +78,20 @@ export class TimewaitPool {
 
   private grow(): void {
     const capacity = this.capacity * 2;
-    const g = <T extends { set(a: ArrayLike<number>): void }>(old: T, fresh: T): T => {
-      fresh.set(old as unknown as ArrayLike<number>);
-      return fresh;
-    };
-    this.peerAddr = g(this.peerAddr, new Uint32Array(capacity));
-    this.peerPort = g(this.peerPort, new Uint16Array(capacity));
-    this.localPort = g(this.localPort, new Uint16Array(capacity));
-    this.sndNxt = g(this.sndNxt, new Uint32Array(capacity));
-    this.rcvNxt = g(this.rcvNxt, new Uint32Array(capacity));
-    this.tsRecent = g(this.tsRecent, new Uint32Array(capacity));
-    this.tsRecentStamp = g(this.tsRecentStamp, new Float64Array(capacity));
-    this.tsOffset = g(this.tsOffset, new Uint32Array(capacity));
-    this.window = g(this.window, new Uint16Array(capacity));
-    this.recycleTimeout = g(this.recycleTimeout, new Float64Array(capacity));
-    this.lastOowAck = g(this.lastOowAck, new Float64Array(capacity));
-    this.createdAt = g(this.createdAt, new Float64Array(capacity));
-    this.inUse = g(this.inUse, new Uint8Array(capacity));
-    this.nextFree = g(this.nextFree, new Int32Array(capacity));
+    this.peerAddr = grownCopy(this.peerAddr, capacity);
+    this.peerPort = grownCopy(this.peerPort, capacity);
+    this.localPort = grownCopy(this.localPort, capacity);
+    this.sndNxt = grownCopy(this.sndNxt, capacity);
+    this.rcvNxt = grownCopy(this.rcvNxt, capacity);
+    this.tsRecent = grownCopy(this.tsRecent, capacity);
+    this.tsRecentStamp = grownCopy(this.tsRecentStamp, capacity);
+    this.tsOffset = grownCopy(this.tsOffset, capacity);
+    this.window = grownCopy(this.window, capacity);
+    this.recycleTimeout = grownCopy(this.recycleTimeout, capacity);
+    this.lastOowAck = grownCopy(this.lastOowAck, capacity);
+    this.createdAt = grownCopy(this.createdAt, capacity);
+    this.inUse = grownCopy(this.inUse, capacity);
+    this.nextFree = grownCopy(this.nextFree, capacity);
     this.capacity = capacity;
   }
 }
