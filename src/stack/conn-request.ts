@@ -1,0 +1,219 @@
+// tcp_conn_request / tcp_v4_conn_request (spec §1.1 for 3.10, §1.2 for 4.4+): what a SYN
+// on a listener becomes — a queued request, a cookie, or a silent drop — and the SYN-ACK.
+
+import type { Host } from './host.js';
+import type { Listener } from './listener.js';
+import { FLOW_REQUEST, TCP_MSS_DEFAULT, TCP_PAWS_MSL_SEC, TCP_PAWS_WINDOW, TCP_TIMEOUT_INIT } from './constants.js';
+import { scheduleRequestTimer } from './check-req.js';
+import { ReqFlag } from './reqsk.js';
+import { cookieMinute, cookieMssIndex, cookieTimestamp, makeCookie } from './syncookies.js';
+import { Verdict } from './verdict.js';
+import type { SegmentSpec } from '../wire/builder.js';
+import { TcpFlag } from '../wire/tcp.js';
+
+/**
+ * tcp_v4_conn_request + tcp_conn_request (spec §1.1 C1–C11 for 3.10, §1.2 D1–D9 for 4.4+).
+ * `isn` ≠ 0: the SYN reused a TIME_WAIT 4-tuple (§1.9) and skips the flood and peer checks.
+ */
+export function connRequest(host: Host, listener: Listener, src: number, toBroadcast: boolean, isn: number): number {
+  const sw = host.switches;
+  const sysctls = host.sysctls;
+  // C1 / 4.4+ tcp_v4_conn_request: broadcast or multicast destination.
+  if (toBroadcast) return host.apply(Verdict.DROP_BROADCAST, 0, listener);
+  const syncookies = sysctls.get('net.ipv4.tcp_syncookies');
+  const alwaysCookies = syncookies === 2 && sw.syncookiesAlwaysMode;
+  let wantCookie = false;
+  // C2 / D1: SYN queue full (or tcp_syncookies=2) → tcp_syn_flood_action (§1.3).
+  if (isn === 0 && (alwaysCookies || listener.synQueueFull(sw))) {
+    wantCookie = synFloodAction(host, listener, syncookies, alwaysCookies);
+    if (!wantCookie) return host.apply(Verdict.DROP_REQQ_FULL, listener.qlen, listener);
+  }
+  // C3 / D2: accept queue full (§1.5), with the version's young rule (note A).
+  if (listener.acceptQueueFull()) {
+    if (sw.synDropRule === 'full') return host.apply(Verdict.DROP_ACCEPTQ_FULL, listener.acceptQueueLength, listener);
+    if (listener.young > 1) return host.apply(Verdict.DROP_ACCEPTQ_FULL_YOUNG, listener.young, listener);
+  }
+  // C5 / D4: options that survive into the request (§1.7).
+  const o = host.options;
+  const tcp = host.tcp;
+  const mss = o.hasMss ? o.mss : TCP_MSS_DEFAULT;
+  let sackOk = o.sackPermitted;
+  let peerWindowScale = o.hasWindowScale ? o.windowScale : -1;
+  const tstampOk = o.hasTimestamps;
+  if (wantCookie && !tstampOk) {
+    // tcp_clear_options: a cookie without timestamps cannot carry wscale or SACK.
+    sackOk = false;
+    peerWindowScale = -1;
+  }
+  const sport = tcp.srcPort;
+  const dport = tcp.dstPort;
+  const tsOffset = tstampOk ? host.tsOffsetFor(src, sport, dport) : 0;
+  if (wantCookie) return sendCookieSynAck(host, listener, src, sport, dport, mss, sackOk, peerWindowScale, tstampOk, tsOffset);
+  if (isn === 0) {
+    // C8a/C8b, D5/D5': the per-host PAWS check (tw_recycle) or the unproven-peer rule.
+    const verdict = peerChecks(host, listener, src, syncookies, tstampOk);
+    if (verdict !== Verdict.NONE) return verdict;
+    isn = host.secureIsn(src, sport, dport);
+  }
+  // C11 / D9: queue the request; send the SYN-ACK.
+  const slot = host.requests.allocate();
+  const r = host.requests;
+  r.peerAddr[slot] = src;
+  r.peerPort[slot] = sport;
+  r.localPort[slot] = dport;
+  r.listener[slot] = listener.index;
+  r.rcvIsn[slot] = tcp.seq;
+  r.sntIsn[slot] = isn;
+  r.tsRecent[slot] = tstampOk ? o.tsVal : 0;
+  r.tsOffset[slot] = tsOffset;
+  r.mss[slot] = mss;
+  r.peerWindowScale[slot] = peerWindowScale;
+  if (sackOk) r.flags[slot]! |= ReqFlag.SACK;
+  if (tstampOk) r.flags[slot]! |= ReqFlag.TIMESTAMPS;
+  r.sentAt[slot] = host.now;
+  host.flows.set(src, sport, dport, (slot << 2) | FLOW_REQUEST);
+  if (listener.qlen === 0) listener.pruneTimerStart = host.now;
+  listener.qlen++;
+  listener.young++;
+  scheduleRequestTimer(host, slot, listener, host.now + TCP_TIMEOUT_INIT);
+  sendRequestSynAck(host, slot, isn, false);
+  return host.apply(Verdict.SYN_QUEUED, listener.qlen, listener);
+}
+
+/** tcp_syn_flood_action (spec §1.3): cookie or drop, and the once-per-listener warning. */
+export function synFloodAction(host: Host, listener: Listener, syncookies: number, alwaysCookies: boolean): boolean {
+  const want = syncookies !== 0;
+  if (want) host.apply(Verdict.FLOOD_DO_COOKIES, 0, listener);
+  // The warning: once per listener; 4.4+ skip it when tcp_syncookies=2.
+  const quiet = alwaysCookies && host.switches.synFloodLog !== 'v3.10';
+  if (!listener.synfloodWarned && !quiet) {
+    listener.synfloodWarned = true;
+    host.kernelLog.push(floodWarning(host, listener, want));
+    host.apply(Verdict.FLOOD_WARNING, want ? 1 : 0, listener);
+  }
+  return want;
+}
+
+/** The log line, word for word per version (spec §1.3). */
+export function floodWarning(host: Host, listener: Listener, cookies: boolean): string {
+  const action = cookies ? 'Sending cookies' : 'Dropping request';
+  switch (host.switches.synFloodLog) {
+    case 'v3.10':
+      return `TCP: TCP: Possible SYN flooding on port ${listener.port}. ${action}.  Check SNMP counters.`;
+    case 'v4.4':
+      return `TCP: request_sock_TCP: Possible SYN flooding on port ${listener.port}. ${action}.  Check SNMP counters.`;
+    default:
+      return `TCP: request_sock_TCP: Possible SYN flooding on port 0.0.0.0:${listener.port}. ${action}.`;
+  }
+}
+
+/** C8a/C8b (3.10), D5 (4.4–4.11), D5' (4.12+). Returns NONE to go on. */
+export function peerChecks(host: Host, listener: Listener, src: number, syncookies: number, tstampOk: boolean): number {
+  const sw = host.switches;
+  const twRecycle = sw.hasTwRecycle && host.sysctls.get('net.ipv4.tcp_tw_recycle') !== 0;
+  // 3.10 takes the tw_recycle branch only when the SYN has timestamps; 4.4–4.11 always.
+  if (twRecycle && (tstampOk || sw.pawsPassiveRule === 'alsoNoTs')) {
+    if (!peerIsProvenPaws(host, src, tstampOk)) return host.apply(Verdict.DROP_PAWS_PASSIVE, 0, listener);
+    return Verdict.NONE;
+  }
+  const maxSynBacklog = host.sysctls.get('net.ipv4.tcp_max_syn_backlog');
+  if (syncookies === 0 && maxSynBacklog - listener.qlen < maxSynBacklog >> 2 && !peerIsProven(host, src)) {
+    return host.apply(Verdict.DROP_UNPROVEN_PEER, listener.qlen, listener);
+  }
+  return Verdict.NONE;
+}
+
+/** tcp_peer_is_proven(req, dst, paws_check=true) (spec §2.3). */
+export function peerIsProvenPaws(host: Host, src: number, tstampOk: boolean): boolean {
+  const entry = host.metrics.lookup(src);
+  // tcpm_ts_stamp 0 = nothing remembered: never "fresh" (the kernel's seconds clock is far from 0).
+  if (entry === undefined || entry.tsStamp === 0 || host.nowSeconds() - entry.tsStamp >= TCP_PAWS_MSL_SEC) return true;
+  if (!tstampOk) return false; // 4.4: `|| !timestamps`
+  return ((entry.ts - host.options.tsVal) | 0) <= TCP_PAWS_WINDOW;
+}
+
+/** tcp_peer_is_proven(req, dst, paws_check=false): dst is NULL before 4.14 (spec §1.1 notes). */
+export function peerIsProven(host: Host, src: number): boolean {
+  if (host.switches.unprovenPeerRule === 'neverProven') return false;
+  const entry = host.metrics.lookup(src);
+  return entry !== undefined && entry.rtt !== 0;
+}
+
+export function sendCookieSynAck(host: Host, 
+  listener: Listener,
+  src: number,
+  sport: number,
+  dport: number,
+  mss: number,
+  sackOk: boolean,
+  peerWindowScale: number,
+  tstampOk: boolean,
+  tsOffset: number,
+): number {
+  const sw = host.switches;
+  const table = sw.cookieMssTable;
+  const mssIndex = cookieMssIndex(table, mss);
+  const minute = cookieMinute(host.cookieClockBase, host.now);
+  const isn = makeCookie(host.keys, src, host.address, sport, dport, host.tcp.seq, minute, mssIndex);
+  // tcp_synq_overflow: remember when the last cookie went out (≥3.13: at most once a second).
+  if (!sw.cookieOverflowStampEverySecond || host.now > listener.lastOverflow + 1000) listener.lastOverflow = host.now;
+  const spec = synAckSpec(host, src, sport, dport, isn, host.tcp.seq, Math.min(mss, table[mssIndex]!), sackOk, peerWindowScale, tstampOk);
+  if (tstampOk) {
+    spec.tsVal = (cookieTimestamp(host.tsNow(), peerWindowScale, sackOk) + tsOffset) >>> 0;
+    spec.tsEcr = host.options.tsVal;
+  }
+  spec.mss = host.ourMss;
+  host.emit(spec);
+  return host.apply(sw.cookieCountsListenDrop ? Verdict.SYN_COOKIE_LISTENDROP : Verdict.SYN_COOKIE, mssIndex, listener);
+}
+
+/** The SYN-ACK for a queued request (tcp_make_synack): options as Linux writes them (spec §1.10). */
+export function sendRequestSynAck(host: Host, slot: number, isn: number, retransmit: boolean): void {
+  const r = host.requests;
+  const tstampOk = (r.flags[slot]! & ReqFlag.TIMESTAMPS) !== 0;
+  const spec = synAckSpec(host, 
+    r.peerAddr[slot]!,
+    r.peerPort[slot]!,
+    r.localPort[slot]!,
+    isn,
+    r.rcvIsn[slot]!,
+    r.mss[slot]!,
+    (r.flags[slot]! & ReqFlag.SACK) !== 0,
+    r.peerWindowScale[slot]!,
+    tstampOk,
+  );
+  if (tstampOk) {
+    spec.tsVal = (host.tsNow() + r.tsOffset[slot]!) >>> 0;
+    spec.tsEcr = r.tsRecent[slot]!;
+  }
+  host.emit(spec);
+  if (retransmit) r.numRetrans[slot]!++;
+}
+
+export function synAckSpec(host: Host, 
+  peerAddr: number,
+  peerPort: number,
+  localPort: number,
+  isn: number,
+  clientIsn: number,
+  _mss: number,
+  sackOk: boolean,
+  peerWindowScale: number,
+  tstampOk: boolean,
+): SegmentSpec {
+  const sw = host.switches;
+  const spec = host.spec.reset();
+  spec.srcAddr = host.address;
+  spec.dstAddr = peerAddr;
+  spec.srcPort = localPort;
+  spec.dstPort = peerPort;
+  spec.seq = isn;
+  spec.ack = (clientIsn + 1) >>> 0;
+  spec.flags = TcpFlag.SYN | TcpFlag.ACK;
+  spec.window = tstampOk ? sw.synackWindowWithTs : sw.synackWindowNoTs;
+  spec.mss = host.ourMss;
+  spec.sackPermitted = sackOk;
+  spec.windowScale = peerWindowScale >= 0 ? sw.synackWindowScale : -1;
+  spec.hasTimestamps = tstampOk;
+  return spec;
+}

@@ -1,0 +1,80 @@
+// reqsk_timer_handler (4.4+) / inet_csk_reqsk_queue_prune (3.10): SYN-ACK retransmission,
+// the young/old threshold and request expiry (spec §4).
+
+import type { Host } from './host.js';
+import type { Listener } from './listener.js';
+import { TCP_RTO_MAX, TCP_TIMEOUT_INIT } from './constants.js';
+import { dropRequest, scheduleRequestTimer } from './check-req.js';
+import { sendRequestSynAck } from './conn-request.js';
+import { ReqFlag } from './reqsk.js';
+import { Verdict } from './verdict.js';
+
+/** reqsk_timer_handler / inet_csk_reqsk_queue_prune for one request (spec §4.1–§4.3). */
+export function requestTimerFired(host: Host, slot: number): void {
+  const r = host.requests;
+  const sw = host.switches;
+  const listener = host.listeners[r.listener[slot]!]!;
+  host.setEventFlow(r.peerAddr[slot]!, r.peerPort[slot]!, r.localPort[slot]!, r.sntIsn[slot]!, r.rcvIsn[slot]!);
+  const maxRetries = listener.synRetries || host.sysctls.get('net.ipv4.tcp_synack_retries');
+  const thresh = retryThreshold(host, listener, maxRetries);
+  const k = r.numTimeout[slot]!;
+  const acked = (r.flags[slot]! & ReqFlag.ACKED) !== 0;
+  const defer = listener.deferAcceptRetrans;
+  let expire: boolean;
+  let resend: boolean;
+  if (defer === 0) {
+    expire = k >= thresh;
+    resend = true;
+  } else {
+    // max_retries becomes rskq_defer_accept (spec §3.3, §4.2, §4.3 syn_ack_recalc).
+    expire = k >= thresh && (!acked || k >= defer);
+    resend = !acked || k >= defer - 1;
+  }
+  if (!expire) {
+    if (k === 0) listener.young--;
+    r.numTimeout[slot] = k + 1;
+    scheduleRequestTimer(host, slot, listener, host.now + Math.min(TCP_TIMEOUT_INIT * 2 ** (k + 1), TCP_RTO_MAX));
+    if (resend) {
+      sendRequestSynAck(host, slot, r.sntIsn[slot]!, true);
+      host.apply(sw.counters.hasSynRetransCounters ? Verdict.REQ_TIMEOUT_RETRANSMIT : Verdict.REQ_TIMEOUT_RETRANSMIT_310, k + 1, listener);
+    } else {
+      host.apply(Verdict.REQ_TIMEOUT_SILENT, k + 1, listener);
+    }
+    return;
+  }
+  dropRequest(host, slot, listener);
+  host.apply(Verdict.REQ_EXPIRED, k, listener);
+}
+
+/** "Reserve half of the queue for young requests" (spec §4.2 for 3.10, §4.3 for 4.4+). */
+export function retryThreshold(host: Host, listener: Listener, maxRetries: number): number {
+  // 3.10's inet_csk_reqsk_queue_prune computes thresh once per 200 ms run, from qlen and
+  // young as they were when the run began, then applies it to every request expiring in
+  // that run (spec §4.2); 4.4+ recompute it per request timer (spec §4.3).
+  if (host.switches.synackTimer === 'listener200ms') {
+    if (listener.pruneRunAt !== host.now) {
+      listener.pruneRunAt = host.now;
+      listener.pruneRunThresh = computeRetryThreshold(host, listener, maxRetries);
+    }
+    return listener.pruneRunThresh;
+  }
+  return computeRetryThreshold(host, listener, maxRetries);
+}
+
+export function computeRetryThreshold(host: Host, listener: Listener, maxRetries: number): number {
+  let thresh = maxRetries;
+  const qlen = listener.qlen;
+  const pressure =
+    host.switches.synQueueSizing === 'pow2'
+      ? qlen >> (listener.maxQlenLog - 1) !== 0
+      : qlen * 2 > Math.max(8, listener.maxAckBacklog);
+  if (pressure) {
+    let young2 = listener.young * 2;
+    while (thresh > 2) {
+      if (qlen < young2) break;
+      thresh--;
+      young2 *= 2;
+    }
+  }
+  return thresh;
+}
