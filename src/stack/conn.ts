@@ -53,6 +53,8 @@ export interface ConnectionHost {
   connEnterTimewait(conn: Connection): void;
   connFinished(conn: Connection): void;
   connResetByPeer(conn: Connection): void;
+  /** The connection left ESTABLISHED/CLOSE_WAIT: TcpCurrEstab counts only those two. */
+  connLeftEstablished(conn: Connection): void;
 }
 
 export class Connection {
@@ -62,7 +64,7 @@ export class Connection {
   readonly localPort: number;
   readonly peerAddr: number;
   readonly peerPort: number;
-  state: ConnStateValue = ConnState.ESTABLISHED;
+  private stateValue: ConnStateValue = ConnState.ESTABLISHED;
   /** Our send sequence space. */
   sndUna: number;
   sndNxt: number;
@@ -135,6 +137,18 @@ export class Connection {
     this.createdAt = host.now;
   }
 
+  get state(): ConnStateValue {
+    return this.stateValue;
+  }
+
+  /** tcp_set_state: TCP_MIB_CURRESTAB counts ESTABLISHED and CLOSE_WAIT sockets. */
+  setState(next: ConnStateValue): void {
+    const counted = (s: ConnStateValue) => s === ConnState.ESTABLISHED || s === ConnState.CLOSE_WAIT;
+    const before = this.stateValue;
+    this.stateValue = next;
+    if (counted(before) && !counted(next)) this.host.connLeftEstablished(this);
+  }
+
   /** RTT sample (tcp_rtt_estimator, RFC 6298), then RTO with the 200 ms floor. */
   sampleRtt(rttMs: number): void {
     if (this.srtt === 0) {
@@ -175,8 +189,8 @@ export class Connection {
   close(): void {
     if (this.finQueued || this.state === ConnState.CLOSED) return;
     this.finQueued = true;
-    if (this.state === ConnState.ESTABLISHED) this.state = ConnState.FIN_WAIT_1;
-    else if (this.state === ConnState.CLOSE_WAIT) this.state = ConnState.LAST_ACK;
+    if (this.state === ConnState.ESTABLISHED) this.setState(ConnState.FIN_WAIT_1);
+    else if (this.state === ConnState.CLOSE_WAIT) this.setState(ConnState.LAST_ACK);
     this.push();
   }
 
@@ -325,7 +339,7 @@ export class Connection {
     else this.armRetransmit();
     if (finAcked) {
       if (this.state === ConnState.FIN_WAIT_1) {
-        this.state = ConnState.FIN_WAIT_2;
+        this.setState(ConnState.FIN_WAIT_2);
         this.host.scheduleConnTimer(this, this.host.now + 60_000);
       } else if (this.state === ConnState.CLOSING) {
         this.host.connEnterTimewait(this);
@@ -341,13 +355,13 @@ export class Connection {
   private peerFin(): void {
     switch (this.state) {
       case ConnState.ESTABLISHED:
-        this.state = ConnState.CLOSE_WAIT;
+        this.setState(ConnState.CLOSE_WAIT);
         if (this.accepted && this.handler !== null) this.handler.onPeerClosed(this);
         else this.peerClosedBeforeAccept = true;
         break;
       case ConnState.FIN_WAIT_1:
         // Our FIN not acknowledged yet (else processAck moved us to FIN_WAIT_2).
-        this.state = ConnState.CLOSING;
+        this.setState(ConnState.CLOSING);
         break;
       case ConnState.FIN_WAIT_2:
         this.host.connEnterTimewait(this);

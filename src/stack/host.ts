@@ -554,11 +554,13 @@ export class Host implements ConnectionHost {
     this.removeConn(conn, 'closed');
   }
 
+  connLeftEstablished(_conn: Connection): void {
+    this.counters[Counter.CurrEstab]!--;
+  }
+
   private removeConn(conn: Connection, why: 'closed' | 'reset' | 'timeout'): void {
     if (conn.isClosed()) return;
-    const wasEstablished = conn.state === ConnState.ESTABLISHED || conn.state === ConnState.CLOSE_WAIT;
-    conn.state = ConnState.CLOSED;
-    if (wasEstablished) this.counters[Counter.CurrEstab]!--;
+    conn.setState(ConnState.CLOSED);
     this.connections.delete(conn.id);
     this.flows.delete(conn.peerAddr, conn.peerPort, conn.localPort);
     this.connTimers.cancel(conn.id);
