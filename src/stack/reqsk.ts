@@ -2,9 +2,7 @@
 // connection is ~100 bytes of typed arrays and no JS object, so a flood with cookies off
 // costs memory linear in the queue limit and nothing for the garbage collector.
 
-import { grownCopy } from './typed-arrays.js';
-
-const NONE = -1;
+import { grownCopy, SlotPool } from './typed-arrays.js';
 
 export const ReqFlag = {
   SACK: 1,
@@ -14,8 +12,7 @@ export const ReqFlag = {
   IN_USE: 8,
 } as const;
 
-export class RequestPool {
-  capacity: number;
+export class RequestPool extends SlotPool {
   peerAddr: Uint32Array;
   peerPort: Uint16Array;
   localPort: Uint16Array;
@@ -35,13 +32,9 @@ export class RequestPool {
   /** When our first SYN-ACK left (snt_synack), for the RTT sample; last out-of-window answer. */
   sentAt: Float64Array;
   lastOowAck: Float64Array;
-  private nextFree: Int32Array;
-  private freeHead = NONE;
-  private used = 0;
-  live = 0;
 
   constructor(capacity = 1024) {
-    this.capacity = capacity;
+    super(capacity);
     this.peerAddr = new Uint32Array(capacity);
     this.peerPort = new Uint16Array(capacity);
     this.localPort = new Uint16Array(capacity);
@@ -57,51 +50,35 @@ export class RequestPool {
     this.numRetrans = new Uint8Array(capacity);
     this.sentAt = new Float64Array(capacity);
     this.lastOowAck = new Float64Array(capacity);
-    this.nextFree = new Int32Array(capacity);
   }
 
   /** Bytes held per slot across all arrays (the pool's share of a half-open request). */
   static readonly BYTES_PER_SLOT = 4 + 2 + 2 + 4 + 4 + 4 + 4 + 4 + 2 + 1 + 1 + 1 + 1 + 8 + 8 + 4;
 
   allocate(): number {
-    let slot: number;
-    if (this.freeHead !== NONE) {
-      slot = this.freeHead;
-      this.freeHead = this.nextFree[slot]!;
-    } else {
-      if (this.used === this.capacity) this.grow();
-      slot = this.used++;
-    }
+    const slot = this.takeSlot();
     this.flags[slot] = ReqFlag.IN_USE;
     this.numTimeout[slot] = 0;
     this.numRetrans[slot] = 0;
     this.lastOowAck[slot] = -Infinity;
-    this.live++;
     return slot;
   }
 
   free(slot: number): void {
     this.flags[slot] = 0;
-    this.nextFree[slot] = this.freeHead;
-    this.freeHead = slot;
-    this.live--;
+    this.releaseSlot(slot);
   }
 
   isLive(slot: number): boolean {
-    return slot >= 0 && slot < this.used && (this.flags[slot]! & ReqFlag.IN_USE) !== 0;
+    return slot >= 0 && slot < this.highWater && (this.flags[slot]! & ReqFlag.IN_USE) !== 0;
   }
 
   has(slot: number, flag: number): boolean {
     return (this.flags[slot]! & flag) !== 0;
   }
 
-  /** Slots ever used (live ones are those with IN_USE). */
-  get highWater(): number {
-    return this.used;
-  }
 
-  private grow(): void {
-    const capacity = this.capacity * 2;
+  protected growColumns(capacity: number): void {
     this.peerAddr = grownCopy(this.peerAddr, capacity);
     this.peerPort = grownCopy(this.peerPort, capacity);
     this.localPort = grownCopy(this.localPort, capacity);
@@ -117,7 +94,5 @@ export class RequestPool {
     this.numRetrans = grownCopy(this.numRetrans, capacity);
     this.sentAt = grownCopy(this.sentAt, capacity);
     this.lastOowAck = grownCopy(this.lastOowAck, capacity);
-    this.nextFree = grownCopy(this.nextFree, capacity);
-    this.capacity = capacity;
   }
 }

@@ -2,14 +2,11 @@
 // TCP_TIMEWAIT_LEN, or 3.5 × RTO when tcp_tw_recycle applies (spec §2.4). Struct-of-arrays
 // like the request pool: a server that closes first keeps one per recent connection.
 
-import { grownCopy } from './typed-arrays.js';
-
-const NONE = -1;
+import { grownCopy, SlotPool } from './typed-arrays.js';
 
 export const TCP_TIMEWAIT_LEN_MS = 60_000;
 
-export class TimewaitPool {
-  capacity: number;
+export class TimewaitPool extends SlotPool {
   peerAddr: Uint32Array;
   peerPort: Uint16Array;
   localPort: Uint16Array;
@@ -27,13 +24,9 @@ export class TimewaitPool {
   /** When the bucket was created, for `ss -a` timers. */
   createdAt: Float64Array;
   inUse: Uint8Array;
-  private nextFree: Int32Array;
-  private freeHead = NONE;
-  private used = 0;
-  live = 0;
 
   constructor(capacity = 256) {
-    this.capacity = capacity;
+    super(capacity);
     this.peerAddr = new Uint32Array(capacity);
     this.peerPort = new Uint16Array(capacity);
     this.localPort = new Uint16Array(capacity);
@@ -47,37 +40,22 @@ export class TimewaitPool {
     this.lastOowAck = new Float64Array(capacity);
     this.createdAt = new Float64Array(capacity);
     this.inUse = new Uint8Array(capacity);
-    this.nextFree = new Int32Array(capacity);
   }
 
   allocate(): number {
-    let slot: number;
-    if (this.freeHead !== NONE) {
-      slot = this.freeHead;
-      this.freeHead = this.nextFree[slot]!;
-    } else {
-      if (this.used === this.capacity) this.grow();
-      slot = this.used++;
-    }
+    const slot = this.takeSlot();
     this.inUse[slot] = 1;
     this.lastOowAck[slot] = -Infinity;
-    this.live++;
     return slot;
   }
 
   free(slot: number): void {
     this.inUse[slot] = 0;
-    this.nextFree[slot] = this.freeHead;
-    this.freeHead = slot;
-    this.live--;
+    this.releaseSlot(slot);
   }
 
-  get highWater(): number {
-    return this.used;
-  }
 
-  private grow(): void {
-    const capacity = this.capacity * 2;
+  protected growColumns(capacity: number): void {
     this.peerAddr = grownCopy(this.peerAddr, capacity);
     this.peerPort = grownCopy(this.peerPort, capacity);
     this.localPort = grownCopy(this.localPort, capacity);
@@ -91,7 +69,5 @@ export class TimewaitPool {
     this.lastOowAck = grownCopy(this.lastOowAck, capacity);
     this.createdAt = grownCopy(this.createdAt, capacity);
     this.inUse = grownCopy(this.inUse, capacity);
-    this.nextFree = grownCopy(this.nextFree, capacity);
-    this.capacity = capacity;
   }
 }

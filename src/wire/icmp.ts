@@ -1,3 +1,4 @@
+import { ByteWindow } from './byte-window.js';
 import { internetChecksum } from './checksum.js';
 import { readU16 } from './ipv4.js';
 import { WireError, type WireErrorCode } from './wire-error.js';
@@ -6,24 +7,7 @@ export const IcmpType = { ECHO_REPLY: 0, DEST_UNREACHABLE: 3, ECHO_REQUEST: 8 } 
 export const ICMP_HEADER = 8;
 
 /** A window over an ICMP message (RFC 792). */
-export class IcmpView {
-  buf: Uint8Array;
-  off: number;
-  len: number;
-
-  constructor(buf: Uint8Array, off = 0, len = buf.length - off) {
-    this.buf = buf;
-    this.off = off;
-    this.len = len;
-  }
-
-  reset(buf: Uint8Array, off: number, len: number): this {
-    this.buf = buf;
-    this.off = off;
-    this.len = len;
-    return this;
-  }
-
+export class IcmpView extends ByteWindow {
   static check(buf: Uint8Array, off: number, len: number): WireErrorCode {
     if (len < ICMP_HEADER) return WireError.BadIcmp;
     if (internetChecksum(buf, off, len) !== 0) return WireError.BadIcmp;

@@ -1,3 +1,4 @@
+import { ByteWindow } from './byte-window.js';
 import { internetChecksum } from './checksum.js';
 import { WireError, type WireErrorCode } from './wire-error.js';
 
@@ -25,26 +26,9 @@ const FRAGMENT_OFFSET_MASK = 0x1fff;
  * A window over an IPv4 header in a caller's buffer. Accessors read the bytes each time;
  * `reset` re-points the same object at the next frame so the rx loop allocates nothing.
  * Construct only after `Ipv4View.check` returned Ok (or over bytes we built ourselves).
+ * `len` is the frame as received and may exceed totalLength (link padding).
  */
-export class Ipv4View {
-  buf: Uint8Array;
-  off: number;
-  /** Length of the frame as received (may exceed totalLength: link padding). */
-  len: number;
-
-  constructor(buf: Uint8Array, off = 0, len = buf.length - off) {
-    this.buf = buf;
-    this.off = off;
-    this.len = len;
-  }
-
-  reset(buf: Uint8Array, off: number, len: number): this {
-    this.buf = buf;
-    this.off = off;
-    this.len = len;
-    return this;
-  }
-
+export class Ipv4View extends ByteWindow {
   /**
    * Checked constructor's test: header fits, version 4, IHL ≥ 5 and within the frame,
    * total length within the frame, header checksum good, not a fragment.

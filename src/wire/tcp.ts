@@ -1,3 +1,4 @@
+import { ByteWindow } from './byte-window.js';
 import { pseudoHeaderSum, sumWords, finishChecksum } from './checksum.js';
 import { readU16, readU32 } from './ipv4.js';
 import { TcpOptions } from './tcp-options.js';
@@ -34,24 +35,7 @@ export const TcpFlag = {
  * A window over a TCP segment (header + payload) inside an IPv4 frame. `len` is the
  * segment length from the IP header, never the raw frame length (link padding excluded).
  */
-export class TcpView {
-  buf: Uint8Array;
-  off: number;
-  len: number;
-
-  constructor(buf: Uint8Array, off = 0, len = buf.length - off) {
-    this.buf = buf;
-    this.off = off;
-    this.len = len;
-  }
-
-  reset(buf: Uint8Array, off: number, len: number): this {
-    this.buf = buf;
-    this.off = off;
-    this.len = len;
-    return this;
-  }
-
+export class TcpView extends ByteWindow {
   /**
    * Checked constructor's test: header fits, data offset sane, checksum over the pseudo
    * header good, and the options walk cleanly (results land in `options`, reused per frame).
