@@ -1,0 +1,319 @@
+// `make bench`: SYN-path throughput in-process and over TUN, allocation/GC per million SYNs,
+// memory per half-open request. Prints one table and writes bench/results/latest.json.
+//
+//   node dist/tools/bench.js [--quick] [--skip-tun] [--count N] [--runs N] [--memory-requests N]
+//                            [--tun-rounds N] [--tun-seconds S] [--tun-count N] [--prefix P]
+//                            [--instance I] [--out FILE] [--no-pin] [--profile] [--only LIST]
+//
+// The in-process measurements run in child processes of this script (a fresh heap per path),
+// pinned with `taskset -c 1` when the machine has two CPUs or more; section 4 needs root.
+
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { AllocMeter } from './bench/alloc.js';
+import { IN_PROCESS_PATHS, runInProcessPath, type InProcessPath, type PathResult } from './bench/inprocess.js';
+import { runMemory, type MemoryResult } from './bench/memory.js';
+import { evaluateTargets, renderReport, summarizePath, type BenchReport } from './bench/report.js';
+import { topSelfTime } from './bench/profile.js';
+import { TunBench, tunPrerequisites } from './bench/tun.js';
+
+const SELF = fileURLToPath(import.meta.url);
+const ROOT = resolve(dirname(SELF), '..', '..');
+/** --profile writes the workers' .cpuprofile files here (outside the repository). */
+const PROF_DIR = join(tmpdir(), 'syndrop-bench-prof');
+
+interface Options {
+  quick: boolean;
+  skipTun: boolean;
+  count: number;
+  runs: number;
+  memoryRequests: number;
+  tunRounds: number;
+  tunSeconds: number;
+  tunCount: number;
+  prefix: string;
+  instance: string;
+  out: string;
+  pin: boolean;
+  profile: boolean;
+  only: Set<string>;
+  worker: string | null;
+  path: string | null;
+}
+
+function usage(message: string): never {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]): Options {
+  const quick = argv.includes('--quick');
+  const o: Options = {
+    quick,
+    skipTun: false,
+    count: quick ? 20_000 : 1_000_000,
+    runs: 5,
+    memoryRequests: quick ? 20_000 : 1_000_000,
+    tunRounds: quick ? 1 : 3,
+    tunSeconds: quick ? 2 : 6,
+    tunCount: 0,
+    prefix: process.env.SYNDROP_BENCH_LAB_PREFIX ?? 'sdb',
+    instance: process.env.SYNDROP_BENCH_INSTANCE ?? 'bench',
+    out: join(ROOT, 'bench', 'results', 'latest.json'),
+    pin: true,
+    profile: false,
+    only: new Set(['inprocess', 'memory', 'tun']),
+    worker: null,
+    path: null,
+  };
+  const int = (name: string, v: string | undefined, min = 1): number => {
+    const n = Number(v);
+    if (v === undefined || !Number.isInteger(n) || n < min) usage(`${name} expects an integer ≥ ${min}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    switch (a) {
+      case '--quick':
+        break;
+      case '--skip-tun':
+        o.skipTun = true;
+        break;
+      case '--count':
+        o.count = int(a, argv[++i], 64);
+        break;
+      case '--runs':
+        o.runs = int(a, argv[++i]);
+        break;
+      case '--memory-requests':
+        o.memoryRequests = int(a, argv[++i]);
+        break;
+      case '--tun-rounds':
+        o.tunRounds = int(a, argv[++i]);
+        break;
+      case '--tun-seconds':
+        o.tunSeconds = Math.min(60, int(a, argv[++i]));
+        break;
+      case '--tun-count':
+        o.tunCount = int(a, argv[++i]);
+        break;
+      case '--prefix':
+        o.prefix = argv[++i] ?? usage('--prefix expects a lab prefix');
+        break;
+      case '--instance':
+        o.instance = argv[++i] ?? usage('--instance expects a name');
+        break;
+      case '--out':
+        o.out = resolve(argv[++i] ?? usage('--out expects a file'));
+        break;
+      case '--no-pin':
+        o.pin = false;
+        break;
+      case '--profile':
+        o.profile = true;
+        break;
+      case '--only':
+        o.only = new Set((argv[++i] ?? '').split(',').filter(Boolean));
+        for (const s of o.only) if (!['inprocess', 'memory', 'tun'].includes(s)) usage(`--only: unknown section ${s}`);
+        break;
+      case '--worker':
+        o.worker = argv[++i] ?? usage('--worker expects a job');
+        break;
+      case '--path':
+        o.path = argv[++i] ?? null;
+        break;
+      case '-h':
+      case '--help':
+        process.stdout.write(
+          'usage: node dist/tools/bench.js [--quick] [--skip-tun] [--count N] [--runs N] [--memory-requests N]\n' +
+            '       [--tun-rounds N] [--tun-seconds S] [--tun-count N] [--prefix P] [--instance I] [--out FILE]\n' +
+            '       [--no-pin] [--profile] [--only inprocess,memory,tun]\n',
+        );
+        process.exit(0);
+      default:
+        usage(`unknown option ${a}`);
+    }
+  }
+  if (o.tunCount === 0) o.tunCount = o.tunSeconds * 1_000_000;
+  return o;
+}
+
+// ------------------------------------------------------------------ workers
+
+const RESULT_MARK = 'BENCH-RESULT ';
+
+function workerMain(o: Options): void {
+  let result: unknown;
+  if (o.worker === 'inprocess') {
+    const path = o.path as InProcessPath;
+    if (!IN_PROCESS_PATHS.includes(path)) usage(`--path must be one of ${IN_PROCESS_PATHS.join(', ')}`);
+    result = runInProcessPath(path, o.count, o.runs);
+  } else if (o.worker === 'memory') {
+    result = runMemory(o.memoryRequests);
+  } else {
+    usage(`unknown worker ${o.worker}`);
+  }
+  process.stdout.write(`${RESULT_MARK}${JSON.stringify(result)}\n`);
+}
+
+/** `taskset -c 1` when there are two CPUs or more and taskset exists (checked by trying). */
+let pinPrefix: string[] | null = null;
+async function pinning(o: Options): Promise<string[]> {
+  if (pinPrefix !== null) return pinPrefix;
+  pinPrefix = [];
+  if (o.pin && cpus().length >= 2) {
+    const ok = await new Promise<boolean>((res) => {
+      const c = spawn('taskset', ['-c', '1', 'true'], { stdio: 'ignore' });
+      c.on('error', () => res(false));
+      c.on('exit', (code) => res(code === 0));
+    });
+    if (ok) pinPrefix = ['taskset', '-c', '1'];
+  }
+  return pinPrefix;
+}
+
+async function spawnWorker<T>(o: Options, args: string[], label: string): Promise<T> {
+  const prefix = await pinning(o);
+  const nodeArgs = ['--expose-gc', '--max-old-space-size=4096'];
+  if (o.profile) {
+    const dir = PROF_DIR;
+    mkdirSync(dir, { recursive: true });
+    nodeArgs.push('--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `${label}.cpuprofile`);
+  }
+  const argv = [...prefix, process.execPath, ...nodeArgs, SELF, ...args];
+  return new Promise<T>((res, rej) => {
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    child.on('error', rej);
+    child.on('exit', (code, signal) => {
+      const line = out.split('\n').find((l) => l.startsWith(RESULT_MARK));
+      if (code !== 0 || line === undefined) {
+        rej(new Error(`bench worker ${label} failed (exit ${code ?? signal}): ${out.slice(-400)}`));
+        return;
+      }
+      res(JSON.parse(line.slice(RESULT_MARK.length)) as T);
+    });
+  });
+}
+
+function printProfile(label: string, log: (line: string) => void): void {
+  const file = join(PROF_DIR, `${label}.cpuprofile`);
+  try {
+    log(`  profile ${file} (self time, whole worker incl. frame-pool setup):`);
+    for (const f of topSelfTime(file, 14)) log(`    ${f.selfPercent.toFixed(1).padStart(5)}%  ${f.name}  ${f.location}`);
+  } catch (error) {
+    log(`  profile ${file}: ${(error as Error).message}`);
+  }
+}
+
+// ------------------------------------------------------------------ main
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  if (o.worker !== null) {
+    workerMain(o);
+    return;
+  }
+  const started = Date.now();
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const loadBefore = loadavg();
+  const pinned = (await pinning(o)).length > 0 ? 'workers pinned with taskset -c 1' : 'not pinned';
+  const common = ['--count', String(o.count), '--runs', String(o.runs), '--memory-requests', String(o.memoryRequests)];
+
+  const inProcess: BenchReport['inProcess'] = {};
+  const allocation: BenchReport['allocation'] = {
+    method: AllocMeter.available()
+      ? 'v8.GCProfiler: heap bytes = used-heap growth + bytes freed by each GC; scavenges/mark-sweeps counted per GC record; external = ArrayBuffer growth'
+      : 'unavailable (v8.GCProfiler missing)',
+  };
+  if (o.only.has('inprocess')) {
+    for (const path of IN_PROCESS_PATHS) {
+      log(`in-process: ${path} (${o.count.toLocaleString('en-US')} frames × ${o.runs} runs + warm-up)…`);
+      const result = await spawnWorker<PathResult>(o, ['--worker', 'inprocess', '--path', path, ...common], `inprocess-${path}`);
+      const s = summarizePath(result);
+      inProcess[path] = s;
+      allocation[path] = s.alloc;
+      if (o.profile) printProfile(`inprocess-${path}`, log);
+      log(`  ${path}: median ${Math.round(s.perSec.median).toLocaleString('en-US')}/s (min ${Math.round(s.perSec.min).toLocaleString('en-US')}, max ${Math.round(s.perSec.max).toLocaleString('en-US')}), ${s.alloc.scavengesPer1M.toFixed(1)} scavenges/1M${s.ok ? '' : ' — UNEXPECTED OUTCOMES'}`);
+    }
+  } else inProcess.skipped = 'not selected (--only)';
+
+  let memory: BenchReport['memory'] = { skipped: 'not selected (--only)' };
+  if (o.only.has('memory')) {
+    log(`memory: ${o.memoryRequests.toLocaleString('en-US')} half-open requests…`);
+    memory = await spawnWorker<MemoryResult>(o, ['--worker', 'memory', ...common], 'memory');
+    if (o.profile) printProfile('memory', log);
+  }
+
+  let tun: BenchReport['tun'] = { skipped: true, reason: 'not selected' };
+  if (o.skipTun) tun = { skipped: true, reason: '--skip-tun' };
+  else if (o.only.has('tun')) {
+    const reason = tunPrerequisites(ROOT);
+    if (reason !== undefined) {
+      tun = { skipped: true, reason };
+      log(`tun: skipped (${reason})`);
+    } else {
+      const bench = new TunBench({
+        root: ROOT,
+        prefix: o.prefix,
+        instance: o.instance,
+        rounds: o.tunRounds,
+        seconds: o.tunSeconds,
+        count: o.tunCount,
+        genCpu: 0,
+        serverCpu: cpus().length >= 2 ? 1 : 0,
+        keepLab: false,
+        log,
+      });
+      const stop = () => {
+        void bench.tearDown().finally(() => process.exit(130));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      try {
+        await bench.setUp();
+        tun = await bench.run();
+      } catch (error) {
+        tun = { skipped: true, reason: `failed: ${(error as Error).message}` };
+        log(`tun: ${(error as Error).message}`);
+      } finally {
+        await bench.tearDown();
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
+    }
+  }
+
+  const partial: Omit<BenchReport, 'targets'> = {
+    meta: {
+      date: new Date().toISOString(),
+      node: process.versions.node,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      pinned,
+      quick: o.quick,
+      loadAvgBefore: loadBefore,
+      loadAvgAfter: loadavg(),
+      durationSeconds: (Date.now() - started) / 1000,
+      argv: process.argv.slice(2),
+    },
+    inProcess,
+    allocation,
+    memory,
+    tun,
+  };
+  const report: BenchReport = { ...partial, targets: evaluateTargets(partial) };
+  mkdirSync(dirname(o.out), { recursive: true });
+  writeFileSync(o.out, `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`${renderReport(report)}\n\nwritten: ${o.out}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

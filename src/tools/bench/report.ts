@@ -1,0 +1,212 @@
+// The one table `make bench` prints, and the JSON it writes (bench/results/latest.json).
+
+import type { MemoryResult } from './memory.js';
+import { IN_PROCESS_PATHS, PATH_INFO, type InProcessPath, type PathResult } from './inprocess.js';
+import { summary } from './stats.js';
+import type { TunSection, TunSkipped } from './tun.js';
+
+export interface PathSummary {
+  title: string;
+  what: string;
+  profile: string;
+  sysctls: string[];
+  count: number;
+  runs: number;
+  ok: boolean;
+  perSec: { median: number; min: number; max: number; spread: number };
+  nsPerOp: number;
+  perRun: number[];
+  alloc: {
+    heapBytesPer1M: number;
+    externalBytesPer1M: number;
+    scavengesPer1M: number;
+    markSweepsPer1M: number;
+    gcPauseMsPer1M: number;
+  };
+  note?: string;
+}
+
+export interface Target {
+  name: string;
+  target: string;
+  value: number | null;
+  unit: string;
+  met: boolean | null;
+}
+
+export interface BenchReport {
+  meta: {
+    date: string;
+    node: string;
+    cpus: number;
+    cpuModel: string;
+    pinned: string;
+    quick: boolean;
+    loadAvgBefore: number[];
+    loadAvgAfter: number[];
+    durationSeconds: number;
+    argv: string[];
+  };
+  inProcess: Partial<Record<InProcessPath, PathSummary>> & { skipped?: string };
+  allocation: Partial<Record<InProcessPath, PathSummary['alloc']>> & { method: string };
+  memory: (MemoryResult & { skipped?: undefined }) | { skipped: string };
+  tun: TunSection | TunSkipped;
+  targets: Target[];
+}
+
+export function summarizePath(result: PathResult): PathSummary {
+  const info = PATH_INFO[result.path];
+  const rates = result.runs.map((r) => r.perSec);
+  const s = summary(rates);
+  const per1M = (f: (r: PathResult['runs'][number]) => number) => {
+    const values = result.runs.map((r) => (f(r) / r.count) * 1e6);
+    return summary(values).median;
+  };
+  return {
+    title: info.title,
+    what: info.what,
+    profile: info.profile,
+    sysctls: info.sysctls,
+    count: result.count,
+    runs: result.runs.length,
+    ok: result.ok,
+    perSec: s,
+    nsPerOp: 1e9 / s.median,
+    perRun: rates,
+    alloc: {
+      heapBytesPer1M: per1M((r) => r.alloc.heapBytes),
+      externalBytesPer1M: per1M((r) => r.alloc.externalBytes),
+      scavengesPer1M: per1M((r) => r.alloc.scavenges),
+      markSweepsPer1M: per1M((r) => r.alloc.markSweeps),
+      gcPauseMsPer1M: per1M((r) => r.alloc.gcPauseMs),
+    },
+    note: result.note,
+  };
+}
+
+export function evaluateTargets(report: Omit<BenchReport, 'targets'>): Target[] {
+  const t: Target[] = [];
+  const ip = report.inProcess;
+  const rate = (p: InProcessPath) => ip[p]?.perSec.median ?? null;
+  const atLeast = (v: number | null, min: number) => (v === null || Number.isNaN(v) ? null : v >= min);
+  const atMost = (v: number | null, max: number) => (v === null || Number.isNaN(v) ? null : v <= max);
+  t.push({ name: 'in-process SYN → cookie SYN-ACK', target: '≥ 2,000,000/s', value: rate('cookie'), unit: '/s', met: atLeast(rate('cookie'), 2e6) });
+  t.push({ name: 'in-process SYN → queued SYN-ACK', target: '≥ 1,000,000/s', value: rate('queued'), unit: '/s', met: atLeast(rate('queued'), 1e6) });
+  t.push({ name: 'in-process drop path', target: '≥ 5,000,000/s', value: rate('drop'), unit: '/s', met: atLeast(rate('drop'), 5e6) });
+  for (const p of ['drop', 'cookie'] as const) {
+    const v = ip[p]?.alloc.scavengesPer1M ?? null;
+    t.push({ name: `young-gen GCs per 1M SYNs, ${p} path`, target: '0', value: v, unit: 'GCs', met: v === null ? null : v === 0 });
+  }
+  const q = ip.queued?.alloc.scavengesPer1M ?? null;
+  t.push({ name: 'young-gen GCs per 1M SYNs, queued path', target: 'a handful (≤ 5)', value: q, unit: 'GCs', met: atMost(q, 5) });
+  const mem = 'skipped' in report.memory && report.memory.skipped !== undefined ? null : (report.memory as MemoryResult).rssPerRequest;
+  t.push({ name: 'RSS per half-open request', target: '≤ 256 B', value: mem, unit: 'B', met: atMost(mem, 256) });
+  const tun = report.tun.skipped ? null : report.tun;
+  t.push({ name: 'over TUN: syndrop / C reflector', target: '≥ 0.70', value: tun?.ratios.syndropOverReflector ?? null, unit: 'ratio', met: atLeast(tun?.ratios.syndropOverReflector ?? null, 0.7) });
+  t.push({ name: 'over TUN: syndrop / host kernel', target: '≥ 1.00', value: tun?.ratios.syndropOverKernel ?? null, unit: 'ratio', met: atLeast(tun?.ratios.syndropOverKernel ?? null, 1) });
+  return t;
+}
+
+const fmtInt = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : String(v));
+const fmtRate = (v: number) => (v >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : v >= 1e3 ? `${(v / 1e3).toFixed(1)}k` : v.toFixed(0));
+const fmtBytes = (v: number) => (Math.abs(v) >= 1 << 20 ? `${(v / (1 << 20)).toFixed(1)} MiB` : Math.abs(v) >= 1024 ? `${(v / 1024).toFixed(1)} KiB` : `${Math.round(v)} B`);
+
+function table(rows: string[][]): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows
+    .map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd())
+    .join('\n');
+}
+
+export function renderReport(r: BenchReport): string {
+  const out: string[] = [];
+  const m = r.meta;
+  out.push(`syndrop bench — ${m.date}, Node ${m.node}, ${m.cpus} CPU (${m.cpuModel}), ${m.pinned}${m.quick ? ', QUICK (smoke counts)' : ''}`);
+  out.push(`load average before ${m.loadAvgBefore.map((v) => v.toFixed(2)).join(' ')}, after ${m.loadAvgAfter.map((v) => v.toFixed(2)).join(' ')}`);
+  out.push('');
+  out.push('1+2. in-process (stack only, virtual clock, 64-frame batches, tx ring reset per batch)');
+  const rows: string[][] = [['path', 'median/s', 'min/s', 'max/s', 'spread', 'ns/op', 'heap B/1M', 'ext B/1M', 'scav/1M', 'MSC/1M', 'ok']];
+  for (const p of IN_PROCESS_PATHS) {
+    const s = r.inProcess[p];
+    if (s === undefined) continue;
+    rows.push([
+      `${p}: ${s.title}`,
+      fmtRate(s.perSec.median),
+      fmtRate(s.perSec.min),
+      fmtRate(s.perSec.max),
+      `${(s.perSec.spread * 100).toFixed(0)}%`,
+      s.nsPerOp.toFixed(0),
+      fmtBytes(s.alloc.heapBytesPer1M),
+      fmtBytes(s.alloc.externalBytesPer1M),
+      s.alloc.scavengesPer1M.toFixed(1),
+      s.alloc.markSweepsPer1M.toFixed(1),
+      s.ok ? 'yes' : 'NO',
+    ]);
+  }
+  if (rows.length > 1) out.push(table(rows));
+  if (r.inProcess.skipped) out.push(`skipped: ${r.inProcess.skipped}`);
+  const anyPath = IN_PROCESS_PATHS.map((p) => r.inProcess[p]).find((s) => s !== undefined);
+  if (anyPath) out.push(`(${anyPath.count.toLocaleString('en-US')} frames per run, median of ${anyPath.runs} runs after a warm-up run; per 1M = per million frames)`);
+  out.push('');
+  out.push('3. memory per half-open request (tcp_syncookies=0, limits raised, fresh process)');
+  if ('skipped' in r.memory && r.memory.skipped !== undefined) out.push(`skipped: ${r.memory.skipped}`);
+  else {
+    const mem = r.memory as MemoryResult;
+    out.push(
+      table([
+        ['requests queued', 'RSS growth', 'heap growth', 'external growth', 'RSS B/req', 'heap B/req', 'ext B/req', 'pool B/slot'],
+        [
+          fmtInt(mem.queued),
+          fmtBytes(mem.rssBytes),
+          fmtBytes(mem.heapBytes),
+          fmtBytes(mem.externalBytes),
+          mem.rssPerRequest.toFixed(1),
+          mem.heapPerRequest.toFixed(1),
+          mem.externalPerRequest.toFixed(1),
+          String(mem.poolBytesPerSlot),
+        ],
+      ]),
+    );
+  }
+  out.push('');
+  out.push('4. over TUN, end to end (SYN-ACK/s counted at the client, median of steady seconds per run)');
+  if (r.tun.skipped) out.push(`skipped: ${r.tun.reason}`);
+  else {
+    const tun = r.tun;
+    const trows: string[][] = [['server', ...Array.from({ length: tun.rounds }, (_, i) => `round ${i + 1}`), 'median', 'min', 'max', 'CPU ns/SYN-ACK']];
+    for (const s of ['reflector', 'syndrop', 'kernel'] as const) {
+      const runs = tun.runs.filter((x) => x.server === s);
+      const cpu = runs.map((x) => x.cpuNsPerSynAck).filter((x): x is number => x !== null);
+      trows.push([
+        s,
+        ...runs.map((x) => fmtRate(x.synAckPerSec)),
+        fmtRate(tun.median[s]),
+        fmtRate(tun.min[s]),
+        fmtRate(tun.max[s]),
+        cpu.length > 0 ? cpu.map((c) => c.toFixed(0)).join('/') : '-',
+      ]);
+    }
+    out.push(table(trows));
+    out.push(
+      `syndrop / reflector = ${tun.ratios.syndropOverReflector.toFixed(3)} (rounds ${tun.ratios.perRound.map((x) => x.overReflector.toFixed(2)).join(', ')}); ` +
+        `syndrop / kernel = ${tun.ratios.syndropOverKernel.toFixed(3)} (rounds ${tun.ratios.perRound.map((x) => x.overKernel.toFixed(2)).join(', ')})`,
+    );
+    out.push(`kernel generated ${fmtRate(tun.kernelSyncookiesSentPerSec)} cookies/s (TcpExtSyncookiesSent) — the rest were lost before reaching the client`);
+    out.push(`${tun.pinning}; ${tun.syndropMode}; kernel: ${tun.kernelMode}; ${tun.rounds} interleaved rounds of ${tun.secondsPerRun} s (≤ ${fmtInt(tun.countPerRun)} SYNs each)`);
+  }
+  out.push('');
+  out.push('targets (reported, not asserted)');
+  out.push(
+    table([
+      ['target', 'goal', 'measured', 'met'],
+      ...r.targets.map((t) => [
+        t.name,
+        t.target,
+        t.value === null ? '-' : t.unit === '/s' ? `${fmtRate(t.value)}/s` : t.unit === 'ratio' ? t.value.toFixed(3) : t.unit === 'B' ? `${t.value.toFixed(1)} B` : t.value.toFixed(1),
+        t.met === null ? 'n/a' : t.met ? 'yes' : 'NO',
+      ]),
+    ]),
+  );
+  return out.join('\n');
+}

@@ -1,0 +1,805 @@
+// `make fuzz`: a mutation fuzzer of the whole packet path, in process. Seeded with real frames
+// captured from Linux (the same bytes as test/fixtures/captures.ts), it rewrites them towards the
+// emulated host from a few hundred peers, mutates them (bit flips, interesting bytes, header
+// fields, truncation, extension, checksums repaired or not), answers the host's SYN-ACKs with
+// handshake ACKs, data, FINs and RSTs so the deep states are reached, and jumps the virtual clock
+// so every timer fires. After every frame it checks the invariants that must hold whatever
+// arrives: no exception, every frame accounted for once, queues within their limits, every frame
+// the host sends well formed. Everything is derived from --seed: a crash replays exactly.
+//
+//   node dist/tools/fuzz.js [--frames 10000000] [--seconds 600] [--seed 1] [--crash-dir DIR] [--json]
+//
+// Exit 0: no crash; 1: a crash or a broken invariant (its bytes written to --crash-dir); 2: usage.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+
+import { createApp } from '../app/handlers.js';
+import type { Profile } from '../profiles/profile.js';
+import { Sysctls } from '../profiles/sysctl.js';
+import { PROFILES } from '../profiles/table.js';
+import { ConnState } from '../stack/conn.js';
+import { Host } from '../stack/host.js';
+import { COUNTERS, Counter } from '../stack/mib.js';
+import { TxRing } from '../stack/tx.js';
+import { VERDICTS } from '../stack/verdict.js';
+import { parseIpv4 } from '../wire/addr.js';
+import { SegmentSpec, writeTcpSegment } from '../wire/builder.js';
+import { IcmpView } from '../wire/icmp.js';
+import { IpProtocol, Ipv4View } from '../wire/ipv4.js';
+import { TcpFlag, TcpView } from '../wire/tcp.js';
+import { TcpOptions } from '../wire/tcp-options.js';
+import { WireError } from '../wire/wire-error.js';
+
+// ── Seed corpus: real Linux frames (test/fixtures/captures.ts has them with their story; a
+//    regression test checks both copies are the same bytes). ──
+export const SEED_CORPUS: Readonly<Record<string, string>> = {
+  SYN_TS: '4500003cc9e9400040065b3e0ac900020ac90001c3581f90d61b0e9c00000000a002faf007ec0000020405b40402080a75f9f1f1000000000103030a',
+  SYNACK_TS: '4500003c00004000400625280ac900010ac900021f90c358fd95fac5d61b0e9da012fe886a1b0000020405b40402080ace19d3b175f9f1f10103030a',
+  ACK_TS: '45000034c9ea400040065b450ac900020ac90001c3581f90d61b0e9dfd95fac68010003f973400000101080a75f9f1f1ce19d3b1',
+  GET_TS:
+    '4500008dc9eb400040065aeb0ac900020ac90001c3581f90d61b0e9dfd95fac68018003ff66400000101080a75f9f1f1ce19d3b1474554202f696e6465782e68' +
+    '746d6c20485454502f312e310d0a486f73743a2031302e3230312e302e313a383038300d0a557365722d4167656e743a206375726c2f372e38382e310d0a4163' +
+    '636570743a202a2f2a0d0a0d0a',
+  SERVER_ACK_TS: '45000034197f400040060bb10ac900010ac900021f90c358fd95fac6d61b0ef68010004096da00000101080ace19d3b175f9f1f1',
+  SERVER_DATA_TS: '4500003a1981400040060ba90ac900010ac900021f90c358fd95fb7ed61b0ef680180040523000000101080ace19d3b575f9f1f568656c6c6f0a',
+  FIN_TS: '45000034c9ee400040065b410ac900020ac90001c3581f90d61b0ef6fd95fb848011003f961400000101080a75f9f1f5ce19d3b5',
+  SYN_NOTS: '45000034218d4000400603a30ac900020ac90001c3641f90bd78e49e000000008002faf0d97c0000020405b4010104020103030a',
+  SYNACK_NOTS: '4500003400004000400625300ac900010ac900021f90c3641013f378bd78e49f8012faf0d5df0000020405b4010104020103030a',
+  ACK_NOTS: '45000028218e4000400603ae0ac900020ac90001c3641f90bd78e49f1013f3795010003f11670000',
+  GET_NOTS:
+    '45000081218f4000400603540ac900020ac90001c3641f90bd78e49f1013f3795018003f70970000474554202f696e6465782e68746d6c20485454502f312e31' +
+    '0d0a486f73743a2031302e3230312e302e313a383038300d0a557365722d4167656e743a206375726c2f372e38382e310d0a4163636570743a202a2f2a0d0a0d' +
+    '0a',
+  SERVER_ACK_NOTS: '45000028d52f40004006500c0ac900010ac900021f90c3641013f379bd78e4f85010003f110e0000',
+  FIN_NOTS: '4500002821924000400603aa0ac900020ac90001c3641f90bd78e4f81013f4375011003f104f0000',
+  SYN_CLOSED_PORT: '4500003cadcd40004006775a0ac900020ac900019ea2000955abef3a00000000a002faf016520000020405b40402080a8f29ae6a000000000103030a',
+  RST_ACK: '45000028000040004006253c0ac900010ac9000200099ea20000000055abef3b50140000b6a90000',
+  ICMP_ECHO_REQUEST: '4500003cf53c400040012ff00ac900020ac9000108002ca55344000173796e64726f702d776972652d6563686f2d3031323334353637383961626364',
+  ICMP_ECHO_REPLY: '4500003ce32b0000400182010ac900010ac90002000034a55344000173796e64726f702d776972652d6563686f2d3031323334353637383961626364',
+  HPING_SYN: '4500002829f7000040063b450ac900020ac900010b7e1f904313b6ad3424ca915002020074c90000',
+  SYNACK_MSS_ONLY: '4500002c00004000400625380ac900010ac900021f900b7e4f7c42334313b6ae6012faf0d1110000020405b4',
+  RST_BARE: '45000028000040004006253c0ac900020ac900010b7e1f904313b6ae0000000050040000757c0000',
+};
+
+function hexToBytes(hex: string): Uint8Array {
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return bytes;
+}
+
+export function bytesToHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+// ── Deterministic randomness (xorshift128+ folded to 32 bits: fast, seedable) ──
+export class Rng {
+  private s0: number;
+  private s1: number;
+  constructor(seed: number) {
+    this.s0 = (seed ^ 0x9e3779b9) >>> 0 || 1;
+    this.s1 = (Math.imul(seed, 0x85ebca6b) ^ 0xc2b2ae35) >>> 0 || 2;
+    for (let i = 0; i < 16; i++) this.u32();
+  }
+  u32(): number {
+    let x = this.s0;
+    const y = this.s1;
+    this.s0 = y;
+    x ^= x << 23;
+    x ^= x >>> 17;
+    x ^= y ^ (y >>> 26);
+    this.s1 = x >>> 0;
+    return (this.s1 + y) >>> 0;
+  }
+  /** 0 ≤ n < bound. */
+  below(bound: number): number {
+    return Math.floor((this.u32() / 4294967296) * bound);
+  }
+  chance(p: number): boolean {
+    return this.u32() / 4294967296 < p;
+  }
+}
+
+// ── Checksum repair (independent of src/wire on purpose: the fuzzer must not share its bugs) ──
+function sum16(b: Uint8Array, start: number, end: number, sum: number): number {
+  let i = start;
+  for (; i + 1 < end; i += 2) sum += (b[i]! << 8) | b[i + 1]!;
+  if (i < end) sum += b[i]! << 8;
+  return sum;
+}
+function fold(sum: number): number {
+  while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
+  return ~sum & 0xffff;
+}
+function put16(b: Uint8Array, at: number, v: number): void {
+  b[at] = (v >>> 8) & 0xff;
+  b[at + 1] = v & 0xff;
+}
+function put32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v >>> 24;
+  b[at + 1] = (v >>> 16) & 0xff;
+  b[at + 2] = (v >>> 8) & 0xff;
+  b[at + 3] = v & 0xff;
+}
+function get32(b: Uint8Array, at: number): number {
+  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+}
+
+/** Fixes the IP header checksum and the TCP/ICMP checksum when the lengths allow it. */
+export function repairChecksums(b: Uint8Array, len: number, fixIp: boolean, fixInner: boolean): void {
+  if (len < 20) return;
+  const ihl = (b[0]! & 0x0f) * 4;
+  const total = (b[2]! << 8) | b[3]!;
+  if (fixInner && ihl >= 20 && total <= len && total >= ihl) {
+    if (b[9] === 6 && total - ihl >= 18) {
+      put16(b, ihl + 16, 0);
+      put16(b, ihl + 16, fold(sum16(b, ihl, total, sum16(b, 12, 20, 0) + 6 + total - ihl)));
+    } else if (b[9] === 1 && total - ihl >= 4) {
+      put16(b, ihl + 2, 0);
+      put16(b, ihl + 2, fold(sum16(b, ihl, total, 0)));
+    }
+  }
+  if (fixIp && ihl >= 20 && ihl <= len) {
+    put16(b, 10, 0);
+    put16(b, 10, fold(sum16(b, 0, ihl, 0)));
+  }
+}
+
+// ── Invariants ──
+
+export class InvariantError extends Error {
+  /** Short name of the broken invariant (`--skip NAME` silences it while a known bug is open). */
+  readonly key: string;
+  constructor(key: string, message: string) {
+    super(`${key}: ${message}`);
+    this.key = key;
+  }
+}
+
+/** Keys being skipped, with how often each was violated; any other violation throws. */
+export type SkipCounts = Map<string, number>;
+const NO_SKIP: SkipCounts = new Map();
+
+function violate(skip: SkipCounts, key: string, message: string): void {
+  const seen = skip.get(key);
+  if (seen === undefined) throw new InvariantError(key, message);
+  skip.set(key, seen + 1);
+}
+
+export const INVARIANT_KEYS = ['accounting', 'counters', 'syn-queue', 'accept-queue', 'request-socks', 'connections', 'curr-estab', 'timewait', 'timers', 'reply'] as const;
+
+const REJECT_COUNTERS: readonly number[] = COUNTERS.map((c, i) => ({ c, i }))
+  .filter(({ c }) => c.name.startsWith('SyndropRx') && !['SyndropRxFrames', 'SyndropRxAccepted', 'SyndropRxSyn'].includes(c.name))
+  .map(({ i }) => i);
+
+/** Rejection counters by reason name (`truncated`, `bad-ip-checksum`, `not-for-us` …). */
+export function rejectionsByReason(counters: Float64Array): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const i of REJECT_COUNTERS) {
+    const name = COUNTERS[i]!.name.slice('SyndropRx'.length).replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
+    out[name] = counters[i]!;
+  }
+  return out;
+}
+
+/**
+ * What must hold after any input: every frame counted once (accepted or one reason), the
+ * queues within their limits, gauges agreeing with the sockets that exist, no NaN anywhere.
+ * `timewaitReuses` = SYNs that legally bypassed the SYN-queue check (tcp_conn_request's `!isn`).
+ */
+export function checkHostInvariants(host: Host, skip: SkipCounts = NO_SKIP): void {
+  const c = host.counters;
+  const frames = c[Counter.RxFrames]!;
+  let rejected = 0;
+  for (const i of REJECT_COUNTERS) rejected += c[i]!;
+  if (c[Counter.RxAccepted]! + rejected !== frames) {
+    violate(skip, 'accounting', `accepted ${c[Counter.RxAccepted]} + rejected ${rejected} ≠ frames ${frames}`);
+  }
+  if (c[Counter.IpInReceives] !== frames) violate(skip, 'accounting', `IpInReceives ${c[Counter.IpInReceives]} ≠ SyndropRxFrames ${frames}`);
+  for (let i = 0; i < c.length; i++) {
+    const v = c[i]!;
+    if (!Number.isFinite(v) || v < 0) violate(skip, 'counters', `counter ${COUNTERS[i]!.name} = ${v}`);
+  }
+  const reuses = host.verdictCounts[VERDICTS.findIndex((v) => v.name === 'SYN_TIMEWAIT_REUSE')]!;
+  let qlenTotal = 0;
+  for (const listener of host.listeners) {
+    const capacity = listener.synQueueCapacity(host.profile.switches);
+    if (listener.qlen < 0 || listener.young < 0 || listener.young > listener.qlen) {
+      violate(skip, 'syn-queue', `listener :${listener.port} qlen ${listener.qlen} young ${listener.young}`);
+    }
+    if (listener.qlen > capacity + reuses) {
+      violate(skip, 'syn-queue', `listener :${listener.port} SYN queue ${listener.qlen} above its limit ${capacity}`);
+    }
+    if (listener.acceptQueueLength > listener.maxAckBacklog + 1) {
+      violate(skip, 'accept-queue', `listener :${listener.port} accept queue ${listener.acceptQueueLength} above backlog ${listener.maxAckBacklog} + 1`);
+    }
+    qlenTotal += listener.qlen;
+  }
+  if (qlenTotal !== host.requests.live) violate(skip, 'request-socks', `request socks ${host.requests.live} ≠ SYN queue lengths ${qlenTotal}`);
+  let established = 0;
+  for (const conn of host.connections.values()) {
+    if (conn.state === ConnState.CLOSED) violate(skip, 'connections', `closed connection ${conn.id} still in the table`);
+    if (conn.state === ConnState.ESTABLISHED || conn.state === ConnState.CLOSE_WAIT) established++;
+  }
+  if (c[Counter.CurrEstab] !== established) violate(skip, 'curr-estab', `TcpCurrEstab ${c[Counter.CurrEstab]} ≠ ${established} established sockets`);
+  const maxTw = host.sysctls.get('net.ipv4.tcp_max_tw_buckets');
+  if (host.timewait.live > maxTw) violate(skip, 'timewait', `TIME_WAIT ${host.timewait.live} above tcp_max_tw_buckets ${maxTw}`);
+  const next = host.nextTimerAt();
+  if (Number.isNaN(next)) violate(skip, 'timers', 'nextTimerAt() is NaN');
+}
+
+const replyOptions = new TcpOptions();
+
+/** Every frame the host emits must pass the same checks a receiver applies, and come from it. */
+export function checkReply(host: Host, slab: Uint8Array, off: number, len: number, skip: SkipCounts = NO_SKIP): void {
+  const ipError = Ipv4View.check(slab, off, len);
+  if (ipError !== WireError.Ok) {
+    violate(skip, 'reply', `host sent a malformed IPv4 frame (wire error ${ipError})`);
+    return;
+  }
+  const ip = new Ipv4View(slab, off, len);
+  if (ip.totalLength !== len) violate(skip, 'reply', `host sent ${len} bytes with IPv4 total length ${ip.totalLength}`);
+  if (ip.srcAddr !== host.address) violate(skip, 'reply', `host sent a frame from ${ip.srcAddr >>> 0}, not its address`);
+  if (ip.protocol === IpProtocol.TCP) {
+    const e = TcpView.check(slab, ip.payloadOffset, ip.payloadLength, ip.srcAddr, ip.dstAddr, replyOptions);
+    if (e !== WireError.Ok) violate(skip, 'reply', `host sent a malformed TCP segment (wire error ${e})`);
+  } else if (ip.protocol === IpProtocol.ICMP) {
+    const e = IcmpView.check(slab, ip.payloadOffset, ip.payloadLength);
+    if (e !== WireError.Ok) violate(skip, 'reply', `host sent a malformed ICMP message (wire error ${e})`);
+  } else {
+    violate(skip, 'reply', `host sent protocol ${ip.protocol}`);
+  }
+}
+
+// ── The generator ──
+
+export const FUZZ_HOST = parseIpv4('10.77.0.2');
+const PEER_BASE = parseIpv4('10.77.128.0');
+const PEERS = 256;
+const PORTS_PER_PEER = 8;
+const INTERESTING = [0, 1, 0x7f, 0x80, 0xff, 0xfe, 0x40, 0x3f, 0x10, 0x0f, 0x05, 0x06, 0x14, 0x45];
+const HTTP_GET = new TextEncoder().encode('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+
+interface SeedFrame {
+  name: string;
+  bytes: Uint8Array;
+}
+
+/** A SYN-ACK the host sent: what a follow-up from that peer needs to be in sequence. */
+interface Flow {
+  peer: number;
+  peerPort: number;
+  localPort: number;
+  /** Our next sequence number (their ISN + 1) and their next expected (host ISN + 1). */
+  seq: number;
+  ack: number;
+  tsVal: number;
+  timestamps: boolean;
+}
+
+export interface FuzzOptions {
+  frames: number;
+  /** Time budget: stop after this many wall-clock seconds even if frames remain. */
+  seconds: number;
+  seed: number;
+  /** Where crash files go; none written when null. */
+  crashDir: string | null;
+  /** Frames per host before a fresh host (next profile, backlog, sysctls) takes over. */
+  framesPerHost?: number;
+  /** Run checkHostInvariants every this many frames (1 = every frame). */
+  checkEvery?: number;
+  /** Invariants (INVARIANT_KEYS) not to stop on: known open bugs; their violations are counted. */
+  skip?: readonly string[];
+  /** Called about once a second with frames done so far. */
+  progress?: (frames: number, seconds: number) => void;
+}
+
+export interface FuzzCrash {
+  frame: number;
+  profile: string;
+  message: string;
+  stack: string;
+  bytesHex: string;
+  file: string | null;
+}
+
+export interface FuzzReport {
+  frames: number;
+  seconds: number;
+  framesPerSec: number;
+  seed: number;
+  hosts: number;
+  profiles: string[];
+  crashes: number;
+  crash: FuzzCrash | null;
+  accepted: number;
+  rejectedByReason: Record<string, number>;
+  verdicts: Record<string, number>;
+  repliesChecked: number;
+  handshakes: number;
+  maxRequestSocks: number;
+  maxConnections: number;
+  /** Violations of skipped invariants, by key. */
+  skipped: Record<string, number>;
+}
+
+const BACKLOGS = [0, 1, 2, 4, 8, 16, 128, 1024];
+
+export class Fuzzer {
+  readonly rng: Rng;
+  private readonly seeds: SeedFrame[];
+  private readonly frame = new Uint8Array(4096);
+  private readonly spec = new SegmentSpec();
+  private readonly flows: Flow[] = [];
+  private flowNext = 0;
+  private readonly replyOptions = new TcpOptions();
+  host!: Host;
+  now = 0;
+  repliesChecked = 0;
+  handshakes = 0;
+  readonly skip: SkipCounts;
+
+  constructor(seed: number, skip: readonly string[] = []) {
+    this.skip = new Map(skip.map((key) => [key, 0]));
+    this.rng = new Rng(seed);
+    this.seeds = Object.entries(SEED_CORPUS).map(([name, hex]) => ({ name, bytes: hexToBytes(hex) }));
+  }
+
+  /** A fresh host: profile, backlog, app and sysctls drawn from the rng. */
+  newHost(profile: Profile): Host {
+    const rng = this.rng;
+    const overrides: string[] = [];
+    const has = (name: string) => Object.prototype.hasOwnProperty.call(profile.sysctlDefaults, name);
+    overrides.push(`net.ipv4.tcp_syncookies=${rng.below(3)}`);
+    if (rng.chance(0.3)) overrides.push(`net.ipv4.tcp_max_syn_backlog=${[8, 16, 128][rng.below(3)]}`);
+    if (has('net.ipv4.tcp_tw_recycle') && rng.chance(0.5)) overrides.push('net.ipv4.tcp_tw_recycle=1');
+    if (rng.chance(0.2)) overrides.push('net.ipv4.tcp_abort_on_overflow=1');
+    if (rng.chance(0.2)) overrides.push('net.ipv4.tcp_timestamps=0');
+    if (rng.chance(0.2)) overrides.push(`net.ipv4.tcp_max_tw_buckets=${rng.below(64)}`);
+    if (rng.chance(0.1)) overrides.push('net.ipv4.tcp_rfc1337=1');
+    const tx = new TxRing(256, (ring) => this.drainTx(ring));
+    const host = new Host({ profile, sysctls: new Sysctls(profile, overrides), address: FUZZ_HOST, seed: rng.u32(), tx, eventCapacity: 4096 });
+    const apps = ['http', 'echo', 'discard', null] as const;
+    const app = apps[rng.below(apps.length)]!;
+    const rates = [Infinity, Infinity, 0, 5];
+    host.listen(80, BACKLOGS[rng.below(BACKLOGS.length)]!, { handler: app === null ? null : createApp(app), ratePerSecond: rates[rng.below(rates.length)]! });
+    if (rng.chance(0.3)) host.listen(8080, BACKLOGS[rng.below(BACKLOGS.length)]!, { handler: createApp('http') });
+    if (rng.chance(0.2)) host.listeners[0]!.deferAcceptRetrans = 1 + rng.below(3);
+    this.host = host;
+    this.now = 0;
+    this.flows.length = 0;
+    this.flowNext = 0;
+    return host;
+  }
+
+  /** Checks and forgets what the host sent; remembers SYN-ACKs for in-sequence follow-ups. */
+  drainTx(ring: TxRing): void {
+    const host = this.host;
+    for (let i = 0; i < ring.count; i++) {
+      const off = ring.offsets[i]!;
+      const len = ring.lengths[i]!;
+      checkReply(host, ring.slab, off, len, this.skip);
+      this.repliesChecked++;
+      const b = ring.slab;
+      if (b[off + 9] !== 6) continue;
+      const t = off + (b[off]! & 0x0f) * 4;
+      if ((b[t + 13]! & (TcpFlag.SYN | TcpFlag.ACK)) !== (TcpFlag.SYN | TcpFlag.ACK)) continue;
+      if (this.flows.length < 512 || this.rng.chance(0.25)) this.rememberSynAck(b, off, t, len);
+    }
+    ring.clear();
+  }
+
+  private rememberSynAck(b: Uint8Array, off: number, t: number, len: number): void {
+    const o = this.replyOptions;
+    const dataOffset = (b[t + 12]! >> 4) * 4;
+    o.parse(b, t + 20, t + dataOffset);
+    void len;
+    const flow: Flow = {
+      peer: get32(b, off + 16),
+      peerPort: (b[t + 2]! << 8) | b[t + 3]!,
+      localPort: (b[t]! << 8) | b[t + 1]!,
+      seq: get32(b, t + 8),
+      ack: (get32(b, t + 4) + 1) >>> 0,
+      tsVal: o.hasTimestamps ? o.tsVal : 0,
+      timestamps: o.hasTimestamps,
+    };
+    if (this.flows.length < 512) this.flows.push(flow);
+    else this.flows[this.flowNext++ & 511] = flow;
+  }
+
+  private peer(): number {
+    const rng = this.rng;
+    if (rng.chance(0.05)) return rng.u32();
+    return (PEER_BASE + rng.below(PEERS)) >>> 0;
+  }
+
+  private port(): number {
+    return 1024 + this.rng.below(PORTS_PER_PEER);
+  }
+
+  /** Writes the next frame into `this.frame`; returns its length. */
+  next(): number {
+    const rng = this.rng;
+    const roll = rng.below(100);
+    if (roll < 30 && this.flows.length > 0) return this.followUp();
+    if (roll < 40) return this.craftedSyn();
+    if (roll < 43) return this.randomBytes();
+    return this.mutatedSeed();
+  }
+
+  private craftedSyn(): number {
+    const rng = this.rng;
+    const spec = this.spec.reset();
+    spec.srcAddr = this.peer();
+    spec.dstAddr = rng.chance(0.97) ? FUZZ_HOST : rng.u32();
+    spec.srcPort = this.port();
+    spec.dstPort = rng.chance(0.9) ? 80 : rng.chance(0.5) ? 8080 : rng.below(65536);
+    spec.seq = rng.u32();
+    spec.flags = TcpFlag.SYN | (rng.chance(0.05) ? rng.below(256) : 0);
+    spec.window = rng.below(65536);
+    spec.mss = rng.chance(0.8) ? [1460, 536, 1, 65535, 88][rng.below(5)]! : 0;
+    spec.sackPermitted = rng.chance(0.6);
+    spec.hasTimestamps = rng.chance(0.6);
+    spec.tsVal = rng.chance(0.5) ? (this.now + 1000) >>> 0 : rng.u32();
+    spec.windowScale = rng.chance(0.6) ? rng.below(16) : -1;
+    const len = writeTcpSegment(this.frame, 0, spec);
+    if (rng.chance(0.1)) return this.mutate(len);
+    return len;
+  }
+
+  private followUp(): number {
+    const rng = this.rng;
+    const flow = this.flows[rng.below(this.flows.length)]!;
+    const spec = this.spec.reset();
+    spec.srcAddr = flow.peer;
+    spec.dstAddr = FUZZ_HOST;
+    spec.srcPort = flow.peerPort;
+    spec.dstPort = flow.localPort;
+    spec.seq = rng.chance(0.85) ? flow.seq : (flow.seq + rng.below(200000) - 100000) >>> 0;
+    spec.ack = rng.chance(0.85) ? flow.ack : rng.u32();
+    spec.window = rng.chance(0.9) ? 502 : rng.below(65536);
+    spec.hasTimestamps = flow.timestamps ? rng.chance(0.9) : rng.chance(0.1);
+    spec.tsVal = rng.chance(0.8) ? (flow.tsVal + 1 + rng.below(100)) >>> 0 : rng.u32();
+    spec.tsEcr = flow.tsVal;
+    const kind = rng.below(10);
+    spec.flags = TcpFlag.ACK;
+    if (kind < 3) {
+      this.handshakes++;
+    } else if (kind < 5) {
+      spec.flags |= TcpFlag.PSH;
+      if (rng.chance(0.5)) {
+        spec.payload = HTTP_GET;
+        spec.payloadLength = HTTP_GET.length;
+      } else {
+        const n = 1 + rng.below(1400);
+        const data = new Uint8Array(n);
+        for (let i = 0; i < n; i += 4) put32(data, i & ~3, rng.u32());
+        spec.payload = data;
+        spec.payloadLength = n;
+      }
+      flow.seq = (flow.seq + spec.payloadLength) >>> 0;
+    } else if (kind < 7) {
+      spec.flags |= TcpFlag.FIN;
+      flow.seq = (flow.seq + 1) >>> 0;
+    } else if (kind < 8) {
+      spec.flags = rng.chance(0.5) ? TcpFlag.RST : TcpFlag.RST | TcpFlag.ACK;
+    } else if (kind < 9) {
+      // The client retransmits its SYN, or reuses the 4-tuple with a new one.
+      spec.flags = TcpFlag.SYN;
+      spec.seq = rng.chance(0.5) ? (flow.seq - 1) >>> 0 : rng.u32();
+      spec.mss = 1460;
+    } else {
+      spec.flags = rng.below(256);
+    }
+    const len = writeTcpSegment(this.frame, 0, spec);
+    if (rng.chance(0.05)) return this.mutate(len);
+    return len;
+  }
+
+  private randomBytes(): number {
+    const rng = this.rng;
+    const len = rng.below(rng.chance(0.5) ? 64 : 1600);
+    for (let i = 0; i < len; i++) this.frame[i] = rng.below(256);
+    if (len > 0 && rng.chance(0.5)) this.frame[0] = 0x40 | (this.frame[0]! & 0x0f);
+    return len;
+  }
+
+  private mutatedSeed(): number {
+    const rng = this.rng;
+    const seed = this.seeds[rng.below(this.seeds.length)]!.bytes;
+    const f = this.frame;
+    f.set(seed, 0);
+    let len = seed.length;
+    // Aim it at the host from one of our peers, mostly at the listener.
+    if (rng.chance(0.9)) {
+      put32(f, 16, rng.chance(0.95) ? FUZZ_HOST : rng.u32());
+      put32(f, 12, this.peer());
+      const ihl = (f[0]! & 0x0f) * 4;
+      if (f[9] === 6 && len >= ihl + 4) {
+        put16(f, ihl, this.port());
+        if (rng.chance(0.85)) put16(f, ihl + 2, rng.chance(0.8) ? 80 : 8080);
+      }
+    }
+    repairChecksums(f, len, true, true);
+    len = this.mutate(len);
+    return len;
+  }
+
+  /** 0–4 mutations, then the checksums repaired with some probability so mutations go deep. */
+  private mutate(len: number): number {
+    const rng = this.rng;
+    const f = this.frame;
+    const n = rng.below(5);
+    for (let k = 0; k < n; k++) {
+      const ihl = len > 0 ? (f[0]! & 0x0f) * 4 : 0;
+      switch (rng.below(12)) {
+        case 0: // bit flip
+          if (len > 0) f[rng.below(len)]! ^= 1 << rng.below(8);
+          break;
+        case 1: // interesting byte
+          if (len > 0) f[rng.below(len)] = INTERESTING[rng.below(INTERESTING.length)]!;
+          break;
+        case 2: // random byte
+          if (len > 0) f[rng.below(len)] = rng.below(256);
+          break;
+        case 3: // truncate
+          len = rng.below(len + 1);
+          break;
+        case 4: // extend with junk (the total length may or may not follow)
+          {
+            const extra = 1 + rng.below(rng.chance(0.9) ? 40 : 1500);
+            const to = Math.min(f.length, len + extra);
+            for (let i = len; i < to; i++) f[i] = rng.below(256);
+            len = to;
+            if (rng.chance(0.5) && len >= 4) put16(f, 2, len);
+          }
+          break;
+        case 5: // IHL
+          if (len > 0) f[0] = (f[0]! & 0xf0) | rng.below(16);
+          break;
+        case 6: // total length
+          if (len >= 4) put16(f, 2, rng.chance(0.5) ? len + rng.below(9) - 4 : rng.below(65536));
+          break;
+        case 7: // fragment bits
+          if (len >= 8) put16(f, 6, rng.chance(0.5) ? 0x4000 : rng.below(65536));
+          break;
+        case 8: // TCP data offset
+          if (len > ihl + 12 && ihl >= 20) f[ihl + 12] = (rng.below(16) << 4) | (f[ihl + 12]! & 0x0f);
+          break;
+        case 9: // TCP flags
+          if (len > ihl + 13 && ihl >= 20) f[ihl + 13] = rng.below(256);
+          break;
+        case 10: // option bytes: kinds and lengths
+          if (len > ihl + 20 && ihl >= 20) {
+            const at = ihl + 20 + rng.below(Math.max(1, len - ihl - 20));
+            f[at] = rng.chance(0.5) ? [0, 1, 2, 3, 4, 5, 8, 254, 255][rng.below(9)]! : rng.below(256);
+          }
+          break;
+        default: // protocol
+          if (len >= 10) f[9] = rng.chance(0.7) ? [1, 6, 17, 0, 255][rng.below(5)]! : rng.below(256);
+          break;
+      }
+    }
+    const repair = rng.below(10);
+    if (repair < 7) repairChecksums(f, len, true, repair < 6);
+    return len;
+  }
+
+  /** The virtual clock: mostly a few ms per frame, sometimes seconds or minutes, rarely back. */
+  advanceClock(): void {
+    const rng = this.rng;
+    const r = rng.below(1000);
+    if (r < 900) this.now += rng.below(5);
+    else if (r < 990) this.now += rng.below(3000);
+    else this.now += rng.below(130_000);
+  }
+
+  get frameBytes(): Uint8Array {
+    return this.frame;
+  }
+}
+
+/** Runs the fuzzer. Never throws: a crash is returned in the report (and written to crashDir). */
+export function runFuzz(options: FuzzOptions): FuzzReport {
+  const fuzzer = new Fuzzer(options.seed, options.skip);
+  const skip = fuzzer.skip;
+  const rng = fuzzer.rng;
+  const framesPerHost = options.framesPerHost ?? 50_000;
+  const checkEvery = options.checkEvery ?? 1;
+  const started = performance.now();
+  const deadline = started + options.seconds * 1000;
+  const accepted = { n: 0 };
+  const rejected: Record<string, number> = {};
+  const verdicts = new Float64Array(VERDICTS.length);
+  const profiles = new Set<string>();
+  let hosts = 0;
+  let crash: FuzzCrash | null = null;
+  let frames = 0;
+  let maxRequestSocks = 0;
+  let maxConnections = 0;
+  let lastProgress = started;
+  let host: Host | null = null;
+  let profileIndex = rng.below(PROFILES.length);
+
+  const retire = (h: Host): void => {
+    accepted.n += h.counters[Counter.RxAccepted]!;
+    const byReason = rejectionsByReason(h.counters);
+    for (const [k, v] of Object.entries(byReason)) rejected[k] = (rejected[k] ?? 0) + v;
+    for (let i = 0; i < verdicts.length; i++) verdicts[i]! += h.verdictCounts[i]!;
+  };
+
+  let len = 0;
+  try {
+    while (frames < options.frames) {
+      if (host === null || frames % framesPerHost === 0) {
+        if (host !== null) {
+          checkHostInvariants(host, skip);
+          retire(host);
+        }
+        const profile = PROFILES[profileIndex++ % PROFILES.length]!;
+        profiles.add(profile.name);
+        host = fuzzer.newHost(profile);
+        hosts++;
+      }
+      if ((frames & 1023) === 0) {
+        const t = performance.now();
+        if (t > deadline) break;
+        if (options.progress && t - lastProgress > 1000) {
+          lastProgress = t;
+          options.progress(frames, (t - started) / 1000);
+        }
+        if (host.requests.live > maxRequestSocks) maxRequestSocks = host.requests.live;
+        if (host.connections.size > maxConnections) maxConnections = host.connections.size;
+        // Live sysctl changes, as `syndrop sysctl` makes them.
+        if (rng.chance(0.05)) host.sysctls.set(`net.ipv4.tcp_syncookies=${rng.below(3)}`);
+        if (rng.chance(0.02)) host.acceptPolicies[0]!.paused = !host.acceptPolicies[0]!.paused;
+      }
+      fuzzer.advanceClock();
+      len = fuzzer.next();
+      const off = 0;
+      host.tick(fuzzer.now);
+      fuzzer.drainTx(host.tx);
+      host.receive(fuzzer.frameBytes, off, len, fuzzer.now);
+      fuzzer.drainTx(host.tx);
+      frames++;
+      if (frames % checkEvery === 0) checkHostInvariants(host, skip);
+    }
+    if (host !== null) {
+      checkHostInvariants(host, skip);
+      retire(host);
+    }
+  } catch (error) {
+    const err = error instanceof Error ? error : new Error(String(error));
+    const bytes = fuzzer.frameBytes.slice(0, len);
+    let file: string | null = null;
+    if (options.crashDir !== null) {
+      mkdirSync(options.crashDir, { recursive: true });
+      file = join(options.crashDir, `crash-seed${options.seed}-frame${frames}.bin`);
+      writeFileSync(file, bytes);
+      writeFileSync(
+        `${file.replace(/\.bin$/, '')}.json`,
+        `${JSON.stringify({ seed: options.seed, frame: frames, framesPerHost, profile: host?.profile.name, now: fuzzer.now, message: err.message, stack: err.stack, bytesHex: bytesToHex(bytes), replay: `node dist/tools/fuzz.js --seed ${options.seed} --frames ${frames + 1}` }, null, 2)}\n`,
+      );
+    }
+    crash = { frame: frames, profile: host?.profile.name ?? '?', message: err.message, stack: err.stack ?? '', bytesHex: bytesToHex(bytes), file };
+    if (host !== null) retire(host);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const verdictRecord: Record<string, number> = {};
+  VERDICTS.forEach((v, i) => {
+    if (verdicts[i]! > 0) verdictRecord[v.name] = verdicts[i]!;
+  });
+  return {
+    frames,
+    seconds: Math.round(seconds * 1000) / 1000,
+    framesPerSec: Math.round(frames / Math.max(seconds, 1e-9)),
+    seed: options.seed,
+    hosts,
+    profiles: [...profiles],
+    crashes: crash === null ? 0 : 1,
+    crash,
+    accepted: accepted.n,
+    rejectedByReason: rejected,
+    verdicts: verdictRecord,
+    repliesChecked: fuzzer.repliesChecked,
+    handshakes: fuzzer.handshakes,
+    maxRequestSocks,
+    maxConnections,
+    skipped: Object.fromEntries(skip),
+  };
+}
+
+function parseArgs(argv: string[]): FuzzOptions & { json: boolean } {
+  const options = { frames: 10_000_000, seconds: 600, seed: 1, crashDir: resolve('fuzz-crashes') as string | null, json: false, checkEvery: 1, skip: [] as string[] };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${arg} needs a value`);
+      return v;
+    };
+    const count = (): number => {
+      const v = value();
+      if (!/^\d+$/.test(v)) throw new UsageError(`${arg} ${v}: expected a whole number`);
+      return Number(v);
+    };
+    switch (arg) {
+      case '--frames':
+        options.frames = count();
+        break;
+      case '--seconds':
+        options.seconds = count();
+        break;
+      case '--seed':
+        options.seed = count();
+        break;
+      case '--check-every':
+        options.checkEvery = Math.max(1, count());
+        break;
+      case '--crash-dir':
+        options.crashDir = resolve(value());
+        break;
+      case '--skip': {
+        const key = value();
+        if (!(INVARIANT_KEYS as readonly string[]).includes(key)) throw new UsageError(`--skip ${key}: one of ${INVARIANT_KEYS.join(', ')}`);
+        options.skip.push(key);
+        break;
+      }
+      case '--json':
+        options.json = true;
+        break;
+      case '-h':
+      case '--help':
+        process.stdout.write('usage: fuzz [--frames N=10000000] [--seconds S=600] [--seed N=1] [--check-every N=1] [--crash-dir DIR=./fuzz-crashes] [--skip INVARIANT]... [--json]\n');
+        process.exit(0);
+        break;
+      default:
+        throw new UsageError(`unknown argument ${arg}`);
+    }
+  }
+  return options;
+}
+
+class UsageError extends Error {}
+
+export function formatReport(r: FuzzReport): string {
+  const lines = [
+    `fuzz: ${r.frames.toLocaleString('en')} frames in ${r.seconds} s = ${r.framesPerSec.toLocaleString('en')} frames/s (seed ${r.seed}, ${r.hosts} hosts over ${r.profiles.length} profiles)`,
+    `fuzz: crashes ${r.crashes}; accepted ${r.accepted.toLocaleString('en')}; replies checked ${r.repliesChecked.toLocaleString('en')}; max request socks ${r.maxRequestSocks}; max connections ${r.maxConnections}`,
+    'fuzz: rejected by reason:',
+    ...Object.entries(r.rejectedByReason)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `  ${k.padEnd(18)} ${v.toLocaleString('en')}`),
+    ...(Object.keys(r.skipped).length > 0 ? [`fuzz: skipped invariants (known bugs), violations: ${JSON.stringify(r.skipped)}`] : []),
+    `fuzz: verdicts reached: ${Object.keys(r.verdicts).length} of ${VERDICTS.length}`,
+  ];
+  if (r.crash !== null) {
+    lines.push(`fuzz: CRASH at frame ${r.crash.frame} (${r.crash.profile}): ${r.crash.message}`, `fuzz: bytes ${r.crash.bytesHex}`);
+    if (r.crash.file) lines.push(`fuzz: written to ${r.crash.file}`);
+    lines.push(r.crash.stack);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function main(): Promise<number> {
+  let options;
+  try {
+    options = parseArgs(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`fuzz: ${(error as Error).message}\n`);
+    return 2;
+  }
+  const report = runFuzz({
+    ...options,
+    progress: options.json ? undefined : (frames, seconds) => process.stderr.write(`\rfuzz: ${frames.toLocaleString('en')} frames, ${Math.round(frames / seconds).toLocaleString('en')}/s   `),
+  });
+  if (!options.json) process.stderr.write('\n');
+  process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : formatReport(report));
+  return report.crashes === 0 ? 0 : 1;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  process.exitCode = await main();
+}
