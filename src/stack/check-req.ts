@@ -76,7 +76,7 @@ export function checkReq(host: Host, slot: number): number {
   }
   // R10: syn_recv_sock: accept queue full → listen_overflow.
   if (listener.acceptQueueFull()) {
-    if (host.sysctls.get('net.ipv4.tcp_abort_on_overflow') === 0) {
+    if (host.sysctls.hot.abortOnOverflow === 0) {
       r.flags[slot]! |= ReqFlag.ACKED;
       return host.apply(Verdict.REQ_ACCEPTQ_OVERFLOW, listener.acceptQueueLength, listener);
     }
@@ -109,7 +109,7 @@ export function checkReq(host: Host, slot: number): number {
 /** __tcp_oow_rate_limited: at most one answer per tcp_invalid_ratelimit ms. */
 export function oowRateLimited(host: Host, lastAnswer: Float64Array, slot: number): boolean {
   const elapsed = host.now - lastAnswer[slot]!;
-  if (elapsed >= 0 && elapsed < host.sysctls.get('net.ipv4.tcp_invalid_ratelimit')) {
+  if (elapsed >= 0 && elapsed < host.sysctls.hot.invalidRatelimit) {
     return true;
   }
   lastAnswer[slot] = host.now;

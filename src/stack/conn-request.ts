@@ -20,7 +20,7 @@ export function connRequest(host: Host, listener: Listener, src: number, toBroad
   const sysctls = host.sysctls;
   // C1 / 4.4+ tcp_v4_conn_request: broadcast or multicast destination.
   if (toBroadcast) return host.apply(Verdict.DROP_BROADCAST, 0, listener);
-  const syncookies = sysctls.get('net.ipv4.tcp_syncookies');
+  const syncookies = sysctls.hot.syncookies;
   const alwaysCookies = syncookies === 2 && sw.syncookiesAlwaysMode;
   let wantCookie = false;
   // C2 / D1: SYN queue full (or tcp_syncookies=2) → tcp_syn_flood_action (§1.3).
@@ -110,13 +110,13 @@ export function floodWarning(host: Host, listener: Listener, cookies: boolean): 
 /** C8a/C8b (3.10), D5 (4.4–4.11), D5' (4.12+). Returns NONE to go on. */
 export function peerChecks(host: Host, listener: Listener, src: number, syncookies: number, tstampOk: boolean): number {
   const sw = host.switches;
-  const twRecycle = sw.hasTwRecycle && host.sysctls.get('net.ipv4.tcp_tw_recycle') !== 0;
+  const twRecycle = sw.hasTwRecycle && host.sysctls.hot.twRecycle !== 0;
   // 3.10 takes the tw_recycle branch only when the SYN has timestamps; 4.4–4.11 always.
   if (twRecycle && (tstampOk || sw.pawsPassiveRule === 'alsoNoTs')) {
     if (!peerIsProvenPaws(host, src, tstampOk)) return host.apply(Verdict.DROP_PAWS_PASSIVE, 0, listener);
     return Verdict.NONE;
   }
-  const maxSynBacklog = host.sysctls.get('net.ipv4.tcp_max_syn_backlog');
+  const maxSynBacklog = host.sysctls.hot.maxSynBacklog;
   if (syncookies === 0 && maxSynBacklog - listener.qlen < maxSynBacklog >> 2 && !peerIsProven(host, src)) {
     return host.apply(Verdict.DROP_UNPROVEN_PEER, listener.qlen, listener);
   }
@@ -139,7 +139,8 @@ export function peerIsProven(host: Host, src: number): boolean {
   return entry !== undefined && entry.rtt !== 0;
 }
 
-export function sendCookieSynAck(host: Host, 
+export function sendCookieSynAck(
+  host: Host,
   listener: Listener,
   src: number,
   sport: number,
@@ -154,15 +155,15 @@ export function sendCookieSynAck(host: Host,
   const table = sw.cookieMssTable;
   const mssIndex = cookieMssIndex(table, mss);
   const minute = cookieMinute(host.cookieClockBase, host.now);
-  const isn = makeCookie(host.keys, src, host.address, sport, dport, host.tcp.seq, minute, mssIndex);
+  const clientIsn = host.tcp.seqI32;
+  const isn = makeCookie(host.keys, src, host.address, sport, dport, clientIsn, minute, mssIndex);
   // tcp_synq_overflow: remember when the last cookie went out (≥3.13: at most once a second).
   if (!sw.cookieOverflowStampEverySecond || host.now > listener.lastOverflow + 1000) listener.lastOverflow = host.now;
-  const spec = synAckSpec(host, src, sport, dport, isn, host.tcp.seq, Math.min(mss, table[mssIndex]!), sackOk, peerWindowScale, tstampOk);
+  const spec = synAckSpec(host, src, sport, dport, isn, clientIsn, sackOk, peerWindowScale, tstampOk);
   if (tstampOk) {
     spec.tsVal = (cookieTimestamp(host.tsNow(), peerWindowScale, sackOk) + tsOffset) >>> 0;
     spec.tsEcr = host.options.tsVal;
   }
-  spec.mss = host.ourMss;
   host.emit(spec);
   return host.apply(sw.cookieCountsListenDrop ? Verdict.SYN_COOKIE_LISTENDROP : Verdict.SYN_COOKIE, mssIndex, listener);
 }
@@ -171,13 +172,13 @@ export function sendCookieSynAck(host: Host,
 export function sendRequestSynAck(host: Host, slot: number, isn: number, retransmit: boolean): void {
   const r = host.requests;
   const tstampOk = (r.flags[slot]! & ReqFlag.TIMESTAMPS) !== 0;
-  const spec = synAckSpec(host, 
+  const spec = synAckSpec(
+    host,
     r.peerAddr[slot]!,
     r.peerPort[slot]!,
     r.localPort[slot]!,
     isn,
     r.rcvIsn[slot]!,
-    r.mss[slot]!,
     (r.flags[slot]! & ReqFlag.SACK) !== 0,
     r.peerWindowScale[slot]!,
     tstampOk,
@@ -190,13 +191,13 @@ export function sendRequestSynAck(host: Host, slot: number, isn: number, retrans
   if (retransmit) r.numRetrans[slot]!++;
 }
 
-export function synAckSpec(host: Host, 
+export function synAckSpec(
+  host: Host,
   peerAddr: number,
   peerPort: number,
   localPort: number,
   isn: number,
   clientIsn: number,
-  _mss: number,
   sackOk: boolean,
   peerWindowScale: number,
   tstampOk: boolean,

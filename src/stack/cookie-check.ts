@@ -10,7 +10,7 @@ import { Verdict } from './verdict.js';
 export function cookieCheck(host: Host, listener: Listener, src: number): number {
   const sw = host.switches;
   const tcp = host.tcp;
-  const syncookies = host.sysctls.get('net.ipv4.tcp_syncookies');
+  const syncookies = host.sysctls.hot.syncookies;
   if (syncookies === 0) {
     host.sendReset();
     return host.apply(Verdict.RST_STRAY_ACK);
@@ -47,9 +47,9 @@ export function cookieCheck(host: Host, listener: Listener, src: number): number
     host.cookieOptions,
     o.hasTimestamps,
     (o.tsEcr - tsOffset) >>> 0,
-    host.sysctls.get('net.ipv4.tcp_timestamps'),
-    host.sysctls.get('net.ipv4.tcp_sack'),
-    host.sysctls.get('net.ipv4.tcp_window_scaling'),
+    host.sysctls.hot.timestamps,
+    host.sysctls.hot.sack,
+    host.sysctls.hot.windowScaling,
   );
   if (!decoded.ok) {
     host.sendReset();

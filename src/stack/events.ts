@@ -2,7 +2,9 @@
 // stores, and nothing is rendered until someone asks (`syndrop events`).
 
 export class EventRing {
+  /** A power of two, so the slot of event n is n & mask. */
   readonly capacity: number;
+  private readonly mask: number;
   /** Number of events ever recorded; event n lives at slot n % capacity. */
   total = 0;
   private readonly time: Float64Array;
@@ -20,7 +22,11 @@ export class EventRing {
   private readonly aux: Int32Array;
 
   constructor(capacity = 65536) {
+    let size = 1;
+    while (size < capacity) size *= 2;
+    capacity = size;
     this.capacity = capacity;
+    this.mask = capacity - 1;
     this.time = new Float64Array(capacity);
     this.verdict = new Uint16Array(capacity);
     this.peerAddr = new Uint32Array(capacity);
@@ -48,7 +54,7 @@ export class EventRing {
     tsEcr: number,
     aux: number,
   ): void {
-    const i = this.total % this.capacity;
+    const i = this.total & this.mask;
     this.total++;
     this.time[i] = time;
     this.verdict[i] = verdict;
@@ -70,7 +76,7 @@ export class EventRing {
 
   /** Reads event number `n` (must be within [oldest, total)). */
   read(n: number): RawEvent {
-    const i = n % this.capacity;
+    const i = n & this.mask;
     const ports = this.ports[i]!;
     return {
       n,

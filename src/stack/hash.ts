@@ -63,7 +63,9 @@ function finish(v0: number, v1: number, v2: number, v3: number, lengthBytes: num
     v0 = (v0 + v3) | 0; v3 = rotl(v3, 7); v3 ^= v0;
     v2 = (v2 + v1) | 0; v1 = rotl(v1, 13); v1 ^= v2; v2 = rotl(v2, 16);
   }
-  return (v1 ^ v3) >>> 0;
+  // int32, not uint32: a uint32 ≥ 2^31 returned from a non-inlined call is boxed as a
+  // HeapNumber (perf-baseline §D3); callers fold with >>> 0 where they need unsigned.
+  return v1 ^ v3;
 }
 
 /** Deterministic 32-bit generator (mulberry32) for keys and clock bases under --seed. */

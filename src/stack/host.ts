@@ -62,6 +62,9 @@ export interface AcceptPolicy {
 
 export { TCP_TIMEOUT_INIT, TCP_RTO_MAX, TCP_SYNQ_INTERVAL, TCP_PAWS_MSL_SEC, TCP_PAWS_WINDOW, TCP_MSS_DEFAULT } from './constants.js';
 
+/** Verdicts that call tcp_listendrop, so they also bump the listener's sk_drops. */
+const VERDICT_COUNTS_LISTEN_DROP = Uint8Array.from(VERDICTS, (v) => (v.counters.includes(Counter.ListenDrops) ? 1 : 0));
+
 export class Host implements ConnectionHost {
   readonly profile: Profile;
   readonly sysctls: Sysctls;
@@ -144,7 +147,7 @@ export class Host implements ConnectionHost {
     listener.listen(
       backlog,
       this.sysctls.get('net.core.somaxconn'),
-      this.sysctls.get('net.ipv4.tcp_max_syn_backlog'),
+      this.sysctls.hot.maxSynBacklog,
       this.switches,
       first,
     );
@@ -204,7 +207,7 @@ export class Host implements ConnectionHost {
   /** TSval offset of a flow (spec §2.5): none, per connection / 4-tuple, or per address pair. */
   tsOffsetFor(peerAddr: number, peerPort: number, localPort: number): number {
     const mode = this.switches.tsOffsets;
-    if (mode === 'none' || this.sysctls.get('net.ipv4.tcp_timestamps') === 2) return 0;
+    if (mode === 'none' || this.sysctls.hot.timestamps === 2) return 0;
     const ports = mode === 'perPair' ? 0 : ((peerPort << 16) | localPort) >>> 0;
     return hsiphash3(this.keys.ts0, this.keys.ts1, peerAddr, this.address, ports);
   }
@@ -213,11 +216,10 @@ export class Host implements ConnectionHost {
 
   /** Bumps the verdict's counters and records it: the only place counters move for decisions. */
   apply(verdict: number, aux = 0, listener?: Listener): number {
-    const info = VERDICTS[verdict]!;
-    const counters = info.counters;
+    const counters = VERDICTS[verdict]!.counters;
     for (let i = 0; i < counters.length; i++) this.counters[counters[i]!]!++;
     this.verdictCounts[verdict]!++;
-    if (listener !== undefined && counters.includes(Counter.ListenDrops)) listener.drops++;
+    if (listener !== undefined && VERDICT_COUNTS_LISTEN_DROP[verdict] === 1) listener.drops++;
     const hasTs = this.options.hasTimestamps;
     this.events.record(
       this.now,
@@ -284,8 +286,8 @@ export class Host implements ConnectionHost {
       const tcp = this.tcp.reset(buf, ip.payloadOffset, ip.payloadLength);
       this.segPeerPort = tcp.srcPort;
       this.segLocalPort = tcp.dstPort;
-      this.segSeq = tcp.seq;
-      this.segAck = tcp.ack;
+      this.segSeq = tcp.seqI32;
+      this.segAck = tcp.ackI32;
       this.segFlags = tcp.flags;
       if ((tcp.flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN) c[Counter.RxSyn]!++;
       this.applySysctlsToOptions();
@@ -312,9 +314,9 @@ export class Host implements ConnectionHost {
   /** tcp_parse_options records options only when the sysctls allow them (spec §1.7). */
   private applySysctlsToOptions(): void {
     const o = this.options;
-    if (o.hasTimestamps && this.sysctls.get('net.ipv4.tcp_timestamps') === 0) o.hasTimestamps = false;
-    if (o.sackPermitted && this.sysctls.get('net.ipv4.tcp_sack') === 0) o.sackPermitted = false;
-    if (o.hasWindowScale && this.sysctls.get('net.ipv4.tcp_window_scaling') === 0) o.hasWindowScale = false;
+    if (o.hasTimestamps && this.sysctls.hot.timestamps === 0) o.hasTimestamps = false;
+    if (o.sackPermitted && this.sysctls.hot.sack === 0) o.sackPermitted = false;
+    if (o.hasWindowScale && this.sysctls.hot.windowScaling === 0) o.hasWindowScale = false;
   }
 
   private icmpReceive(buf: Uint8Array, off: number, len: number, src: number, toBroadcast: boolean): number {
@@ -571,13 +573,13 @@ export class Host implements ConnectionHost {
   connEnterTimewait(conn: Connection): void {
     const tw = this.timewait;
     const sw = this.switches;
-    if (tw.live >= this.sysctls.get('net.ipv4.tcp_max_tw_buckets')) {
+    if (tw.live >= this.sysctls.hot.maxTwBuckets) {
       this.setEventFlow(conn.peerAddr, conn.peerPort, conn.localPort, conn.sndNxt, conn.rcvNxt);
       this.apply(Verdict.TW_OVERFLOW);
       this.removeConn(conn, 'closed');
       return;
     }
-    const twRecycle = sw.hasTwRecycle && this.sysctls.get('net.ipv4.tcp_tw_recycle') !== 0;
+    const twRecycle = sw.hasTwRecycle && this.sysctls.hot.twRecycle !== 0;
     let recycleOk = false;
     if (twRecycle && conn.tsRecentStamp !== 0) {
       recycleOk = this.metrics.rememberStamp(conn.peerAddr, conn.tsRecent, conn.tsRecentStamp, this.nowSeconds(), true, this.now);

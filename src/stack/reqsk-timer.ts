@@ -15,7 +15,7 @@ export function requestTimerFired(host: Host, slot: number): void {
   const sw = host.switches;
   const listener = host.listeners[r.listener[slot]!]!;
   host.setEventFlow(r.peerAddr[slot]!, r.peerPort[slot]!, r.localPort[slot]!, r.sntIsn[slot]!, r.rcvIsn[slot]!);
-  const maxRetries = listener.synRetries || host.sysctls.get('net.ipv4.tcp_synack_retries');
+  const maxRetries = listener.synRetries || host.sysctls.hot.synackRetries;
   const thresh = retryThreshold(host, listener, maxRetries);
   const k = r.numTimeout[slot]!;
   const acked = (r.flags[slot]! & ReqFlag.ACKED) !== 0;

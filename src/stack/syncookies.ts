@@ -43,7 +43,7 @@ export function makeCookie(
   const p = ports(sport, dport);
   const h0 = hsiphash3(keys.cookieA0, keys.cookieA1, saddr, daddr, p);
   const h1 = hsiphash4(keys.cookieB0, keys.cookieB1, saddr, daddr, p, minute);
-  return (h0 + clientIsn + ((minute << COOKIEBITS) >>> 0) + ((h1 + mssIndex) & COOKIEMASK)) >>> 0;
+  return (h0 + clientIsn + (minute << COOKIEBITS) + ((h1 + mssIndex) & COOKIEMASK)) | 0;
 }
 
 /**

@@ -26,7 +26,7 @@ export function timewaitReceive(host: Host, slot: number): number {
   const endSeq = (seq + tcp.payloadLength + (isSyn ? 1 : 0) + ((flags & TcpFlag.FIN) !== 0 ? 1 : 0)) >>> 0;
   // In-window bare ACK or RST at rcv_nxt.
   if (!pawsReject && seq === rcvNxt && (endSeq === seq || isRst)) {
-    if (isRst && host.sysctls.get('net.ipv4.tcp_rfc1337') === 0) {
+    if (isRst && host.sysctls.hot.rfc1337 === 0) {
       killTimewait(host, slot);
       return host.apply(Verdict.TW_RST_KILL);
     }

@@ -80,8 +80,8 @@ function writeOptions(out: Uint8Array, at: number, spec: SegmentSpec): number {
     }
     out[at + 2] = 8;
     out[at + 3] = 10;
-    writeU32(out, at + 4, spec.tsVal);
-    writeU32(out, at + 8, spec.tsEcr);
+    writeU32(out, at + 4, spec.tsVal | 0);
+    writeU32(out, at + 8, spec.tsEcr | 0);
     at += 12;
   } else if (isSyn && spec.sackPermitted) {
     out[at] = NOP;
@@ -109,8 +109,8 @@ function writeIpv4Header(out: Uint8Array, off: number, totalLength: number, prot
   out[off + 8] = spec.ttl;
   out[off + 9] = protocol;
   writeU16(out, off + 10, 0);
-  writeU32(out, off + 12, spec.srcAddr);
-  writeU32(out, off + 16, spec.dstAddr);
+  writeU32(out, off + 12, spec.srcAddr | 0);
+  writeU32(out, off + 16, spec.dstAddr | 0);
   writeU16(out, off + 10, internetChecksum(out, off, IPV4_MIN_HEADER));
 }
 
@@ -129,8 +129,8 @@ export function writeTcpSegment(out: Uint8Array, off: number, spec: SegmentSpec)
   const segmentLength = headerLength + payloadLength;
   writeU16(out, tcpOff, spec.srcPort);
   writeU16(out, tcpOff + 2, spec.dstPort);
-  writeU32(out, tcpOff + 4, spec.seq);
-  writeU32(out, tcpOff + 8, spec.ack);
+  writeU32(out, tcpOff + 4, spec.seq | 0);
+  writeU32(out, tcpOff + 8, spec.ack | 0);
   out[tcpOff + 12] = (headerLength / 4) << 4;
   out[tcpOff + 13] = spec.flags;
   writeU16(out, tcpOff + 14, spec.window);

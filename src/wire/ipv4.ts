@@ -98,6 +98,11 @@ export function readU32(buf: Uint8Array, at: number): number {
   return ((buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!) >>> 0;
 }
 
+/** The same four bytes as a signed int32: stays a small integer in V8 (no HeapNumber). */
+export function readI32(buf: Uint8Array, at: number): number {
+  return (buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!;
+}
+
 export function writeU32(buf: Uint8Array, at: number, value: number): void {
   buf[at] = value >>> 24;
   buf[at + 1] = (value >>> 16) & 0xff;

@@ -1,6 +1,6 @@
 import { ByteWindow } from './byte-window.js';
 import { pseudoHeaderSum, sumWords, finishChecksum } from './checksum.js';
-import { readU16, readU32 } from './ipv4.js';
+import { readI32, readU16, readU32 } from './ipv4.js';
 import { TcpOptions } from './tcp-options.js';
 import { WireError, type WireErrorCode } from './wire-error.js';
 
@@ -67,6 +67,13 @@ export class TcpView extends ByteWindow {
   }
   get ack(): number {
     return readU32(this.buf, this.off + TcpField.ACK);
+  }
+  /** seq / ack as int32 bit patterns, for the hot path (mod-2^32 arithmetic, no boxing). */
+  get seqI32(): number {
+    return readI32(this.buf, this.off + TcpField.SEQ);
+  }
+  get ackI32(): number {
+    return readI32(this.buf, this.off + TcpField.ACK);
   }
   get headerLength(): number {
     return (this.buf[this.off + TcpField.DATA_OFFSET]! >> 4) * 4;
