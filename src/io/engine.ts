@@ -54,8 +54,17 @@ export class Engine {
     this.host.tx.onFull = () => this.flush();
   }
 
+  /**
+   * Milliseconds since start, whole: the kernel's clock is jiffies (HZ=1000 on every
+   * profile), and a small integer crosses calls without being boxed as a HeapNumber.
+   */
   now(): number {
-    return performance.now() - this.startMs;
+    return Math.floor(performance.now() - this.startMs);
+  }
+
+  /** Capture timestamps keep microseconds, unlike the stack's whole-ms clock. */
+  private captureMicros(): number {
+    return Math.round((this.startWallMs + performance.now() - this.startMs) * 1000);
   }
 
   start(): void {
@@ -102,7 +111,7 @@ export class Engine {
     const before = tx.count;
     const verdict = this.host.receive(this.rxSlab, off, length, now);
     const info = VERDICTS[verdict]!;
-    const micros = Math.round((this.startWallMs + now) * 1000);
+    const micros = this.captureMicros();
     const comment =
       info.reason !== null && (info.action === 'drop' || info.action === 'rst')
         ? `syndrop ${this.host.profile.name}: ${info.reason} — ${info.text} (${info.kernelFunction}, spec ${info.spec}; ${info.counters.map((c) => COUNTERS[c]!.name).join(' ') || 'no counter'})`
@@ -138,7 +147,7 @@ export class Engine {
       const tx = this.host.tx;
       const before = tx.count;
       this.host.tick(now);
-      const micros = Math.round((this.startWallMs + now) * 1000);
+      const micros = this.captureMicros();
       for (let i = before; i < tx.count; i++) this.pcap.writePacket(tx.slab, tx.offsets[i]!, tx.lengths[i]!, micros, 'out');
     }
     this.flush();

@@ -82,6 +82,8 @@ export class Connection {
   tsRecentStamp = 0;
   tsOffset: number;
   srtt = 0;
+  /** RTT samples taken; the host's clock is in whole ms, so a LAN sample is often 0. */
+  rttSamples = 0;
   rttvar = 0;
   rto = 1000;
   retransmits = 0;
@@ -151,7 +153,7 @@ export class Connection {
 
   /** RTT sample (tcp_rtt_estimator, RFC 6298), then RTO with the 200 ms floor. */
   sampleRtt(rttMs: number): void {
-    if (this.srtt === 0) {
+    if (this.rttSamples++ === 0) {
       this.srtt = rttMs;
       this.rttvar = rttMs / 2;
     } else {

@@ -185,7 +185,8 @@ export class Host implements ConnectionHost {
 
   /** Our TCP timestamp clock (ms, HZ=1000 profiles) before any per-flow offset. */
   tsNow(): number {
-    return (this.tsClockBase + Math.floor(this.now)) >>> 0;
+    // int32 bit pattern: callers add their offset and fold with >>> 0 (no boxed uint32).
+    return (this.tsClockBase + Math.floor(this.now)) | 0;
   }
 
   /**
@@ -552,7 +553,7 @@ export class Host implements ConnectionHost {
 
   connFinished(conn: Connection): void {
     // LAST_ACK → CLOSED: tcp_update_metrics then tcp_done.
-    if (conn.srtt > 0) this.metrics.updateRtt(conn.peerAddr, conn.srtt, this.now);
+    if (conn.rttSamples > 0) this.metrics.updateRtt(conn.peerAddr, conn.srtt, this.now);
     this.removeConn(conn, 'closed');
   }
 
@@ -585,7 +586,7 @@ export class Host implements ConnectionHost {
       recycleOk = this.metrics.rememberStamp(conn.peerAddr, conn.tsRecent, conn.tsRecentStamp, this.nowSeconds(), true, this.now);
     }
     // tcp_update_metrics: the RTT makes the peer "proven" (spec §2.2).
-    if (conn.srtt > 0) this.metrics.updateRtt(conn.peerAddr, conn.srtt, this.now);
+    if (conn.rttSamples > 0) this.metrics.updateRtt(conn.peerAddr, conn.srtt, this.now);
     const slot = tw.allocate();
     tw.peerAddr[slot] = conn.peerAddr;
     tw.peerPort[slot] = conn.peerPort;

@@ -79,8 +79,9 @@ export function checkCookie(
 export function cookieTimestamp(tsNow: number, peerWindowScale: number, sackOk: boolean): number {
   let options = peerWindowScale >= 0 ? peerWindowScale : TS_OPT_WSCALE_MASK;
   if (sackOk) options |= TS_OPT_SACK;
-  let ts = ((tsNow & ~TSMASK) | options) >>> 0;
-  if (((ts - tsNow) | 0) > 0) ts = ((((tsNow >>> TSBITS) - 1) << TSBITS) | options) >>> 0;
+  // int32 bit patterns throughout (callers fold with >>> 0): no boxed uint32 on the cookie path.
+  let ts = (tsNow & ~TSMASK) | options;
+  if (((ts - tsNow) | 0) > 0) ts = (((tsNow >>> TSBITS) - 1) << TSBITS) | options;
   return ts;
 }
 

@@ -102,7 +102,8 @@ function pump(host: Host, pool: FramePool, t0: number): number {
   const start = performance.now();
   for (let base = 0; base < n; base += BATCH) {
     const end = base + BATCH < n ? base + BATCH : n;
-    const now = t0 + base * FRAME_MS;
+    // Whole milliseconds, like the engine's clock (jiffies).
+    const now = t0 + Math.floor(base * FRAME_MS);
     host.tick(now);
     for (let i = base; i < end; i++) host.receive(slab, i * FRAME_STRIDE, lengths[i]!, now);
     tx.clear();
