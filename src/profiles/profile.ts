@@ -53,6 +53,14 @@ export interface ProfileSwitches {
    * runs first (spec §1.0, §3.4).
    */
   readonly requestRejectedAckPath: 'listenerRst' | 'cookieCheck';
+  /**
+   * Where a valid segment's TSval becomes ts_recent (spec §3.1 R5): 'request' = tcp_check_req
+   * writes req->ts_recent (every kernel until 2025); 'child' = only the child created from
+   * the request takes it ("tcp: defer ts_recent changes until req is owned", measured on
+   * 6.18 by the differential suite: after a dropped third ACK the retransmitted SYN-ACK still
+   * echoes the SYN's TSval).
+   */
+  readonly requestTsRecentUpdate: 'request' | 'child';
   /** RST for a request: any in-window RST resets (3.10) or only seq == rcv_nxt, else challenge ACK (spec §8). */
   readonly requestRstRule: 'inWindow' | 'exactSeq';
   /** Counter bumped by a PAWS-rejected segment hitting TIME_WAIT (spec §1.9, §8). */

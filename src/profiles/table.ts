@@ -26,6 +26,7 @@ const eraA: ProfileSwitches = {
   tsOffsets: 'none',
   requestOowRateLimit: false,
   requestRejectedAckPath: 'listenerRst',
+  requestTsRecentUpdate: 'request',
   requestRstRule: 'inWindow',
   timewaitPawsCounter: 'PAWSEstab',
   timewaitCounting: 'fastTimerTW',
@@ -79,6 +80,7 @@ const eraE: ProfileSwitches = {
 
 const eraF: ProfileSwitches = {
   ...eraE,
+  requestTsRecentUpdate: 'child',
   synQueueFullCmp: '>',
   tsOffsets: 'perTuple',
   timewaitPawsCounter: 'PAWSTimewait',

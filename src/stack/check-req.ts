@@ -49,8 +49,13 @@ export function checkReq(host: Host, slot: number): number {
     }
     return host.apply(pawsReject ? Verdict.REQ_PAWS_REJECT : Verdict.REQ_OUT_OF_WINDOW, 0, listener);
   }
-  // R5: remember the newest timestamp.
-  if (o.hasTimestamps && ((seq - rcvNxt) | 0) <= 0) r.tsRecent[slot] = o.tsVal;
+  // R5: remember the newest timestamp — in the request, or (newest kernels) only in the
+  // child that takes the request over.
+  let childTsRecent = r.tsRecent[slot]!;
+  if (o.hasTimestamps && ((seq - rcvNxt) | 0) <= 0) {
+    childTsRecent = o.tsVal;
+    if (host.switches.requestTsRecentUpdate === 'request') r.tsRecent[slot] = o.tsVal;
+  }
   // R6: a SYN at the request's own ISN is the handshake's, not a new one.
   if (seq === rcvIsn) flags &= ~TcpFlag.SYN;
   // R7: RST or SYN → embryonic reset (RFC 5961 refinement for RST on 4.x+).
@@ -97,7 +102,7 @@ export function checkReq(host: Host, slot: number): number {
     (r.flags[slot]! & ReqFlag.SACK) !== 0,
     tstampOk,
     r.tsOffset[slot]!,
-    r.tsRecent[slot]!,
+    childTsRecent,
     r.numRetrans[slot] === 0 ? host.now - r.sentAt[slot]! : -1,
   );
   dropRequest(host, slot, listener);

@@ -55,8 +55,11 @@ describe.each(ALL)('%s: the request timer after a dropped third ACK', (kernel) =
     h.listenDeltas();
     expect(h.advanceTo(firstExpiry - 1)).toEqual([]);
     const replies = h.advanceTo(firstExpiry);
-    // TSecr: the third ACK's TSval became ts_recent (spec §3.1 R5).
-    expectRetransmittedSynAck(only(replies), synAck.seq, 101);
+    // TSecr: the third ACK's TSval became the request's ts_recent (spec §3.1 R5) — except on
+    // kernels that defer ts_recent to the child, where the SYN's TSval is still echoed
+    // (measured on 6.18 by the differential suite).
+    const deferred = h.host.profile.switches.requestTsRecentUpdate === 'child';
+    expectRetransmittedSynAck(only(replies), synAck.seq, deferred ? 100 : 101);
     expect(h.listenDeltas()).toEqual(retransmitDeltas(kernel, 1));
     expect(queues(h)).toEqual({ qlen: 1, young: 0, acc: 2 });
     expect(h.host.requests.numTimeout[slot]).toBe(1);
