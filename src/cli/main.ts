@@ -11,10 +11,12 @@ import { registerLab } from './lab.js';
 import { registerMetrics } from './metrics.js';
 import { registerProfiles } from './profiles.js';
 import { registerRun } from './run.js';
+import { registerScenario } from './scenario.js';
 import { registerSs } from './ss.js';
 import { registerStats } from './stats.js';
 import { registerSysctl } from './sysctl.js';
 import { registerTop } from './top.js';
+import { registerVerify } from './verify.js';
 
 function version(): string {
   try {
@@ -45,6 +47,8 @@ export function buildProgram(): Command {
   registerApp(program);
   registerTop(program);
   registerProfiles(program);
+  registerVerify(program);
+  registerScenario(program);
   // Every subcommand reports commander errors through exitOverride too.
   const override = (command: Command) => {
     command.exitOverride();
