@@ -83,7 +83,7 @@ export function connRequest(host: Host, listener: Listener, src: number, toBroad
 /** tcp_syn_flood_action (spec §1.3): cookie or drop, and the once-per-listener warning. */
 export function synFloodAction(host: Host, listener: Listener, syncookies: number, alwaysCookies: boolean): boolean {
   const want = syncookies !== 0;
-  if (want) host.apply(Verdict.FLOOD_DO_COOKIES, 0, listener);
+  if (want) host.count(Verdict.FLOOD_DO_COOKIES, listener);
   // The warning: once per listener; 4.4+ skip it when tcp_syncookies=2.
   const quiet = alwaysCookies && host.switches.synFloodLog !== 'v3.10';
   if (!listener.synfloodWarned && !quiet) {

@@ -217,10 +217,7 @@ export class Host implements ConnectionHost {
 
   /** Bumps the verdict's counters and records it: the only place counters move for decisions. */
   apply(verdict: number, aux = 0, listener?: Listener): number {
-    const counters = VERDICTS[verdict]!.counters;
-    for (let i = 0; i < counters.length; i++) this.counters[counters[i]!]!++;
-    this.verdictCounts[verdict]!++;
-    if (listener !== undefined && VERDICT_COUNTS_LISTEN_DROP[verdict] === 1) listener.drops++;
+    this.count(verdict, listener);
     const hasTs = this.options.hasTimestamps;
     this.events.record(
       this.now,
@@ -237,6 +234,17 @@ export class Host implements ConnectionHost {
       aux,
     );
     return verdict;
+  }
+
+  /**
+   * Counters only, no event: for bookkeeping decisions that the packet's own verdict already
+   * tells (tcp_syn_flood_action choosing a cookie runs for every SYN under tcp_syncookies=2).
+   */
+  count(verdict: number, listener?: Listener): void {
+    const counters = VERDICTS[verdict]!.counters;
+    for (let i = 0; i < counters.length; i++) this.counters[counters[i]!]!++;
+    this.verdictCounts[verdict]!++;
+    if (listener !== undefined && VERDICT_COUNTS_LISTEN_DROP[verdict] === 1) listener.drops++;
   }
 
   /** Verdict bookkeeping for timer events: the request's flow stands in for "the segment". */

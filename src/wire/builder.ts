@@ -61,33 +61,48 @@ export function tcpOptionsLength(spec: SegmentSpec): number {
   return length;
 }
 
+/**
+ * Sum of the option words last written by writeOptions: the TCP checksum is computed from
+ * the values, not by reading the freshly written bytes back (the SYN-ACK path builds a
+ * frame per SYN).
+ */
+let optionsWordSum = 0;
+
 function writeOptions(out: Uint8Array, at: number, spec: SegmentSpec): number {
   const isSyn = (spec.flags & TcpFlag.SYN) !== 0;
   const start = at;
+  let sum = 0;
   if (isSyn && spec.mss > 0) {
     out[at] = 2;
     out[at + 1] = 4;
     writeU16(out, at + 2, spec.mss);
+    sum += 0x0204 + spec.mss;
     at += 4;
   }
   if (spec.hasTimestamps) {
+    const tsVal = spec.tsVal | 0;
+    const tsEcr = spec.tsEcr | 0;
     if (isSyn && spec.sackPermitted) {
       out[at] = 4;
       out[at + 1] = 2;
+      sum += 0x0402;
     } else {
       out[at] = NOP;
       out[at + 1] = NOP;
+      sum += 0x0101;
     }
     out[at + 2] = 8;
     out[at + 3] = 10;
-    writeU32(out, at + 4, spec.tsVal | 0);
-    writeU32(out, at + 8, spec.tsEcr | 0);
+    writeU32(out, at + 4, tsVal);
+    writeU32(out, at + 8, tsEcr);
+    sum += 0x080a + (tsVal >>> 16) + (tsVal & 0xffff) + (tsEcr >>> 16) + (tsEcr & 0xffff);
     at += 12;
   } else if (isSyn && spec.sackPermitted) {
     out[at] = NOP;
     out[at + 1] = NOP;
     out[at + 2] = 4;
     out[at + 3] = 2;
+    sum += 0x0101 + 0x0402;
     at += 4;
   }
   if (isSyn && spec.windowScale >= 0) {
@@ -95,23 +110,29 @@ function writeOptions(out: Uint8Array, at: number, spec: SegmentSpec): number {
     out[at + 1] = 3;
     out[at + 2] = 3;
     out[at + 3] = spec.windowScale;
+    sum += 0x0103 + 0x0300 + spec.windowScale;
     at += 4;
   }
+  optionsWordSum = sum;
   return at - start;
 }
 
 function writeIpv4Header(out: Uint8Array, off: number, totalLength: number, protocol: number, spec: SegmentSpec): void {
+  const src = spec.srcAddr | 0;
+  const dst = spec.dstAddr | 0;
+  const flagsFragment = spec.dontFragment ? 0x4000 : 0;
+  const ttlProtocol = (spec.ttl << 8) | protocol;
   out[off] = 0x45;
   out[off + 1] = 0;
   writeU16(out, off + 2, totalLength);
   writeU16(out, off + 4, spec.ipId);
-  writeU16(out, off + 6, spec.dontFragment ? 0x4000 : 0);
-  out[off + 8] = spec.ttl;
-  out[off + 9] = protocol;
-  writeU16(out, off + 10, 0);
-  writeU32(out, off + 12, spec.srcAddr | 0);
-  writeU32(out, off + 16, spec.dstAddr | 0);
-  writeU16(out, off + 10, internetChecksum(out, off, IPV4_MIN_HEADER));
+  writeU16(out, off + 6, flagsFragment);
+  writeU16(out, off + 8, ttlProtocol);
+  writeU32(out, off + 12, src);
+  writeU32(out, off + 16, dst);
+  // The header checksum from the field values (RFC 1071), not from the written bytes.
+  const sum = 0x4500 + totalLength + spec.ipId + flagsFragment + ttlProtocol + (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff);
+  writeU16(out, off + 10, finishChecksum(sum));
 }
 
 /**
@@ -127,16 +148,21 @@ export function writeTcpSegment(out: Uint8Array, off: number, spec: SegmentSpec)
     out.set(spec.payload.subarray(spec.payloadOffset, spec.payloadOffset + payloadLength), tcpOff + headerLength);
   }
   const segmentLength = headerLength + payloadLength;
+  const seq = spec.seq | 0;
+  const ack = spec.ack | 0;
+  const offsetFlags = ((headerLength / 4) << 12) | spec.flags;
   writeU16(out, tcpOff, spec.srcPort);
   writeU16(out, tcpOff + 2, spec.dstPort);
-  writeU32(out, tcpOff + 4, spec.seq | 0);
-  writeU32(out, tcpOff + 8, spec.ack | 0);
-  out[tcpOff + 12] = (headerLength / 4) << 4;
-  out[tcpOff + 13] = spec.flags;
+  writeU32(out, tcpOff + 4, seq);
+  writeU32(out, tcpOff + 8, ack);
+  writeU16(out, tcpOff + 12, offsetFlags);
   writeU16(out, tcpOff + 14, spec.window);
-  writeU16(out, tcpOff + 16, 0);
   writeU16(out, tcpOff + 18, 0);
-  const sum = sumWords(out, tcpOff, segmentLength, pseudoHeaderSum(spec.srcAddr, spec.dstAddr, IpProtocol.TCP, segmentLength));
+  let sum = pseudoHeaderSum(spec.srcAddr, spec.dstAddr, IpProtocol.TCP, segmentLength);
+  sum += spec.srcPort + spec.dstPort + (seq >>> 16) + (seq & 0xffff) + (ack >>> 16) + (ack & 0xffff);
+  sum += offsetFlags + spec.window + optionsWordSum;
+  // The payload starts at a multiple of 4 from the TCP header, so its words line up.
+  if (payloadLength > 0) sum = sumWords(out, tcpOff + headerLength, payloadLength, sum);
   writeU16(out, tcpOff + 16, finishChecksum(sum));
   const totalLength = IPV4_MIN_HEADER + segmentLength;
   writeIpv4Header(out, off, totalLength, IpProtocol.TCP, spec);
