@@ -32,7 +32,7 @@ test-unit: build
 test-integration: build
 	npx vitest run test/integration
 
-# Lab up, the emulator with the default profile, real clients, drops shown, lab down.
+# Lab up, the kernel matrix (3.10 vs 6.x) with real clients, every drop story shown, lab down.
 demo: build
 	./scripts/demo.sh
 
