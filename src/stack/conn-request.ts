@@ -36,7 +36,8 @@ export function connRequest(host: Host, listener: Listener, src: number, toBroad
   // C5 / D4: options that survive into the request (§1.7).
   const o = host.options;
   const tcp = host.tcp;
-  const mss = o.hasMss ? o.mss : TCP_MSS_DEFAULT;
+  // tcp_parse_options ignores an MSS option of 0.
+  const mss = o.hasMss && o.mss !== 0 ? o.mss : TCP_MSS_DEFAULT;
   let sackOk = o.sackPermitted;
   let peerWindowScale = o.hasWindowScale ? o.windowScale : -1;
   const tstampOk = o.hasTimestamps;

@@ -11,6 +11,9 @@ export const TCP_PAWS_WINDOW = 1;
 /** TCP_MSS_DEFAULT: assumed when a SYN has no MSS option (spec §1.1 C5). */
 export const TCP_MSS_DEFAULT = 536;
 
+/** tcp_min_snd_mss (default 48, since the 2019 SACK-panic fixes): the send MSS never goes lower. */
+export const TCP_MIN_SND_MSS = 48;
+
 /** Kinds of ehash entries (FlowTable values are index << 2 | kind). */
 export const FLOW_REQUEST = 1;
 export const FLOW_CONN = 2;

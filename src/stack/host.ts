@@ -17,7 +17,7 @@ import { WIRE_ERROR_COUNTERS, WireError } from '../wire/wire-error.js';
 import { checkReq } from './check-req.js';
 import { Connection, ConnState, type ConnectionHandler, type ConnectionHost } from './conn.js';
 import { connRequest } from './conn-request.js';
-import { FLOW_CONN, FLOW_REQUEST, FLOW_TIMEWAIT } from './constants.js';
+import { FLOW_CONN, FLOW_REQUEST, FLOW_TIMEWAIT, TCP_MIN_SND_MSS } from './constants.js';
 import { cookieCheck } from './cookie-check.js';
 import { connReceive } from './established.js';
 import { EVENT_HAS_TS, EventRing } from './events.js';
@@ -462,7 +462,8 @@ export class Host implements ConnectionHost {
     rttSample: number,
   ): Connection {
     const id = this.nextConnId++;
-    const mss = Math.min(peerMss, this.ourMss) - (timestamps ? 12 : 0);
+    // tcp_mtu_to_mss floors the send MSS at tcp_min_snd_mss; the TS option takes 12 bytes of it.
+    const mss = Math.max(TCP_MIN_SND_MSS, Math.min(peerMss, this.ourMss)) - (timestamps ? 12 : 0);
     const conn = new Connection(
       this,
       id,
