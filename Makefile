@@ -4,7 +4,7 @@ NODE_MODULES := node_modules/.package-lock.json
 ADDON := native/build/Release/syndrop_tun.node
 DIST := dist/cli/main.js
 
-.PHONY: all build test test-unit test-integration demo bench bench-smoke fuzz soak install clean lab-down
+.PHONY: all build test test-unit test-integration demo bench fuzz soak flood-memory install clean lab-down
 
 all: build
 
@@ -44,6 +44,10 @@ fuzz: build
 
 soak: build
 	node dist/tools/soak.js
+
+# 60 s bounded spoofed-SYN flood with cookies on, then off: RSS curve, queue bound, curls.
+flood-memory: build
+	node dist/tools/flood-memory.js
 
 install: build
 	npm link

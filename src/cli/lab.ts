@@ -3,6 +3,8 @@
 import type { Command } from 'commander';
 import { formatLabAddresses, formatLabStatus, labDown, labExec, labStatus, labUp } from '../lab/lab.js';
 import { LAB_NODE_NAMES, labTopology } from '../lab/topology.js';
+import { CONTROL_DIR } from '../control/paths.js';
+import { removeStaleControlSockets } from '../control/server.js';
 
 export function registerLab(program: Command): void {
   const lab = program
@@ -25,6 +27,8 @@ export function registerLab(program: Command): void {
     .description('remove the lab: stop processes inside its namespaces, delete the namespaces')
     .action(async () => {
       const result = await labDown();
+      // Sockets of runs that were killed (SIGKILL, OOM): nobody listens on them any more.
+      for (const path of await removeStaleControlSockets(CONTROL_DIR)) console.log(`removed stale control socket ${path}`);
       if (result.removed.length === 0) {
         console.log(`lab '${result.prefix}': nothing to remove`);
         return;

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { APP_NAMES } from '../app/handlers.js';
 import { usageError } from '../errors.js';
 import { Instance } from '../io/instance.js';
+import { requireRoot } from '../lab/lab.js';
 import { labTopology, EMULATED_HOST } from '../lab/topology.js';
 import { resolveProfile } from '../profiles/resolve.js';
 import { collect, controlPathOf, parseInteger, parseNonNegativeInt, parsePort, withControlOptions, type ControlOptions } from './common.js';
@@ -45,6 +46,7 @@ export function registerRun(program: Command): void {
   ).action(async (options: RunOptions) => {
     const profile = resolveProfile(options.kernel);
     if (!APP_NAMES.includes(options.app as never)) throw usageError(`--app ${options.app}: choose one of ${APP_NAMES.join(', ')}`);
+    requireRoot();
     const topology = labTopology();
     const instance = await Instance.start({
       profile,

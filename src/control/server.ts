@@ -2,7 +2,7 @@
 // gets an error reply; nothing a client sends can crash the server.
 
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { chmod, lstat, unlink } from 'node:fs/promises';
+import { chmod, lstat, readdir, unlink } from 'node:fs/promises';
 import { SyndropError } from '../errors.js';
 import { ensureControlDir } from './paths.js';
 import {
@@ -97,6 +97,39 @@ async function takeOverStaleSocket(path: string): Promise<void> {
   await unlink(path).catch((error: NodeJS.ErrnoException) => {
     if (error.code !== 'ENOENT') throw error;
   });
+}
+
+/**
+ * Makes sure `path` can be served: its directory exists (root-only), a stale socket left by a
+ * crashed run is removed, a live one is refused with SYNDROP_ERR_ALREADY_RUNNING. `syndrop run`
+ * calls it before opening the TUN so a second run fails on the socket, not on the device.
+ */
+export async function claimControlPath(path: string): Promise<void> {
+  await ensureControlDir(path);
+  await takeOverStaleSocket(path);
+}
+
+/** Removes socket files in `dir` nobody listens on (runs killed with SIGKILL). Returns their paths. */
+export async function removeStaleControlSockets(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.endsWith('.sock')) continue;
+    const path = `${dir}/${name}`;
+    try {
+      if (!(await lstat(path)).isSocket() || (await probeLive(path))) continue;
+      await unlink(path);
+      removed.push(path);
+    } catch {
+      // Raced with a starting run, or not ours to judge: leave it.
+    }
+  }
+  return removed;
 }
 
 function listen(server: Server, path: string): Promise<void> {

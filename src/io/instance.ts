@@ -2,8 +2,9 @@
 // Everything here is wiring; the behaviour lives in src/stack and src/observe.
 
 import { createApp } from '../app/handlers.js';
-import { startControlServer, type ControlServer } from '../control/server.js';
-import { usageError } from '../errors.js';
+import { controlRequest } from '../control/client.js';
+import { claimControlPath, startControlServer, type ControlServer } from '../control/server.js';
+import { SyndropError, usageError } from '../errors.js';
 import { explain } from '../observe/explain.js';
 import { PcapngWriter } from '../observe/pcapng.js';
 import {
@@ -64,6 +65,7 @@ export class Instance {
     const host = new Host({ profile: options.profile, sysctls, address, seed: options.seed });
     const handler = createApp(options.app);
     host.listen(options.port, options.backlog, { handler, ratePerSecond: options.acceptRate, paused: false });
+    await claimControlPathOrExplain(options.controlPath);
     const device = options.frameDevice ?? TunDevice.open(options.device, options.netns === null ? {} : { netns: options.netns });
     const pcap =
       options.pcapPath === null
@@ -227,6 +229,29 @@ export class Instance {
   }
 }
 
+
+/**
+ * A live `syndrop run` on the same control socket is the same emulated host: its port is
+ * already listened on. Say which process holds it (like `ss -lptn` would) instead of only
+ * "socket busy"; a stale socket from a killed run is replaced silently.
+ */
+async function claimControlPathOrExplain(path: string): Promise<void> {
+  try {
+    await claimControlPath(path);
+  } catch (error) {
+    if (!(error instanceof SyndropError) || error.code !== 'SYNDROP_ERR_ALREADY_RUNNING') throw error;
+    let holder: { address?: string; port?: number; pid?: number; profile?: string } | undefined;
+    try {
+      holder = await controlRequest('ping', {}, { path, timeoutMs: 1000 });
+    } catch {
+      throw error;
+    }
+    throw new SyndropError(
+      'SYNDROP_ERR_PORT_IN_USE',
+      `${holder?.address}:${holder?.port} is already listened on by 'syndrop run' (pid ${holder?.pid}, kernel ${holder?.profile}) at ${path}: stop it first, or start another emulated host with --instance NAME --dev NAME`,
+    );
+  }
+}
 
 function indexOfCounter(name: string): number {
   return COUNTERS.findIndex((c) => c.name === name);

@@ -128,8 +128,17 @@ function syndropCodeFor(error: TunSystemError): SyndropErrorCode | undefined {
 }
 
 /** Keeps the addon's message (it already says what to do) and the errno error as `cause`. */
-function toSyndropError(error: unknown): unknown {
+function toSyndropError(error: unknown, name: string, netns: string | null): unknown {
   if (!isSystemError(error)) return error;
+  if (error.code === 'EINVAL' && error.syscall === 'ioctl') {
+    // TUNSETIFF on a name that belongs to a veth, a TAP or a multi-queue TUN.
+    const mapped = new SyndropError(
+      'SYNDROP_ERR_NO_TUN',
+      `${name}${netns === null ? '' : ` in ${netns}`} is not a single-queue TUN device (EINVAL from TUNSETIFF): choose another --dev, or run 'syndrop lab up' to recreate the lab's`,
+    );
+    Object.defineProperty(mapped, 'cause', { value: error, enumerable: false, writable: true });
+    return mapped;
+  }
   const code = syndropCodeFor(error);
   if (code === undefined) return error;
   const mapped = new SyndropError(code, error.message);
@@ -163,7 +172,7 @@ export class TunDevice {
     try {
       return new TunDevice(new addon.Tun(name, netnsPath, options.multiQueue === true));
     } catch (error) {
-      throw toSyndropError(error);
+      throw toSyndropError(error, name, netnsPath);
     }
   }
 

@@ -168,7 +168,7 @@ function violate(skip: SkipCounts, key: string, message: string): void {
   skip.set(key, seen + 1);
 }
 
-export const INVARIANT_KEYS = ['accounting', 'counters', 'syn-queue', 'accept-queue', 'request-socks', 'connections', 'curr-estab', 'timewait', 'timers', 'reply'] as const;
+export const INVARIANT_KEYS = ['tiny-mss', 'accounting', 'counters', 'syn-queue', 'accept-queue', 'request-socks', 'connections', 'curr-estab', 'timewait', 'timers', 'reply'] as const;
 
 const REJECT_COUNTERS: readonly number[] = COUNTERS.map((c, i) => ({ c, i }))
   .filter(({ c }) => c.name.startsWith('SyndropRx') && !['SyndropRxFrames', 'SyndropRxAccepted', 'SyndropRxSyn'].includes(c.name))
@@ -258,7 +258,7 @@ export function checkReply(host: Host, slab: Uint8Array, off: number, len: numbe
 export const FUZZ_HOST = parseIpv4('10.77.0.2');
 const PEER_BASE = parseIpv4('10.77.128.0');
 const PEERS = 256;
-const PORTS_PER_PEER = 8;
+const PORTS_PER_PEER = 64;
 const INTERESTING = [0, 1, 0x7f, 0x80, 0xff, 0xfe, 0x40, 0x3f, 0x10, 0x0f, 0x05, 0x06, 0x14, 0x45];
 const HTTP_GET = new TextEncoder().encode('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
 
@@ -275,8 +275,12 @@ interface Flow {
   /** Our next sequence number (their ISN + 1) and their next expected (host ISN + 1). */
   seq: number;
   ack: number;
-  tsVal: number;
+  /** The host's TSval and the peer's own clock (the SYN-ACK's TSecr echoes the SYN's TSval). */
+  hostTs: number;
+  peerTs: number;
   timestamps: boolean;
+  /** The host sent its FIN: a polite peer answers with its own (the host enters TIME_WAIT). */
+  hostFin?: boolean;
 }
 
 export interface FuzzOptions {
@@ -294,6 +298,8 @@ export interface FuzzOptions {
   skip?: readonly string[];
   /** Called about once a second with frames done so far. */
   progress?: (frames: number, seconds: number) => void;
+  /** Where to publish progress for a hang watchdog (the CLI runs the fuzzer in a worker). */
+  probe?: FuzzProbe;
 }
 
 export interface FuzzCrash {
@@ -325,15 +331,28 @@ export interface FuzzReport {
   skipped: Record<string, number>;
 }
 
+/** Room for one generated frame (the TUN MTU is 1500; mutations extend past it on purpose). */
+export const FRAME_ROOM = 4096;
+
+/**
+ * Shared with a watchdog thread: [0] frames done, [1] phase (1 tick, 2 receive), [2] length of
+ * the frame in `frame`, [3] virtual clock (ms, truncated). A frame that never returns is a hang.
+ */
+export interface FuzzProbe {
+  state: Int32Array;
+  frame: Uint8Array;
+}
+
 const BACKLOGS = [0, 1, 2, 4, 8, 16, 128, 1024];
 
 export class Fuzzer {
   readonly rng: Rng;
   private readonly seeds: SeedFrame[];
-  private readonly frame = new Uint8Array(4096);
+  private readonly frame: Uint8Array;
   private readonly spec = new SegmentSpec();
   private readonly flows: Flow[] = [];
   private flowNext = 0;
+  private readonly flowByTuple = new Map<number, Flow>();
   private readonly replyOptions = new TcpOptions();
   host!: Host;
   now = 0;
@@ -341,7 +360,8 @@ export class Fuzzer {
   handshakes = 0;
   readonly skip: SkipCounts;
 
-  constructor(seed: number, skip: readonly string[] = []) {
+  constructor(seed: number, skip: readonly string[] = [], frame: Uint8Array = new Uint8Array(FRAME_ROOM)) {
+    this.frame = frame;
     this.skip = new Map(skip.map((key) => [key, 0]));
     this.rng = new Rng(seed);
     this.seeds = Object.entries(SEED_CORPUS).map(([name, hex]) => ({ name, bytes: hexToBytes(hex) }));
@@ -370,6 +390,7 @@ export class Fuzzer {
     this.host = host;
     this.now = 0;
     this.flows.length = 0;
+    this.flowByTuple.clear();
     this.flowNext = 0;
     return host;
   }
@@ -385,8 +406,18 @@ export class Fuzzer {
       const b = ring.slab;
       if (b[off + 9] !== 6) continue;
       const t = off + (b[off]! & 0x0f) * 4;
-      if ((b[t + 13]! & (TcpFlag.SYN | TcpFlag.ACK)) !== (TcpFlag.SYN | TcpFlag.ACK)) continue;
-      if (this.flows.length < 512 || this.rng.chance(0.25)) this.rememberSynAck(b, off, t, len);
+      const flags = b[t + 13]!;
+      if ((flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK)) {
+        this.rememberSynAck(b, off, t, len);
+      } else if ((flags & TcpFlag.ACK) !== 0 && (flags & TcpFlag.RST) === 0) {
+        // Data or FIN from the host: a well-behaved peer acknowledges it, so TIME_WAIT is reached.
+        const flow = this.flowByTuple.get(get32(b, off + 16) * 65536 + ((b[t + 2]! << 8) | b[t + 3]!));
+        if (flow !== undefined) {
+          const payload = off + len - (t + (b[t + 12]! >> 4) * 4);
+          flow.ack = (get32(b, t + 4) + payload + ((flags & TcpFlag.FIN) !== 0 ? 1 : 0)) >>> 0;
+          if ((flags & TcpFlag.FIN) !== 0) flow.hostFin = true;
+        }
+      }
     }
     ring.clear();
   }
@@ -396,17 +427,33 @@ export class Fuzzer {
     const dataOffset = (b[t + 12]! >> 4) * 4;
     o.parse(b, t + 20, t + dataOffset);
     void len;
-    const flow: Flow = {
+    const existing = this.flowByTuple.get(get32(b, off + 16) * 65536 + ((b[t + 2]! << 8) | b[t + 3]!));
+    const flow: Flow = existing ?? {
       peer: get32(b, off + 16),
       peerPort: (b[t + 2]! << 8) | b[t + 3]!,
       localPort: (b[t]! << 8) | b[t + 1]!,
       seq: get32(b, t + 8),
       ack: (get32(b, t + 4) + 1) >>> 0,
-      tsVal: o.hasTimestamps ? o.tsVal : 0,
+      hostTs: o.hasTimestamps ? o.tsVal : 0,
+      peerTs: o.hasTimestamps ? o.tsEcr : 0,
       timestamps: o.hasTimestamps,
     };
+    if (existing !== undefined) {
+      existing.localPort = (b[t]! << 8) | b[t + 1]!;
+      existing.seq = get32(b, t + 8);
+      existing.ack = (get32(b, t + 4) + 1) >>> 0;
+      existing.hostTs = o.hasTimestamps ? o.tsVal : 0;
+      existing.peerTs = o.hasTimestamps ? o.tsEcr : 0;
+      existing.timestamps = o.hasTimestamps;
+      return;
+    }
     if (this.flows.length < 512) this.flows.push(flow);
-    else this.flows[this.flowNext++ & 511] = flow;
+    else {
+      const old = this.flows[this.flowNext & 511]!;
+      this.flowByTuple.delete(old.peer * 65536 + old.peerPort);
+      this.flows[this.flowNext++ & 511] = flow;
+    }
+    this.flowByTuple.set(flow.peer * 65536 + flow.peerPort, flow);
   }
 
   private peer(): number {
@@ -421,12 +468,53 @@ export class Fuzzer {
 
   /** Writes the next frame into `this.frame`; returns its length. */
   next(): number {
+    const len = this.generate();
+    if (this.skip.has('tiny-mss')) this.avoidTinyMss(len);
+    return len;
+  }
+
+  private generate(): number {
     const rng = this.rng;
     const roll = rng.below(100);
     if (roll < 30 && this.flows.length > 0) return this.followUp();
     if (roll < 40) return this.craftedSyn();
     if (roll < 43) return this.randomBytes();
     return this.mutatedSeed();
+  }
+
+  /**
+   * Workaround while the tiny-MSS hang is open (regressions.test.ts): an MSS option below 64
+   * becomes 536, the TCP checksum updated incrementally (RFC 1624) so a frame that was valid
+   * stays valid and one that was not stays not. Counted in `skipped['tiny-mss']`.
+   */
+  private avoidTinyMss(len: number): void {
+    const f = this.frame;
+    if (len < 40 || f[9] !== 6) return;
+    const ihl = (f[0]! & 0x0f) * 4;
+    if (ihl < 20 || ihl + 20 > len) return;
+    const end = Math.min(len, ihl + (f[ihl + 12]! >> 4) * 4);
+    let i = ihl + 20;
+    while (i < end) {
+      const kind = f[i]!;
+      if (kind === 0) break;
+      if (kind === 1) {
+        i++;
+        continue;
+      }
+      if (i + 1 >= end) return;
+      const length = f[i + 1]!;
+      if (length < 2) return;
+      if (kind === 2 && length === 4 && i + 4 <= end) {
+        const old = (f[i + 2]! << 8) | f[i + 3]!;
+        if (old < 64 && (i - ihl) % 2 === 0) {
+          put16(f, i + 2, 536);
+          const sum = (~((f[ihl + 16]! << 8) | f[ihl + 17]!) & 0xffff) + (~old & 0xffff) + 536;
+          put16(f, ihl + 16, fold(sum));
+          this.skip.set('tiny-mss', this.skip.get('tiny-mss')! + 1);
+        }
+      }
+      i += length;
+    }
   }
 
   private craftedSyn(): number {
@@ -451,7 +539,10 @@ export class Fuzzer {
 
   private followUp(): number {
     const rng = this.rng;
-    const flow = this.flows[rng.below(this.flows.length)]!;
+    // Mostly one of the newest flows (their requests are still alive), sometimes any.
+    const n = this.flows.length;
+    const newest = n < 512 ? n - 1 : (this.flowNext - 1) & 511;
+    const flow = rng.chance(0.7) ? this.flows[(newest - rng.below(Math.min(n, 32)) + 512) % 512 % n]! : this.flows[rng.below(n)]!;
     const spec = this.spec.reset();
     spec.srcAddr = flow.peer;
     spec.dstAddr = FUZZ_HOST;
@@ -461,9 +552,10 @@ export class Fuzzer {
     spec.ack = rng.chance(0.85) ? flow.ack : rng.u32();
     spec.window = rng.chance(0.9) ? 502 : rng.below(65536);
     spec.hasTimestamps = flow.timestamps ? rng.chance(0.9) : rng.chance(0.1);
-    spec.tsVal = rng.chance(0.8) ? (flow.tsVal + 1 + rng.below(100)) >>> 0 : rng.u32();
-    spec.tsEcr = flow.tsVal;
-    const kind = rng.below(10);
+    if (rng.chance(0.9)) flow.peerTs = (flow.peerTs + rng.below(50)) >>> 0;
+    spec.tsVal = rng.chance(0.95) ? flow.peerTs : rng.u32();
+    spec.tsEcr = flow.hostTs;
+    const kind = flow.hostFin === true && rng.chance(0.6) ? 5 : rng.below(10);
     spec.flags = TcpFlag.ACK;
     if (kind < 3) {
       this.handshakes++;
@@ -590,9 +682,9 @@ export class Fuzzer {
   /** The virtual clock: mostly a few ms per frame, sometimes seconds or minutes, rarely back. */
   advanceClock(): void {
     const rng = this.rng;
-    const r = rng.below(1000);
-    if (r < 900) this.now += rng.below(5);
-    else if (r < 990) this.now += rng.below(3000);
+    const r = rng.below(10_000);
+    if (r < 9978) this.now += rng.below(5);
+    else if (r < 9998) this.now += rng.below(3000);
     else this.now += rng.below(130_000);
   }
 
@@ -603,7 +695,8 @@ export class Fuzzer {
 
 /** Runs the fuzzer. Never throws: a crash is returned in the report (and written to crashDir). */
 export function runFuzz(options: FuzzOptions): FuzzReport {
-  const fuzzer = new Fuzzer(options.seed, options.skip);
+  const probe = options.probe;
+  const fuzzer = new Fuzzer(options.seed, options.skip, probe?.frame);
   const skip = fuzzer.skip;
   const rng = fuzzer.rng;
   const framesPerHost = options.framesPerHost ?? 50_000;
@@ -659,11 +752,18 @@ export function runFuzz(options: FuzzOptions): FuzzReport {
       fuzzer.advanceClock();
       len = fuzzer.next();
       const off = 0;
+      if (probe !== undefined) {
+        probe.state[1] = 1;
+        probe.state[2] = len;
+        probe.state[3] = fuzzer.now | 0;
+      }
       host.tick(fuzzer.now);
       fuzzer.drainTx(host.tx);
+      if (probe !== undefined) probe.state[1] = 2;
       host.receive(fuzzer.frameBytes, off, len, fuzzer.now);
       fuzzer.drainTx(host.tx);
       frames++;
+      if (probe !== undefined) Atomics.store(probe.state, 0, frames);
       if (frames % checkEvery === 0) checkHostInvariants(host, skip);
     }
     if (host !== null) {
@@ -711,8 +811,8 @@ export function runFuzz(options: FuzzOptions): FuzzReport {
   };
 }
 
-function parseArgs(argv: string[]): FuzzOptions & { json: boolean } {
-  const options = { frames: 10_000_000, seconds: 600, seed: 1, crashDir: resolve('fuzz-crashes') as string | null, json: false, checkEvery: 1, skip: [] as string[] };
+function parseArgs(argv: string[]) {
+  const options = { frames: 10_000_000, seconds: 600, seed: 1, crashDir: resolve('fuzz-crashes') as string | null, json: false, checkEvery: 1, skip: [] as string[], hangSeconds: 10 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string => {
@@ -738,6 +838,9 @@ function parseArgs(argv: string[]): FuzzOptions & { json: boolean } {
       case '--check-every':
         options.checkEvery = Math.max(1, count());
         break;
+      case '--hang-seconds':
+        options.hangSeconds = Math.max(1, count());
+        break;
       case '--crash-dir':
         options.crashDir = resolve(value());
         break;
@@ -752,7 +855,7 @@ function parseArgs(argv: string[]): FuzzOptions & { json: boolean } {
         break;
       case '-h':
       case '--help':
-        process.stdout.write('usage: fuzz [--frames N=10000000] [--seconds S=600] [--seed N=1] [--check-every N=1] [--crash-dir DIR=./fuzz-crashes] [--skip INVARIANT]... [--json]\n');
+        process.stdout.write('usage: fuzz [--frames N=10000000] [--seconds S=600] [--seed N=1] [--check-every N=1] [--hang-seconds S=10] [--crash-dir DIR=./fuzz-crashes] [--skip INVARIANT]... [--json]\n');
         process.exit(0);
         break;
       default:
@@ -783,6 +886,8 @@ export function formatReport(r: FuzzReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The CLI: the fuzzer runs in a worker so a frame that never returns (an infinite loop in the
+ *  stack) is caught by this thread's watchdog and reported like a crash, with its bytes. */
 async function main(): Promise<number> {
   let options;
   try {
@@ -791,15 +896,80 @@ async function main(): Promise<number> {
     process.stderr.write(`fuzz: ${(error as Error).message}\n`);
     return 2;
   }
-  const report = runFuzz({
-    ...options,
-    progress: options.json ? undefined : (frames, seconds) => process.stderr.write(`\rfuzz: ${frames.toLocaleString('en')} frames, ${Math.round(frames / seconds).toLocaleString('en')}/s   `),
+  const state = new Int32Array(new SharedArrayBuffer(16));
+  const frameBuffer = new SharedArrayBuffer(FRAME_ROOM);
+  const { Worker } = await import('node:worker_threads');
+  const { json, hangSeconds, ...fuzzOptions } = options;
+  const worker = new Worker(new URL(import.meta.url), { workerData: { fuzz: fuzzOptions, state, frameBuffer } });
+  const started = performance.now();
+  const report = await new Promise<FuzzReport>((resolveReport, rejectReport) => {
+    let lastFrames = -1;
+    let lastChange = performance.now();
+    const watchdog = setInterval(() => {
+      const frames = Atomics.load(state, 0);
+      const t = performance.now();
+      if (frames !== lastFrames) {
+        lastFrames = frames;
+        lastChange = t;
+        if (!json) process.stderr.write(`\rfuzz: ${frames.toLocaleString('en')} frames, ${Math.round(frames / ((t - started) / 1000)).toLocaleString('en')}/s   `);
+        return;
+      }
+      if (t - lastChange < hangSeconds * 1000) return;
+      clearInterval(watchdog);
+      const len = state[2]!;
+      const bytes = new Uint8Array(frameBuffer).slice(0, len);
+      const phase = state[1] === 1 ? 'host.tick' : 'host.receive';
+      const message = `hang: frame ${frames} did not return from ${phase} within ${hangSeconds} s (virtual clock ${state[3]} ms)`;
+      let file: string | null = null;
+      if (fuzzOptions.crashDir !== null) {
+        mkdirSync(fuzzOptions.crashDir, { recursive: true });
+        file = join(fuzzOptions.crashDir, `hang-seed${fuzzOptions.seed}-frame${frames}.bin`);
+        writeFileSync(file, bytes);
+        writeFileSync(
+          `${file.replace(/\.bin$/, '')}.json`,
+          `${JSON.stringify({ seed: fuzzOptions.seed, frame: frames, phase, now: state[3], message, bytesHex: bytesToHex(bytes), replay: `node dist/tools/fuzz.js --seed ${fuzzOptions.seed} --frames ${frames + 1}` }, null, 2)}\n`,
+        );
+      }
+      void worker.terminate();
+      const seconds = (t - started) / 1000;
+      resolveReport({
+        frames,
+        seconds: Math.round(seconds * 1000) / 1000,
+        framesPerSec: Math.round(frames / seconds),
+        seed: fuzzOptions.seed,
+        hosts: 0,
+        profiles: [],
+        crashes: 1,
+        crash: { frame: frames, profile: '?', message, stack: '', bytesHex: bytesToHex(bytes), file },
+        accepted: 0,
+        rejectedByReason: {},
+        verdicts: {},
+        repliesChecked: 0,
+        handshakes: 0,
+        maxRequestSocks: 0,
+        maxConnections: 0,
+        skipped: {},
+      });
+    }, 500);
+    worker.once('message', (message: FuzzReport) => {
+      clearInterval(watchdog);
+      resolveReport(message);
+    });
+    worker.once('error', (error) => {
+      clearInterval(watchdog);
+      rejectReport(error);
+    });
   });
-  if (!options.json) process.stderr.write('\n');
-  process.stdout.write(options.json ? `${JSON.stringify(report)}\n` : formatReport(report));
+  if (!json) process.stderr.write('\n');
+  process.stdout.write(json ? `${JSON.stringify(report)}\n` : formatReport(report));
   return report.crashes === 0 ? 0 : 1;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+const { isMainThread, parentPort, workerData } = await import('node:worker_threads');
+if (!isMainThread && workerData?.fuzz !== undefined) {
+  const data = workerData as { fuzz: FuzzOptions; state: Int32Array; frameBuffer: SharedArrayBuffer };
+  const report = runFuzz({ ...data.fuzz, probe: { state: data.state, frame: new Uint8Array(data.frameBuffer) } });
+  parentPort!.postMessage(report);
+} else if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   process.exitCode = await main();
 }
