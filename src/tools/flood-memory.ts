@@ -13,19 +13,18 @@
 // Lab prefix and instance from SYNDROP_LAB_PREFIX / SYNDROP_INSTANCE. A lab this tool creates is
 // removed at the end; an existing one is left as found. Exit 0 when every check holds, 1 if not.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 import { controlRequest } from '../control/client.js';
 import { controlSocketPath } from '../control/paths.js';
+import { packageRoot, startRunChild } from '../io/run-child.js';
 import { runInNetns } from '../lab/exec.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
 import { EMULATED_HOST, SPOOFED_PREFIX, labPrefix } from '../lab/topology.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = join(ROOT, 'bin', 'syndrop');
+const ROOT = packageRoot();
 const SDGEN = join(ROOT, 'bench', 'bin', 'sdgen');
 
 export interface FloodPhaseReport {
@@ -77,36 +76,6 @@ function rssMb(pid: number): number {
   }
 }
 
-async function startRun(args: string[], env: NodeJS.ProcessEnv, controlPath: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CLI, 'run', '-q', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    if (stderr.length < 10_000) stderr += chunk.toString();
-  });
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    try {
-      await controlRequest('ping', {}, { path: controlPath, timeoutMs: 1000 });
-      return child;
-    } catch (error) {
-      if (child.exitCode !== null || Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`syndrop run did not come up: ${String(error)} ${stderr}`);
-      }
-      await sleep(100);
-    }
-  }
-}
-
-async function stopRun(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
-
 interface Listener {
   synQueueLength: number;
   synQueueMax: number;
@@ -114,7 +83,8 @@ interface Listener {
 
 async function phase(syncookies: number, options: FloodOptions, prefix: string, env: NodeJS.ProcessEnv, controlPath: string): Promise<FloodPhaseReport> {
   const log = options.log ?? (() => {});
-  const child = await startRun(['--kernel', '6.x', '--backlog', '128', '--app', 'http', '--sysctl', `net.ipv4.tcp_syncookies=${syncookies}`, '--seed', '10'], env, controlPath);
+  const run = await startRunChild(['-q', '--kernel', '6.x', '--backlog', '128', '--app', 'http', '--sysctl', `net.ipv4.tcp_syncookies=${syncookies}`, '--seed', '10'], { env, controlPath });
+  const child = run.child;
   const pid = child.pid!;
   try {
     const rss: number[] = [rssMb(pid)];
@@ -184,7 +154,7 @@ async function phase(syncookies: number, options: FloodOptions, prefix: string, 
       runAlive: child.exitCode === null,
     };
   } finally {
-    await stopRun(child);
+    await run.stop();
   }
 }
 

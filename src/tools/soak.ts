@@ -10,18 +10,17 @@
 // Lab prefix and instance from SYNDROP_LAB_PREFIX / SYNDROP_INSTANCE. A lab this tool creates is
 // removed at the end. Exit 0: 0 mismatches, 0 errors, 0 stuck; 1 otherwise.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 import { controlRequest } from '../control/client.js';
 import { controlSocketPath } from '../control/paths.js';
+import { packageRoot, startRunChild, type RunChild } from '../io/run-child.js';
 import { runInNetns } from '../lab/exec.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
 import { EMULATED_HOST, labPrefix } from '../lab/topology.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = join(ROOT, 'bin', 'syndrop');
+const ROOT = packageRoot();
 const CLIENT = join(ROOT, 'test', 'tools', 'soak_client.py');
 const CLIENT_NODES = ['c1', 'c2', 'c3'] as const;
 
@@ -75,26 +74,6 @@ export interface SoakReport {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function startRun(env: NodeJS.ProcessEnv, controlPath: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CLI, 'run', '-q', '--kernel', '6.x', '--app', 'echo', '--backlog', '1024', '--seed', '3'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    if (stderr.length < 10_000) stderr += chunk.toString();
-  });
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    try {
-      await controlRequest('ping', {}, { path: controlPath, timeoutMs: 1000 });
-      return child;
-    } catch (error) {
-      if (child.exitCode !== null || Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`syndrop run did not come up: ${String(error)} ${stderr}`);
-      }
-      await sleep(100);
-    }
-  }
-}
 
 const SDGEN = join(ROOT, 'bench', 'bin', 'sdgen');
 
@@ -137,9 +116,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const manage = options.manageLab ?? true;
   const existed = (await labStatus({ prefix })).up;
   if (manage && !existed) await labUp({ prefix });
-  let child: ChildProcess | null = null;
+  let run: RunChild | null = null;
   try {
-    child = await startRun(env, controlPath);
+    run = await startRunChild(['-q', '--kernel', '6.x', '--app', 'echo', '--backlog', '1024', '--seed', '3'], { env, controlPath });
+    const child = run.child;
     const garbage = (options.garbage ?? 0) > 0 ? await garbagePhase(options.garbage!, prefix, controlPath, options.seed) : null;
     const share = (i: number) => Math.floor(options.connections / CLIENT_NODES.length) + (i < options.connections % CLIENT_NODES.length ? 1 : 0);
     const timeout = options.timeoutSeconds ?? 30;
@@ -200,13 +180,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     report.ok_ = report.problems.length === 0;
     return report;
   } finally {
-    if (child !== null && child.exitCode === null) {
-      const exited = new Promise((resolve) => child!.once('exit', resolve));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child!.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await run?.stop();
     if (manage && !existed) await labDown({ prefix });
   }
 }

@@ -3,9 +3,9 @@
 // real kernel and against `syndrop run` (test/differential/scenarios/*.json).
 
 import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { SyndropError, usageError } from '../errors.js';
+import { packageRoot } from '../io/run-child.js';
 
 /** TCP options of a crafted SYN; ts: true means "send a timestamp" (the driver picks TSval). */
 export interface SynOptions {
@@ -62,10 +62,6 @@ export interface ScenarioFile {
   scenarios: Scenario[];
 }
 
-/** The repository root, found from this module's location (src/verify or dist/verify). */
-export function packageRoot(): string {
-  return join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-}
 
 export function differentialDir(): string {
   return join(packageRoot(), 'test', 'differential');

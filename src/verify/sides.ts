@@ -8,7 +8,8 @@ import { controlRequest } from '../control/client.js';
 import { SyndropError } from '../errors.js';
 import { run, runInNetns } from '../lab/exec.js';
 import type { LabTopology } from '../lab/topology.js';
-import { differentialDir, packageRoot, type Scenario } from './scenario.js';
+import { startRunChild, type RunChild } from '../io/run-child.js';
+import { differentialDir, type Scenario } from './scenario.js';
 
 export type SideName = 'kernel' | 'syndrop';
 
@@ -112,8 +113,7 @@ export class KernelSide implements ServerSide {
 export class SyndropSide implements ServerSide {
   readonly name = 'syndrop' as const;
   readonly address: string;
-  private child: ChildProcess | null = null;
-  private stderr = '';
+  private run: RunChild | null = null;
 
   constructor(
     private readonly topology: LabTopology,
@@ -128,32 +128,16 @@ export class SyndropSide implements ServerSide {
   }
 
   async start(scenario: Scenario, port: number): Promise<void> {
-    const args = [join(packageRoot(), 'bin', 'syndrop'), 'run', '--quiet', '--kernel', this.profile, '--port', String(port), '--backlog', String(scenario.backlog), '--app', scenario.app];
+    const args = ['--quiet', '--kernel', this.profile, '--port', String(port), '--backlog', String(scenario.backlog), '--app', scenario.app];
     if (scenario.accept === 'never') args.push('--accept-rate', '0');
     else if (scenario.accept !== 'fast') args.push('--accept-rate', String(scenario.accept));
     for (const [k, v] of Object.entries(scenario.sysctls ?? {})) args.push('--sysctl', `${k}=${v}`);
-    this.stderr = '';
-    this.child = spawn(process.execPath, args, {
-      stdio: ['ignore', 'ignore', 'pipe'],
+    const deadline = Date.now() + 15_000;
+    this.run = await startRunChild(args, {
+      controlPath: this.controlPath,
       env: { ...process.env, SYNDROP_LAB_PREFIX: this.topology.prefix, SYNDROP_INSTANCE: this.instance, SYNDROP_CONTROL: this.controlPath },
     });
-    this.child.stderr?.on('data', (chunk: Buffer) => {
-      this.stderr += chunk.toString();
-    });
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      try {
-        await controlRequest('ping', {}, { path: this.controlPath, timeoutMs: 1000 });
-        await this.waitForCarrier(deadline);
-        return;
-      } catch (error) {
-        if (this.child.exitCode !== null || Date.now() > deadline) {
-          this.child.kill('SIGKILL');
-          throw new SyndropError('SYNDROP_ERR_COMMAND_FAILED', `syndrop run did not come up: ${String(error)} ${this.stderr.trim()}`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    }
+    await this.waitForCarrier(deadline);
   }
 
   /** The TUN routes stay `linkdown` (packets dropped) until the kernel sees the new reader. */
@@ -174,20 +158,20 @@ export class SyndropSide implements ServerSide {
       const stats = await controlRequest<{ counters: Record<string, number> }>('stats', {}, { path: this.controlPath });
       return stats.counters;
     } catch (error) {
-      const exited = this.child?.exitCode ?? this.child?.signalCode;
-      const why = exited !== null && exited !== undefined ? `syndrop run exited (${exited}): ${this.stderr.trim().split('\n').slice(-6).join(' | ')}` : String(error);
+      const exited = this.run?.child.exitCode ?? this.run?.child.signalCode;
+      const why = exited !== null && exited !== undefined ? `syndrop run exited (${exited}): ${this.log().trim().split('\n').slice(-6).join(' | ')}` : String(error);
       throw new SyndropError('SYNDROP_ERR_COMMAND_FAILED', `syndrop stats failed: ${why}`);
     }
   }
 
   /** What syndrop printed on stderr (flood warnings, errors). */
   log(): string {
-    return this.stderr;
+    return this.run?.stderr() ?? '';
   }
 
   async stop(): Promise<void> {
-    await stopChild(this.child, 5000);
-    this.child = null;
+    await this.run?.stop('SIGTERM', 5000);
+    this.run = null;
   }
 }
 

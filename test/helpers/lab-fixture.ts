@@ -2,11 +2,12 @@
 // `syndrop run` process, real clients. Needs root and the Debian tools; in CI a missing
 // prerequisite fails loudly, elsewhere the suite is skipped with the reason printed.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { controlRequest } from '../../src/control/client.js';
+import { startRunChild } from '../../src/io/run-child.js';
 import { haveTool, run, runInNetns, type RunResult } from '../../src/lab/exec.js';
 import { labDown, labUp } from '../../src/lab/lab.js';
 
@@ -76,38 +77,12 @@ export interface RunningSyndrop {
 
 /** Starts `syndrop run ARGS` in the background and waits until its control socket answers. */
 export async function startSyndrop(args: string[]): Promise<RunningSyndrop> {
-  const child = spawn(process.execPath, [CLI, 'run', ...args], { env: TEST_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  child.stdout!.resume();
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    try {
-      await controlRequest('ping', {}, { path: CONTROL_PATH, timeoutMs: 1000 });
-      break;
-    } catch (error) {
-      if (child.exitCode !== null || Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`syndrop run did not come up: ${String(error)}\n${stderr}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+  const run = await startRunChild(args, { controlPath: CONTROL_PATH, env: TEST_ENV });
   return {
-    child,
-    stderr: () => stderr,
+    child: run.child,
+    stderr: run.stderr,
     stats: async () => (await controlRequest<{ counters: Record<string, number> }>('stats', {}, { path: CONTROL_PATH })).counters,
-    stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
-      if (child.exitCode !== null) return child.exitCode;
-      child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      const code = await exited;
-      clearTimeout(timer);
-      return code;
-    },
+    stop: (signal: NodeJS.Signals = 'SIGTERM') => run.stop(signal),
   };
 }
 

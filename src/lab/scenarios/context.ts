@@ -4,10 +4,11 @@
 // control socket, and undo every change it made (client sysctls, nft/iptables rules) — in
 // reverse order, even when a step throws.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { controlRequest } from '../../control/client.js';
+import { startRunChild, type RunChild } from '../../io/run-child.js';
 import { SyndropError } from '../../errors.js';
 import type { EventRecord } from '../../observe/snapshot.js';
 import type { ListenerSnapshot, SocketSnapshot } from '../../observe/ss.js';
@@ -17,7 +18,6 @@ import type { LabNodeName, LabTopology } from '../topology.js';
 import type { Progress } from './progress.js';
 import type { VerdictRow } from './types.js';
 
-const MAIN_JS = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 const SDGEN = fileURLToPath(new URL('../../../bench/bin/sdgen', import.meta.url));
 
 /** scapy lives only in the system interpreter on the reference host (lab-feasibility §7). */
@@ -103,8 +103,7 @@ export class ScenarioContext {
   readonly progress: Progress;
   readonly controlPath: string;
   private readonly cleanups: Array<{ what: string; fn: () => Promise<void> }> = [];
-  private emulator: ChildProcess | null = null;
-  private emulatorStderr = '';
+  private emulator: RunChild | null = null;
 
   constructor(topology: LabTopology, timing: Timing, progress: Progress, instance: string) {
     this.topology = topology;
@@ -166,45 +165,26 @@ export class ScenarioContext {
 
   private async startEmulatorOnce(options: EmulatorOptions): Promise<void> {
     if (this.emulator !== null) await this.stopEmulator();
-    const args = [MAIN_JS, 'run', '--kernel', options.kernel, '--quiet', '--control', this.controlPath, '--seed', '1'];
+    const args = ['--kernel', options.kernel, '--quiet', '--control', this.controlPath, '--seed', '1'];
     if (options.backlog !== undefined) args.push('--backlog', String(options.backlog));
     if (options.acceptRate !== undefined) args.push('--accept-rate', String(options.acceptRate));
     for (const s of options.sysctls ?? []) args.push('--sysctl', s);
-    const child = spawn(process.execPath, args, {
-      env: { ...process.env, SYNDROP_LAB_PREFIX: this.topology.prefix },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    this.emulator = child;
-    this.emulatorStderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => {
-      this.emulatorStderr += chunk.toString();
-    });
     this.onCleanup('stop the emulator', () => this.stopEmulator());
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      try {
-        await controlRequest('ping', {}, { path: this.controlPath, timeoutMs: 1000 });
-        return;
-      } catch (error) {
-        if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
-          child.kill('SIGKILL');
-          const why = this.emulatorStderr.trim().split('\n').pop() ?? String(error);
-          throw new SyndropError('SYNDROP_ERR_COMMAND_FAILED', `the scenario's emulator did not start: ${why}`);
-        }
-        await sleep(50);
-      }
+    try {
+      this.emulator = await startRunChild(args, {
+        controlPath: this.controlPath,
+        env: { ...process.env, SYNDROP_LAB_PREFIX: this.topology.prefix },
+      });
+    } catch (error) {
+      const why = error instanceof Error ? error.message.replace(/^syndrop run did not come up: /, '') : String(error);
+      throw new SyndropError('SYNDROP_ERR_COMMAND_FAILED', `the scenario's emulator did not start: ${why}`);
     }
   }
 
   async stopEmulator(): Promise<void> {
-    const child = this.emulator;
+    const emulator = this.emulator;
     this.emulator = null;
-    if (child === null || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-    await exited;
-    clearTimeout(timer);
+    await emulator?.stop('SIGTERM', 3000);
   }
 
   request<T>(cmd: string, args: Record<string, unknown> = {}): Promise<T> {
@@ -356,7 +336,7 @@ export class ScenarioContext {
   }
 
   emulatorLog(): string {
-    return this.emulatorStderr;
+    return this.emulator?.stderr() ?? '';
   }
 }
 
