@@ -20,6 +20,7 @@ import { runMemory, type MemoryResult } from './bench/memory.js';
 import { evaluateTargets, renderReport, summarizePath, type BenchReport } from './bench/report.js';
 import { topSelfTime } from './bench/profile.js';
 import { TunBench, tunPrerequisites } from './bench/tun.js';
+import { runFloodMemory } from './flood-memory.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = resolve(dirname(SELF), '..', '..');
@@ -41,6 +42,7 @@ interface Options {
   pin: boolean;
   profile: boolean;
   only: Set<string>;
+  floodSeconds: number;
   worker: string | null;
   path: string | null;
 }
@@ -66,7 +68,8 @@ function parseArgs(argv: string[]): Options {
     out: join(ROOT, 'bench', 'results', 'latest.json'),
     pin: true,
     profile: false,
-    only: new Set(['inprocess', 'memory', 'tun']),
+    only: new Set(['inprocess', 'memory', 'tun', 'flood']),
+    floodSeconds: 60,
     worker: null,
     path: null,
   };
@@ -116,9 +119,12 @@ function parseArgs(argv: string[]): Options {
       case '--profile':
         o.profile = true;
         break;
+      case '--flood-seconds':
+        o.floodSeconds = Math.min(120, int(a, argv[++i]));
+        break;
       case '--only':
         o.only = new Set((argv[++i] ?? '').split(',').filter(Boolean));
-        for (const s of o.only) if (!['inprocess', 'memory', 'tun'].includes(s)) usage(`--only: unknown section ${s}`);
+        for (const s of o.only) if (!['inprocess', 'memory', 'tun', 'flood'].includes(s)) usage(`--only: unknown section ${s}`);
         break;
       case '--worker':
         o.worker = argv[++i] ?? usage('--worker expects a job');
@@ -131,7 +137,7 @@ function parseArgs(argv: string[]): Options {
         process.stdout.write(
           'usage: node dist/tools/bench.js [--quick] [--skip-tun] [--count N] [--runs N] [--memory-requests N]\n' +
             '       [--tun-rounds N] [--tun-seconds S] [--tun-count N] [--prefix P] [--instance I] [--out FILE]\n' +
-            '       [--no-pin] [--profile] [--only inprocess,memory,tun]\n',
+            '       [--no-pin] [--profile] [--flood-seconds S] [--only inprocess,memory,tun,flood]\n',
         );
         process.exit(0);
       default:
@@ -289,6 +295,23 @@ async function main(): Promise<void> {
     }
   }
 
+  // 5. The issue's "a 60 s bounded flood keeps RSS flat while a legitimate curl connects":
+  // the flood-memory tool, both phases (cookies on, then off), in its own lab.
+  let flood: BenchReport['flood'] = { skipped: 'not selected (--only)' };
+  if (o.skipTun || o.quick) flood = { skipped: o.quick ? '--quick' : '--skip-tun (needs the lab)' };
+  else if (o.only.has('flood')) {
+    const reason = tunPrerequisites(ROOT);
+    if (reason !== undefined) flood = { skipped: reason };
+    else {
+      log(`flood: ${o.floodSeconds} s per phase, cookies on then off…`);
+      try {
+        flood = await runFloodMemory({ seconds: o.floodSeconds, prefix: `${o.prefix}f`, instance: `${o.instance}-flood`, log });
+      } catch (error) {
+        flood = { skipped: `failed: ${(error as Error).message}` };
+      }
+    }
+  }
+
   const partial: Omit<BenchReport, 'targets'> = {
     meta: {
       date: new Date().toISOString(),
@@ -306,6 +329,7 @@ async function main(): Promise<void> {
     allocation,
     memory,
     tun,
+    flood,
   };
   const report: BenchReport = { ...partial, targets: evaluateTargets(partial) };
   mkdirSync(dirname(o.out), { recursive: true });

@@ -62,8 +62,9 @@ describe.skipIf(!built)('make bench --quick (smoke)', () => {
     expect(m.poolBytesPerSlot).toBeGreaterThan(0);
 
     expect(report.tun).toEqual({ skipped: true, reason: '--skip-tun' });
+    expect(report.flood).toEqual({ skipped: '--quick' });
     const names = report.targets.map((t: { name: string }) => t.name);
-    expect(names).toHaveLength(9);
+    expect(names).toHaveLength(10);
     for (const t of report.targets) expect([true, false, null]).toContain(t.met);
   });
 });

@@ -4,6 +4,7 @@ import type { MemoryResult } from './memory.js';
 import { IN_PROCESS_PATHS, PATH_INFO, type InProcessPath, type PathResult } from './inprocess.js';
 import { summary } from './stats.js';
 import type { TunSection, TunSkipped } from './tun.js';
+import type { FloodReport } from '../flood-memory.js';
 
 export interface PathSummary {
   title: string;
@@ -51,6 +52,8 @@ export interface BenchReport {
   allocation: Partial<Record<InProcessPath, PathSummary['alloc']>> & { method: string };
   memory: (MemoryResult & { skipped?: undefined }) | { skipped: string };
   tun: TunSection | TunSkipped;
+  /** Section 5: bounded floods at the generator's top rate, cookies on then off. */
+  flood: FloodReport | { skipped: string };
   targets: Target[];
 }
 
@@ -104,6 +107,14 @@ export function evaluateTargets(report: Omit<BenchReport, 'targets'>): Target[] 
   const tun = report.tun.skipped ? null : report.tun;
   t.push({ name: 'over TUN: syndrop / C reflector', target: '≥ 0.70', value: tun?.ratios.syndropOverReflector ?? null, unit: 'ratio', met: atLeast(tun?.ratios.syndropOverReflector ?? null, 0.7) });
   t.push({ name: 'over TUN: syndrop / host kernel', target: '≥ 1.00', value: tun?.ratios.syndropOverKernel ?? null, unit: 'ratio', met: atLeast(tun?.ratios.syndropOverKernel ?? null, 1) });
+  const cookiesOn = 'phases' in report.flood ? report.flood.phases.find((p) => p.syncookies === 1) : undefined;
+  t.push({
+    name: 'flood, cookies on: RSS growth after warm-up',
+    target: 'flat, curl connects',
+    value: cookiesOn?.rssSpreadAfterWarmupMb ?? null,
+    unit: 'MB',
+    met: cookiesOn === undefined ? null : cookiesOn.rssSpreadAfterWarmupMb <= 8 && cookiesOn.curls.ok === cookiesOn.curls.total,
+  });
   return t;
 }
 
@@ -194,6 +205,26 @@ export function renderReport(r: BenchReport): string {
     );
     out.push(`kernel generated ${fmtRate(tun.kernelSyncookiesSentPerSec)} cookies/s (TcpExtSyncookiesSent) — the rest were lost before reaching the client`);
     out.push(`${tun.pinning}; ${tun.syndropMode}; kernel: ${tun.kernelMode}; ${tun.rounds} interleaved rounds of ${tun.secondsPerRun} s (≤ ${fmtInt(tun.countPerRun)} SYNs each)`);
+  }
+  out.push('');
+  out.push('5. bounded spoofed-SYN flood at the generator\'s top rate (RSS of syndrop run, curls from c1 during the flood)');
+  if ('skipped' in r.flood) out.push(`skipped: ${r.flood.skipped}`);
+  else {
+    const frows: string[][] = [['tcp_syncookies', 'seconds', 'SYN/s', 'RSS before', 'RSS max', 'spread after warm-up', 'SYN queue max/limit', 'curls ok']];
+    for (const p of r.flood.phases) {
+      frows.push([
+        String(p.syncookies),
+        p.seconds.toFixed(1),
+        fmtRate(p.sentPerSec),
+        `${p.rssBeforeMb.toFixed(1)} MB`,
+        `${p.rssMaxMb.toFixed(1)} MB`,
+        `${p.rssSpreadAfterWarmupMb.toFixed(1)} MB`,
+        `${p.synQueueMax}/${p.synQueueLimit}`,
+        `${p.curls.ok}/${p.curls.total}`,
+      ]);
+    }
+    out.push(table(frows));
+    for (const p of r.flood.phases) out.push(`RSS curve (MB, 1/s), syncookies ${p.syncookies}: ${p.rssMb.map((x) => x.toFixed(1)).join(' ')}`);
   }
   out.push('');
   out.push('targets (reported, not asserted)');
