@@ -179,7 +179,7 @@ export function sendRequestSynAck(host: Host, slot: number, isn: number, retrans
     r.peerPort[slot]!,
     r.localPort[slot]!,
     isn,
-    r.rcvIsn[slot]!,
+    r.rcvIsn[slot]! | 0,
     (r.flags[slot]! & ReqFlag.SACK) !== 0,
     r.peerWindowScale[slot]!,
     tstampOk,

@@ -201,8 +201,9 @@ export class Host implements ConnectionHost {
 
   /** secure_tcp_sequence_number: keyed hash of the 4-tuple + a 64 ns clock (spec §1.10). */
   secureIsn(peerAddr: number, peerPort: number, localPort: number): number {
-    const h = hsiphash4(this.keys.isn0, this.keys.isn1, peerAddr, this.address, ((peerPort << 16) | localPort) >>> 0, 0);
-    return (h + Math.floor(this.now * 15625)) >>> 0;
+    const h = hsiphash4(this.keys.isn0, this.keys.isn1, peerAddr, this.address, (peerPort << 16) | localPort, 0);
+    // int32 bit pattern (no boxed uint32 per SYN); stored in a Uint32Array or written as bytes.
+    return (h + Math.floor(this.now * 15625)) | 0;
   }
 
   /** TSval offset of a flow (spec §2.5): none, per connection / 4-tuple, or per address pair. */
