@@ -162,7 +162,7 @@ export function sendCookieSynAck(
   if (!sw.cookieOverflowStampEverySecond || host.now > listener.lastOverflow + 1000) listener.lastOverflow = host.now;
   const spec = synAckSpec(host, src, sport, dport, isn, clientIsn, sackOk, peerWindowScale, tstampOk);
   if (tstampOk) {
-    spec.tsVal = (cookieTimestamp(host.tsNow(), peerWindowScale, sackOk) + tsOffset) >>> 0;
+    spec.tsVal = (cookieTimestamp(host.tsNow(), peerWindowScale, sackOk) + tsOffset) | 0;
     spec.tsEcr = host.options.tsVal;
   }
   host.emit(spec);
@@ -185,7 +185,7 @@ export function sendRequestSynAck(host: Host, slot: number, isn: number, retrans
     tstampOk,
   );
   if (tstampOk) {
-    spec.tsVal = (host.tsNow() + r.tsOffset[slot]!) >>> 0;
+    spec.tsVal = (host.tsNow() + r.tsOffset[slot]!) | 0;
     spec.tsEcr = r.tsRecent[slot]!;
   }
   host.emit(spec);
@@ -210,7 +210,7 @@ export function synAckSpec(
   spec.srcPort = localPort;
   spec.dstPort = peerPort;
   spec.seq = isn;
-  spec.ack = (clientIsn + 1) >>> 0;
+  spec.ack = (clientIsn + 1) | 0;
   spec.flags = TcpFlag.SYN | TcpFlag.ACK;
   spec.window = tstampOk ? sw.synackWindowWithTs : sw.synackWindowNoTs;
   spec.mss = host.ourMss;

@@ -1,6 +1,6 @@
 import { finishChecksum, internetChecksum, pseudoHeaderSum, sumWords } from './checksum.js';
 import { ICMP_HEADER, IcmpType } from './icmp.js';
-import { IpProtocol, IPV4_MIN_HEADER, writeU16, writeU32 } from './ipv4.js';
+import { IpProtocol, IPV4_MIN_HEADER, writeU16 } from './ipv4.js';
 import { TCP_MIN_HEADER, TcpFlag } from './tcp.js';
 
 /**
@@ -8,6 +8,8 @@ import { TCP_MIN_HEADER, TcpFlag } from './tcp.js';
  * Callers keep one instance and overwrite its fields per segment: no allocation.
  * Option fields follow tcp_options_write: MSS, then SACK-permitted + timestamps packed,
  * then window scale; `mss = 0` / `windowScale = -1` / `hasTimestamps = false` leave an option out.
+ * 32-bit fields (addresses, seq, ack, TSval, TSecr) take the unsigned value or its int32 bit
+ * pattern alike: the hot path passes int32s so V8 never boxes them.
  */
 export class SegmentSpec {
   srcAddr = 0;
@@ -50,6 +52,20 @@ export class SegmentSpec {
 
 const NOP = 1;
 
+// A DataView over the output buffer, kept while the caller reuses the same buffer (the tx
+// slab): its big-endian stores are single instructions, where byte-wise helper calls were
+// measurable on the SYN-ACK path.
+let viewBuffer: Uint8Array | null = null;
+let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+
+function viewOf(out: Uint8Array): DataView<ArrayBufferLike> {
+  if (out !== viewBuffer) {
+    viewBuffer = out;
+    view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  }
+  return view;
+}
+
 /** Bytes of TCP options `spec` produces (a multiple of 4). */
 export function tcpOptionsLength(spec: SegmentSpec): number {
   const isSyn = (spec.flags & TcpFlag.SYN) !== 0;
@@ -68,14 +84,14 @@ export function tcpOptionsLength(spec: SegmentSpec): number {
  */
 let optionsWordSum = 0;
 
-function writeOptions(out: Uint8Array, at: number, spec: SegmentSpec): number {
+function writeOptions(out: Uint8Array, dv: DataView<ArrayBufferLike>, at: number, spec: SegmentSpec): number {
   const isSyn = (spec.flags & TcpFlag.SYN) !== 0;
   const start = at;
   let sum = 0;
   if (isSyn && spec.mss > 0) {
     out[at] = 2;
     out[at + 1] = 4;
-    writeU16(out, at + 2, spec.mss);
+    dv.setUint16(at + 2, spec.mss);
     sum += 0x0204 + spec.mss;
     at += 4;
   }
@@ -93,8 +109,8 @@ function writeOptions(out: Uint8Array, at: number, spec: SegmentSpec): number {
     }
     out[at + 2] = 8;
     out[at + 3] = 10;
-    writeU32(out, at + 4, tsVal);
-    writeU32(out, at + 8, tsEcr);
+    dv.setInt32(at + 4, tsVal);
+    dv.setInt32(at + 8, tsEcr);
     sum += 0x080a + (tsVal >>> 16) + (tsVal & 0xffff) + (tsEcr >>> 16) + (tsEcr & 0xffff);
     at += 12;
   } else if (isSyn && spec.sackPermitted) {
@@ -117,22 +133,22 @@ function writeOptions(out: Uint8Array, at: number, spec: SegmentSpec): number {
   return at - start;
 }
 
-function writeIpv4Header(out: Uint8Array, off: number, totalLength: number, protocol: number, spec: SegmentSpec): void {
+function writeIpv4Header(out: Uint8Array, dv: DataView<ArrayBufferLike>, off: number, totalLength: number, protocol: number, spec: SegmentSpec): void {
   const src = spec.srcAddr | 0;
   const dst = spec.dstAddr | 0;
   const flagsFragment = spec.dontFragment ? 0x4000 : 0;
   const ttlProtocol = (spec.ttl << 8) | protocol;
   out[off] = 0x45;
   out[off + 1] = 0;
-  writeU16(out, off + 2, totalLength);
-  writeU16(out, off + 4, spec.ipId);
-  writeU16(out, off + 6, flagsFragment);
-  writeU16(out, off + 8, ttlProtocol);
-  writeU32(out, off + 12, src);
-  writeU32(out, off + 16, dst);
+  dv.setUint16(off + 2, totalLength);
+  dv.setUint16(off + 4, spec.ipId);
+  dv.setUint16(off + 6, flagsFragment);
+  dv.setUint16(off + 8, ttlProtocol);
+  dv.setInt32(off + 12, src);
+  dv.setInt32(off + 16, dst);
   // The header checksum from the field values (RFC 1071), not from the written bytes.
   const sum = 0x4500 + totalLength + spec.ipId + flagsFragment + ttlProtocol + (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff);
-  writeU16(out, off + 10, finishChecksum(sum));
+  dv.setUint16(off + 10, finishChecksum(sum));
 }
 
 /**
@@ -141,7 +157,8 @@ function writeIpv4Header(out: Uint8Array, off: number, totalLength: number, prot
  */
 export function writeTcpSegment(out: Uint8Array, off: number, spec: SegmentSpec): number {
   const tcpOff = off + IPV4_MIN_HEADER;
-  const optionsLength = writeOptions(out, tcpOff + TCP_MIN_HEADER, spec);
+  const dv = viewOf(out);
+  const optionsLength = writeOptions(out, dv, tcpOff + TCP_MIN_HEADER, spec);
   const headerLength = TCP_MIN_HEADER + optionsLength;
   const payloadLength = spec.payload === null ? 0 : spec.payloadLength;
   if (spec.payload !== null && payloadLength > 0) {
@@ -151,21 +168,21 @@ export function writeTcpSegment(out: Uint8Array, off: number, spec: SegmentSpec)
   const seq = spec.seq | 0;
   const ack = spec.ack | 0;
   const offsetFlags = ((headerLength / 4) << 12) | spec.flags;
-  writeU16(out, tcpOff, spec.srcPort);
-  writeU16(out, tcpOff + 2, spec.dstPort);
-  writeU32(out, tcpOff + 4, seq);
-  writeU32(out, tcpOff + 8, ack);
-  writeU16(out, tcpOff + 12, offsetFlags);
-  writeU16(out, tcpOff + 14, spec.window);
-  writeU16(out, tcpOff + 18, 0);
+  dv.setUint16(tcpOff, spec.srcPort);
+  dv.setUint16(tcpOff + 2, spec.dstPort);
+  dv.setInt32(tcpOff + 4, seq);
+  dv.setInt32(tcpOff + 8, ack);
+  dv.setUint16(tcpOff + 12, offsetFlags);
+  dv.setUint16(tcpOff + 14, spec.window);
+  dv.setUint16(tcpOff + 18, 0);
   let sum = pseudoHeaderSum(spec.srcAddr, spec.dstAddr, IpProtocol.TCP, segmentLength);
   sum += spec.srcPort + spec.dstPort + (seq >>> 16) + (seq & 0xffff) + (ack >>> 16) + (ack & 0xffff);
   sum += offsetFlags + spec.window + optionsWordSum;
   // The payload starts at a multiple of 4 from the TCP header, so its words line up.
   if (payloadLength > 0) sum = sumWords(out, tcpOff + headerLength, payloadLength, sum);
-  writeU16(out, tcpOff + 16, finishChecksum(sum));
+  dv.setUint16(tcpOff + 16, finishChecksum(sum));
   const totalLength = IPV4_MIN_HEADER + segmentLength;
-  writeIpv4Header(out, off, totalLength, IpProtocol.TCP, spec);
+  writeIpv4Header(out, dv, off, totalLength, IpProtocol.TCP, spec);
   return totalLength;
 }
 
@@ -188,7 +205,7 @@ export function writeIcmpEchoReply(
   writeU16(out, icmpOff + 2, 0);
   writeU16(out, icmpOff + 2, internetChecksum(out, icmpOff, requestLength));
   const totalLength = IPV4_MIN_HEADER + requestLength;
-  writeIpv4Header(out, off, totalLength, IpProtocol.ICMP, spec);
+  writeIpv4Header(out, viewOf(out), off, totalLength, IpProtocol.ICMP, spec);
   return totalLength;
 }
 
