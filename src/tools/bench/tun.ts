@@ -173,7 +173,6 @@ export class TunBench {
   private readonly tunDev: string;
   private readonly controlPath: string;
   private labWasUp = false;
-  private kernelListener: ChildProcess | null = null;
   private readonly children = new Set<ChildProcess>();
 
   constructor(options: TunOptions) {
@@ -203,7 +202,7 @@ export class TunBench {
     const script =
       "const s=require('net').createServer();s.listen({host:process.argv[1],port:80,backlog:65535});" +
       "s.on('connection',c=>c.destroy());";
-    this.kernelListener = this.spawnTracked([
+    this.spawnTracked([
       'ip', 'netns', 'exec', this.srv, 'timeout', '-s', 'TERM', String(lifetime),
       'taskset', '-c', String(this.o.serverCpu), process.execPath, '-e', script, KERNEL_DST,
     ]);
