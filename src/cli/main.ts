@@ -78,5 +78,11 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// `syndrop stats | head`: a reader that goes away is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 const code = await main(process.argv);
 process.exitCode = code;
