@@ -27,7 +27,11 @@ export function sumWords(buf: Uint8Array, off: number, len: number, sum: number)
 
 /** Folds a sum to 16 bits and complements it: the value to store in a checksum field. */
 export function finishChecksum(sum: number): number {
-  while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
+  // Sums of a 64 KiB frame stay below 2^32, where two integer folds suffice; anything
+  // larger (only possible for callers summing several buffers) is brought down first.
+  if (sum > 0xffffffff) sum = (sum % 0x10000) + Math.floor(sum / 0x10000);
+  sum = (sum & 0xffff) + (sum >>> 16);
+  sum = (sum & 0xffff) + (sum >>> 16);
   return ~sum & 0xffff;
 }
 
