@@ -10,8 +10,8 @@ import type { Sysctls } from '../profiles/sysctl.js';
 import { isMulticastOrBroadcast } from '../wire/addr.js';
 import { SegmentSpec, writeIcmpEchoReply, writeTcpSegment } from '../wire/builder.js';
 import { IcmpType, IcmpView } from '../wire/icmp.js';
-import { IpProtocol, Ipv4View } from '../wire/ipv4.js';
-import { TcpFlag, TcpView } from '../wire/tcp.js';
+import { IpProtocol, Ipv4Field, Ipv4View, readI32, readU32 } from '../wire/ipv4.js';
+import { TcpField, TcpFlag, TcpView } from '../wire/tcp.js';
 import { TcpOptions } from '../wire/tcp-options.js';
 import { WIRE_ERROR_COUNTERS, WireError } from '../wire/wire-error.js';
 import { checkReq } from './check-req.js';
@@ -272,9 +272,14 @@ export class Host implements ConnectionHost {
       c[ipError === WireError.Fragment ? Counter.IpReasmFails : Counter.IpInHdrErrors]!++;
       return this.rejectMalformed(ipError);
     }
-    const ip = this.ip.reset(buf, off, len);
-    const src = ip.srcAddr;
-    const dst = ip.dstAddr;
+    // Header fields read once, straight from the checked bytes (RFC 791 offsets): the getters
+    // of Ipv4View/TcpView were not all inlined into this long function.
+    this.ip.reset(buf, off, len);
+    const headerLength = (buf[off]! & 0x0f) << 2;
+    const payloadOffset = off + headerLength;
+    const payloadLength = ((buf[off + 2]! << 8) | buf[off + 3]!) - headerLength;
+    const src = readU32(buf, off + Ipv4Field.SRC_ADDR);
+    const dst = readU32(buf, off + Ipv4Field.DST_ADDR);
     this.segPeerAddr = src;
     this.segPeerPort = 0;
     this.segLocalPort = 0;
@@ -282,9 +287,9 @@ export class Host implements ConnectionHost {
     this.options.hasTimestamps = false;
     const toBroadcast = dst === this.broadcast || isMulticastOrBroadcast(dst);
     if (dst !== this.address && !toBroadcast) return this.apply(Verdict.NOT_FOR_US);
-    const protocol = ip.protocol;
+    const protocol = buf[off + Ipv4Field.PROTOCOL]!;
     if (protocol === IpProtocol.TCP) {
-      const tcpError = TcpView.check(buf, ip.payloadOffset, ip.payloadLength, src, dst, this.options);
+      const tcpError = TcpView.check(buf, payloadOffset, payloadLength, src, dst, this.options);
       if (tcpError !== WireError.Ok) {
         c[Counter.InErrs]!++;
         if (tcpError === WireError.BadTcpChecksum) c[Counter.InCsumErrors]!++;
@@ -293,25 +298,26 @@ export class Host implements ConnectionHost {
       c[Counter.RxAccepted]!++;
       c[Counter.IpInDelivers]!++;
       c[Counter.InSegs]!++;
-      const tcp = this.tcp.reset(buf, ip.payloadOffset, ip.payloadLength);
-      this.segPeerPort = tcp.srcPort;
-      this.segLocalPort = tcp.dstPort;
-      this.segSeq = tcp.seqI32;
-      this.segAck = tcp.ackI32;
-      this.segFlags = tcp.flags;
-      if ((tcp.flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN) c[Counter.RxSyn]!++;
+      this.tcp.reset(buf, payloadOffset, payloadLength);
+      const flags = buf[payloadOffset + TcpField.FLAGS]!;
+      this.segPeerPort = (buf[payloadOffset]! << 8) | buf[payloadOffset + 1]!;
+      this.segLocalPort = (buf[payloadOffset + 2]! << 8) | buf[payloadOffset + 3]!;
+      this.segSeq = readI32(buf, payloadOffset + TcpField.SEQ);
+      this.segAck = readI32(buf, payloadOffset + TcpField.ACK);
+      this.segFlags = flags;
+      if ((flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN) c[Counter.RxSyn]!++;
       this.applySysctlsToOptions();
       return this.tcpReceive(src, toBroadcast);
     }
     if (protocol === IpProtocol.ICMP) {
-      if (IcmpView.check(buf, ip.payloadOffset, ip.payloadLength) !== WireError.Ok) {
+      if (IcmpView.check(buf, payloadOffset, payloadLength) !== WireError.Ok) {
         c[Counter.IcmpInErrors]!++;
         return this.rejectMalformed(WireError.BadIcmp);
       }
       c[Counter.RxAccepted]!++;
       c[Counter.IpInDelivers]!++;
       c[Counter.IcmpInMsgs]!++;
-      return this.icmpReceive(buf, ip.payloadOffset, ip.payloadLength, src, toBroadcast);
+      return this.icmpReceive(buf, payloadOffset, payloadLength, src, toBroadcast);
     }
     return this.apply(Verdict.UNKNOWN_PROTO);
   }
