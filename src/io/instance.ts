@@ -229,7 +229,6 @@ export class Instance {
   }
 }
 
-
 /**
  * A live `syndrop run` on the same control socket is the same emulated host: its port is
  * already listened on. Say which process holds it (like `ss -lptn` would) instead of only

@@ -35,8 +35,6 @@ import { TCP_TIMEWAIT_LEN_MS, TimewaitPool } from './timewait.js';
 import { TxRing } from './tx.js';
 import { Verdict, VERDICTS } from './verdict.js';
 
-
-
 export interface HostConfig {
   profile: Profile;
   sysctls: Sysctls;
@@ -403,17 +401,9 @@ export class Host implements ConnectionHost {
     return connRequest(this, listener, src, toBroadcast, isn);
   }
 
-  // ------------------------------------------------------------------ tcp_conn_request
+  // ------------------------------------------------------------------ output
 
-
-
-
-
-
-
-
-
-
+  /** Writes one segment into the tx ring (the kernel's ip_build_and_send_pkt, here). */
   emit(spec: SegmentSpec): void {
     const at = this.tx.reserve();
     this.tx.commit(writeTcpSegment(this.tx.slab, at, spec));
@@ -440,16 +430,6 @@ export class Host implements ConnectionHost {
     }
     this.emit(spec);
   }
-
-  // ------------------------------------------------------------------ cookie_v4_check
-
-
-  // ------------------------------------------------------------------ tcp_check_req
-
-
-
-
-
 
   // ------------------------------------------------------------------ children
 
@@ -509,7 +489,6 @@ export class Host implements ConnectionHost {
   }
 
   // ------------------------------------------------------------------ established
-
 
   /** Set while a FIN moves a connection to TIME_WAIT, so its ACK goes out from the bucket. */
   timewaitJustEntered = -1;
@@ -626,14 +605,8 @@ export class Host implements ConnectionHost {
     this.apply(sw.timewaitCounting === 'onEnter' ? Verdict.TW_ENTER_COUNTED : Verdict.TW_ENTER, lifetime);
   }
 
-  // ------------------------------------------------------------------ TIME_WAIT input
-
   /** ISN for a SYN accepted by TIME_WAIT (tw_snd_nxt + 65535 + 2). */
   twIsn = 0;
-
-
-
-
 
   // ------------------------------------------------------------------ timers
 
@@ -668,10 +641,6 @@ export class Host implements ConnectionHost {
     this.now = Math.max(this.now, now);
     this.drainAccepts();
   }
-
-
-
-
 
   /** The application's accept() calls, per listener policy. */
   drainAccepts(): void {

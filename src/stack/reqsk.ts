@@ -77,7 +77,6 @@ export class RequestPool extends SlotPool {
     return (this.flags[slot]! & flag) !== 0;
   }
 
-
   protected growColumns(capacity: number): void {
     this.peerAddr = grownCopy(this.peerAddr, capacity);
     this.peerPort = grownCopy(this.peerPort, capacity);

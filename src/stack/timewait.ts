@@ -54,7 +54,6 @@ export class TimewaitPool extends SlotPool {
     this.releaseSlot(slot);
   }
 
-
   protected growColumns(capacity: number): void {
     this.peerAddr = grownCopy(this.peerAddr, capacity);
     this.peerPort = grownCopy(this.peerPort, capacity);

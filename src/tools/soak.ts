@@ -74,7 +74,6 @@ export interface SoakReport {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-
 const SDGEN = join(ROOT, 'bench', 'bin', 'sdgen');
 
 /** sdgen garbage from c3 through the router into the TUN; every frame read must be accounted for. */

@@ -62,7 +62,6 @@ export interface ScenarioFile {
   scenarios: Scenario[];
 }
 
-
 export function differentialDir(): string {
   return join(packageRoot(), 'test', 'differential');
 }
