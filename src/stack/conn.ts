@@ -245,6 +245,8 @@ export class Connection {
       sent++;
     }
     if (sent > 0) this.armRetransmit();
+    // Data waits behind a zero window with nothing in flight: the persist timer probes it.
+    else if (offset < end && this.sndNxt === this.sndUna) this.armRetransmit();
   }
 
   private armRetransmit(): void {
@@ -253,7 +255,8 @@ export class Connection {
 
   /** The retransmission timer fired: go back to sndUna (RFC 6298 §5.4–5.6). */
   onRetransmitTimer(): void {
-    if (this.sndNxt === this.sndUna) {
+    const persist = this.sndNxt === this.sndUna && this.sendBuffer.length > 0;
+    if (this.sndNxt === this.sndUna && !persist) {
       if (this.state === ConnState.FIN_WAIT_2) this.host.connFinished(this);
       return;
     }
@@ -277,7 +280,7 @@ export class Connection {
       this.finSent = true;
     }
     const segments = Math.max(1, Math.ceil(((this.sndNxt - before) >>> 0) / Math.max(1, this.mss)));
-    this.host.connRetransmitted(this, segments);
+    if (!persist) this.host.connRetransmitted(this, segments);
     this.armRetransmit();
   }
 
@@ -329,7 +332,8 @@ export class Connection {
     const acked = (ack - this.sndUna) | 0;
     const outstanding = (this.sndNxt - this.sndUna) >>> 0;
     if (acked <= 0 || acked > outstanding) {
-      if (this.sndNxt !== this.sndUna && acked === 0) this.push();
+      // A pure window update (or duplicate ACK) may open room for queued data.
+      if (acked === 0) this.push();
       return;
     }
     const finAcked = this.finSent && ack === this.sndNxt;

@@ -192,3 +192,44 @@ describe('a whole HTTP exchange on the virtual clock (issue 3)', () => {
 function counterIndex(name: string): number {
   return COUNTERS.findIndex((c) => c.name === name);
 }
+
+describe('flow control: a zero window does not stall the connection', () => {
+  const CLIENT = parseIpv4('10.201.0.2');
+
+  function send(host: Host, flags: number, seq: number, ack: number, window: number, payload = '', now = 0): Reply[] {
+    const data = new TextEncoder().encode(payload);
+    const spec = new SegmentSpec();
+    Object.assign(spec, { srcAddr: CLIENT, dstAddr: SERVER, srcPort: 50010, dstPort: 8080, seq, ack, flags, window });
+    if ((flags & TcpFlag.SYN) !== 0) Object.assign(spec, { mss: 1460, windowScale: 0, window: 64240 });
+    spec.payload = data;
+    spec.payloadLength = data.length;
+    const buf = new Uint8Array(2048);
+    const len = writeTcpSegment(buf, 0, spec);
+    host.tick(now);
+    host.receive(buf, 0, len, now);
+    const out: Reply[] = [];
+    for (let i = 0; i < host.tx.count; i++) out.push(decodeReply(host.tx.frame(i)));
+    host.tx.clear();
+    return out;
+  }
+
+  it('data queued behind window 0 goes out on the window update, and a lost update is probed', () => {
+    const host = linuxHost();
+    const [synAck] = send(host, TcpFlag.SYN, 1000, 0, 0);
+    const iss = synAck!.seq;
+    // The third ACK closes the window; the request then asks for a response.
+    send(host, TcpFlag.ACK, 1001, iss + 1, 0, '', 1);
+    const blocked = send(host, TcpFlag.ACK | TcpFlag.PSH, 1001, iss + 1, 0, 'GET / HTTP/1.1\r\n\r\n', 2);
+    expect(blocked.filter((r) => r.payload.length > 0)).toHaveLength(0);
+    // A lost window update: the persist timer sends a one-byte probe.
+    host.tick(2 + 60_000);
+    const probes: Reply[] = [];
+    for (let i = 0; i < host.tx.count; i++) probes.push(decodeReply(host.tx.frame(i)));
+    host.tx.clear();
+    expect(probes.some((r) => r.payload.length === 1)).toBe(true);
+    // The window opens: everything left goes out.
+    const opened = send(host, TcpFlag.ACK, 1001 + 18, iss + 1, 65535, '', 60_010);
+    const text = opened.map((r) => new TextDecoder().decode(r.payload)).join('');
+    expect(text).toMatch(/200 OK/);
+  });
+});
