@@ -24,7 +24,8 @@ build: $(NODE_MODULES) $(ADDON) $(DIST) bench-tools
 
 # The whole suite: unit, property, integration (real namespaces, TUN, curl, hping3).
 test: build
-	npx vitest run
+	@status=0; npx vitest run --reporter=default --reporter=json --outputFile=.vitest-report.json || status=$$?; \
+	node scripts/test-summary.mjs .vitest-report.json; exit $$status
 
 test-unit: build
 	npx vitest run test/unit test/fuzz
