@@ -33,62 +33,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#define PROG "reflector"
+#include "common.h"
+
 #define MAX_SECONDS 600.0
 #define MAX_BATCH 1024
 #define BUF_SIZE 2048
 
-static void die(int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("reflector: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(code);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static volatile sig_atomic_t g_stop;
-static void on_signal(int sig) { (void)sig; g_stop = 1; }
-
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
-}
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-    while (len > 1) { sum += (uint32_t)p[0] << 8 | p[1]; p += 2; len -= 2; }
-    if (len) sum += (uint32_t)p[0] << 8;
-    return sum;
-}
-static uint16_t csum_fold(uint32_t sum)
-{
-    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
-}
 static uint16_t tcp_csum(const uint8_t *ip, const uint8_t *t, size_t len)
 {
     uint32_t s = csum_add(0, ip + 12, 8);
     s += 6u + (uint32_t)len;
     return csum_fold(csum_add(s, t, len));
-}
-static uint32_t mix32(uint32_t x)
-{
-    x ^= x >> 16; x *= 0x7feb352dU; x ^= x >> 15; x *= 0x846ca68bU; x ^= x >> 16;
-    return x;
 }
 
 enum { C_FRAMES, C_SYNACKS, C_NOT_IPV4, C_NOT_TCP, C_NOT_SYN, C_FRAGMENT, C_MALFORMED, C_BAD_CSUM,

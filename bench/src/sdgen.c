@@ -39,33 +39,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#define PROG "sdgen"
+#include "common.h"
+
 #define MAX_COUNT 50000000ULL
 #define MAX_SECONDS 120.0
 #define MAX_BATCH 1024
 #define FRAME_MAX 1600
 
 /* ---------------------------------------------------------------- utils */
-
-static void die(int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("sdgen: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(code);
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static volatile sig_atomic_t g_stop;
-static void on_signal(int sig) { (void)sig; g_stop = 1; }
 
 /* xorshift64* - deterministic PRNG for garbage mode and address scrambling */
 static uint64_t rng_state;
@@ -80,45 +62,6 @@ static uint64_t rnd64(void)
 }
 static uint32_t rnd32(void) { return (uint32_t)(rnd64() >> 32); }
 static uint32_t rndn(uint32_t n) { return n ? (uint32_t)(((uint64_t)rnd32() * n) >> 32) : 0; }
-
-static uint32_t mix32(uint32_t x)
-{
-    x ^= x >> 16;
-    x *= 0x7feb352dU;
-    x ^= x >> 15;
-    x *= 0x846ca68bU;
-    x ^= x >> 16;
-    return x;
-}
-
-/* Internet checksum helpers (host-independent: sum 16-bit big-endian words) */
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-    while (len > 1) {
-        sum += (uint32_t)p[0] << 8 | p[1];
-        p += 2;
-        len -= 2;
-    }
-    if (len)
-        sum += (uint32_t)p[0] << 8;
-    return sum;
-}
-static uint16_t csum_fold(uint32_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)~sum;
-}
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
-}
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 /* ip: IPv4 header (ihl from byte 0). Fills header checksum. */
 static void ip_csum(uint8_t *ip)
