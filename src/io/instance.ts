@@ -19,7 +19,7 @@ import {
 } from '../observe/snapshot.js';
 import type { Profile } from '../profiles/profile.js';
 import { Sysctls } from '../profiles/sysctl.js';
-import { parseIpv4 } from '../wire/addr.js';
+import { ipv4ToString, parseIpv4 } from '../wire/addr.js';
 import { Host } from '../stack/host.js';
 import { COUNTERS } from '../stack/mib.js';
 import { Engine, type FrameDevice } from './engine.js';
@@ -202,7 +202,7 @@ export class Instance {
           counters: counterSnapshot(host),
           dropsByReason: dropsByReason(host),
           listeners: listenerSnapshots(host),
-          peers: topTalkers(host, startWall),
+          peers: topTalkers(host),
           synIn: host.counters[indexOfCounter('SyndropRxSyn')]!,
           synAckOut: host.counters[indexOfCounter('SyndropTxSynAck')]!,
         };
@@ -264,16 +264,10 @@ function eventFilter(args: Record<string, unknown>): EventFilter {
 }
 
 /** Cumulative SYNs per source over the events still in the ring (top 10). */
-function topTalkers(host: Host, startWall: number): { peer: string; syns: number }[] {
-  const counts = new Map<string, number>();
-  for (const e of eventsSince(host, 0, startWall)) {
-    if (e.flags !== 'S') continue;
-    const peer = e.src.split(':')[0]!;
-    counts.set(peer, (counts.get(peer) ?? 0) + 1);
-  }
-  return [...counts.entries()]
+function topTalkers(host: Host): { peer: string; syns: number }[] {
+  return [...host.events.synsBySource().entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, 10)
-    .map(([peer, syns]) => ({ peer, syns }));
+    .map(([addr, syns]) => ({ peer: ipv4ToString(addr), syns }));
 }
 

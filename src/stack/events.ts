@@ -69,6 +69,21 @@ export class EventRing {
     this.aux[i] = aux;
   }
 
+  /**
+   * SYNs (SYN without ACK) per source address among the events still in the ring, counted
+   * straight from the columns: `syndrop top` asks every second, even during a flood.
+   */
+  synsBySource(): Map<number, number> {
+    const counts = new Map<number, number>();
+    for (let n = this.oldest; n < this.total; n++) {
+      const i = n & this.mask;
+      if ((this.flags[i]! & 0x12) !== 0x02) continue;
+      const addr = this.peerAddr[i]!;
+      counts.set(addr, (counts.get(addr) ?? 0) + 1);
+    }
+    return counts;
+  }
+
   /** Oldest sequence number still in the ring. */
   get oldest(): number {
     return Math.max(0, this.total - this.capacity);
