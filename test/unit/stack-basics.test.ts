@@ -7,15 +7,14 @@ import { HttpApp, HTTP_BODY } from '../../src/app/handlers.js';
 import { resolveProfile } from '../../src/profiles/resolve.js';
 import { Sysctls } from '../../src/profiles/sysctl.js';
 import { Host } from '../../src/stack/host.js';
-import { COUNTERS } from '../../src/stack/mib.js';
+import { Counter } from '../../src/stack/mib.js';
 import { VERDICTS } from '../../src/stack/verdict.js';
-import { SegmentSpec, writeTcpSegment } from '../../src/wire/builder.js';
 import { parseIpv4 } from '../../src/wire/addr.js';
 import { internetChecksum, pseudoHeaderSum, sumWords, finishChecksum } from '../../src/wire/checksum.js';
 import { readU32, writeU16, writeU32 } from '../../src/wire/ipv4.js';
 import { TcpFlag } from '../../src/wire/tcp.js';
 import * as cap from '../fixtures/captures.js';
-import { decodeReply, type Reply } from '../helpers/stack-harness.js';
+import { decodeReply, StackHarness, type Reply } from '../helpers/stack-harness.js';
 
 const SERVER = parseIpv4('10.201.0.1');
 
@@ -93,7 +92,7 @@ describe('6.x answers real Linux client frames with Linux bytes (spec §1.10, me
     writeU16(expected, 10, 0);
     writeU16(expected, 10, internetChecksum(expected, 0, 20));
     expect(replies[0]).toEqual(expected);
-    expect(host.counters[counterIndex('TcpOutRsts')]).toBe(1);
+    expect(host.counters[Counter.OutRsts]).toBe(1);
   });
 
   it('ICMP echo request → the echo reply Linux sent (IP id aside)', () => {
@@ -109,127 +108,78 @@ describe('6.x answers real Linux client frames with Linux bytes (spec §1.10, me
     writeU16(expected, 10, 0);
     writeU16(expected, 10, internetChecksum(expected, 0, 20));
     expect(ours).toEqual(expected);
-    expect(pinger.counters[counterIndex('IcmpOutEchoReps')]).toBe(1);
+    expect(pinger.counters[Counter.IcmpOutEchoReps]).toBe(1);
   });
 });
 
+/** A 6.x harness (server 10.0.0.1) with the http app on :80, accepting at once. */
+function httpHarness(): StackHarness {
+  const h = new StackHarness('6.x');
+  h.host.listen(80, 128, { handler: new HttpApp() });
+  return h;
+}
+
+const text = (replies: Reply[]): string => replies.map((r) => new TextDecoder().decode(r.payload)).join('');
+
 describe('a whole HTTP exchange on the virtual clock (issue 3)', () => {
-  const CLIENT = parseIpv4('10.201.0.2');
-
-  function segment(host: Host, flags: number, seq: number, ack: number, tsVal: number, tsEcr: number, payload = '', now = 0): Reply[] {
-    const data = new TextEncoder().encode(payload);
-    const buf = new Uint8Array(2048);
-    const spec = new SegmentSpec();
-    spec.srcAddr = CLIENT;
-    spec.dstAddr = SERVER;
-    spec.srcPort = 50008;
-    spec.dstPort = 8080;
-    spec.seq = seq >>> 0;
-    spec.ack = ack >>> 0;
-    spec.flags = flags;
-    spec.window = 502;
-    spec.hasTimestamps = true;
-    spec.tsVal = tsVal;
-    spec.tsEcr = tsEcr;
-    if ((flags & TcpFlag.SYN) !== 0) {
-      spec.mss = 1460;
-      spec.sackPermitted = true;
-      spec.windowScale = 7;
-      spec.window = 64240;
-    }
-    spec.payload = data;
-    spec.payloadLength = data.length;
-    const len = writeTcpSegment(buf, 0, spec);
-    host.tick(now);
-    host.receive(buf, 0, len, now);
-    const out: Reply[] = [];
-    for (let i = 0; i < host.tx.count; i++) out.push(decodeReply(host.tx.frame(i)));
-    host.tx.clear();
-    return out;
-  }
-
   it('handshake, GET, 200 OK, server FIN first, client FIN → TIME_WAIT for 60 s, then gone', () => {
-    const host = linuxHost();
-    const [synAck] = segment(host, TcpFlag.SYN, 1000, 0, 500, 0);
-    expect(synAck!.flags).toBe(TcpFlag.SYN | TcpFlag.ACK);
-    const iss = synAck!.seq;
-    expect(segment(host, TcpFlag.ACK, 1001, iss + 1, 501, synAck!.tsVal!)).toHaveLength(0);
-    expect(host.listeners[0]!.acceptQueueLength).toBe(0); // accepted at once
+    const h = httpHarness();
+    const { synAck, ackVerdict } = h.handshake(50008, undefined, 500);
+    expect(ackVerdict).toBe('REQ_ESTABLISHED');
+    const iss = synAck.seq;
+    expect(h.host.listeners[0]!.acceptQueueLength).toBe(0); // accepted at once
     const request = 'GET / HTTP/1.1\r\nHost: x\r\n\r\n';
-    const out = segment(host, TcpFlag.ACK | TcpFlag.PSH, 1001, iss + 1, 502, synAck!.tsVal!, request, 10);
-    const text = out.map((r) => new TextDecoder().decode(r.payload)).join('');
-    expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
-    expect(text.endsWith(HTTP_BODY)).toBe(true);
+    h.advanceTo(10);
+    const out = h.segment({ srcPort: 50008, seq: 1001, ack: iss + 1, flags: TcpFlag.ACK | TcpFlag.PSH, tsVal: 502, tsEcr: synAck.tsVal!, payload: new TextEncoder().encode(request) }).replies;
+    expect(text(out)).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(text(out).endsWith(HTTP_BODY)).toBe(true);
     const fin = out.find((r) => (r.flags & TcpFlag.FIN) !== 0)!;
     expect(fin).toBeDefined();
-    const ackAll = (fin.seq + 1) >>> 0;
     for (const r of out) expect(r.ack).toBe(1001 + request.length);
     // The client acknowledges everything and closes: its FIN is acknowledged from TIME_WAIT.
-    const last = segment(host, TcpFlag.ACK | TcpFlag.FIN, 1001 + request.length, ackAll, 503, fin.tsVal!, '', 20);
+    h.advanceTo(20);
+    const last = h.segment({ srcPort: 50008, seq: 1001 + request.length, ack: (fin.seq + 1) >>> 0, flags: TcpFlag.ACK | TcpFlag.FIN, tsVal: 503, tsEcr: fin.tsVal! }).replies;
     expect(last).toHaveLength(1);
     expect(last[0]!.flags).toBe(TcpFlag.ACK);
     expect(last[0]!.ack).toBe(1001 + request.length + 1);
-    expect(host.timewait.live).toBe(1);
-    expect(host.connections.size).toBe(0);
-    host.tick(20 + 59_999);
-    expect(host.timewait.live).toBe(1);
-    host.tick(20 + 60_000);
-    expect(host.timewait.live).toBe(0);
+    expect(h.host.timewait.live).toBe(1);
+    expect(h.host.connections.size).toBe(0);
+    h.advanceTo(20 + 59_999);
+    expect(h.host.timewait.live).toBe(1);
+    h.advanceTo(20 + 60_000);
+    expect(h.host.timewait.live).toBe(0);
   });
 
   it('a RST from the client ends an established connection (TcpEstabResets)', () => {
-    const host = linuxHost();
-    host.acceptPolicies[0]!.handler = null;
-    const [synAck] = segment(host, TcpFlag.SYN, 1000, 0, 500, 0);
-    segment(host, TcpFlag.ACK, 1001, synAck!.seq + 1, 501, synAck!.tsVal!);
-    expect(host.connections.size).toBe(1);
-    segment(host, TcpFlag.RST | TcpFlag.ACK, 1001, synAck!.seq + 1, 502, synAck!.tsVal!);
-    expect(host.connections.size).toBe(0);
-    expect(host.counters[counterIndex('TcpEstabResets')]).toBe(1);
+    const h = httpHarness();
+    h.host.acceptPolicies[0]!.handler = null;
+    const { synAck } = h.handshake(50008, undefined, 500);
+    expect(h.host.connections.size).toBe(1);
+    h.listenDeltas();
+    h.segment({ srcPort: 50008, seq: 1001, ack: synAck.seq + 1, flags: TcpFlag.RST | TcpFlag.ACK, tsVal: 502, tsEcr: synAck.tsVal! });
+    expect(h.host.connections.size).toBe(0);
+    expect(h.listenDeltas()).toEqual({ TcpEstabResets: 1 });
   });
 });
 
-function counterIndex(name: string): number {
-  return COUNTERS.findIndex((c) => c.name === name);
-}
-
 describe('flow control: a zero window does not stall the connection', () => {
-  const CLIENT = parseIpv4('10.201.0.2');
-
-  function send(host: Host, flags: number, seq: number, ack: number, window: number, payload = '', now = 0): Reply[] {
-    const data = new TextEncoder().encode(payload);
-    const spec = new SegmentSpec();
-    Object.assign(spec, { srcAddr: CLIENT, dstAddr: SERVER, srcPort: 50010, dstPort: 8080, seq, ack, flags, window });
-    if ((flags & TcpFlag.SYN) !== 0) Object.assign(spec, { mss: 1460, windowScale: 0, window: 64240 });
-    spec.payload = data;
-    spec.payloadLength = data.length;
-    const buf = new Uint8Array(2048);
-    const len = writeTcpSegment(buf, 0, spec);
-    host.tick(now);
-    host.receive(buf, 0, len, now);
-    const out: Reply[] = [];
-    for (let i = 0; i < host.tx.count; i++) out.push(decodeReply(host.tx.frame(i)));
-    host.tx.clear();
-    return out;
-  }
-
   it('data queued behind window 0 goes out on the window update, and a lost update is probed', () => {
-    const host = linuxHost();
-    const [synAck] = send(host, TcpFlag.SYN, 1000, 0, 0);
-    const iss = synAck!.seq;
+    const h = httpHarness();
+    const synAck = h.segment({ srcPort: 50010, seq: 1000 }).replies[0]!;
+    const iss = synAck.seq;
     // The third ACK closes the window; the request then asks for a response.
-    send(host, TcpFlag.ACK, 1001, iss + 1, 0, '', 1);
-    const blocked = send(host, TcpFlag.ACK | TcpFlag.PSH, 1001, iss + 1, 0, 'GET / HTTP/1.1\r\n\r\n', 2);
+    h.advanceTo(1);
+    h.segment({ srcPort: 50010, seq: 1001, ack: iss + 1, flags: TcpFlag.ACK, window: 0, tsVal: 101, tsEcr: synAck.tsVal! });
+    h.advanceTo(2);
+    const get = new TextEncoder().encode('GET / HTTP/1.1\r\n\r\n');
+    const blocked = h.segment({ srcPort: 50010, seq: 1001, ack: iss + 1, flags: TcpFlag.ACK | TcpFlag.PSH, window: 0, tsVal: 102, tsEcr: synAck.tsVal!, payload: get }).replies;
     expect(blocked.filter((r) => r.payload.length > 0)).toHaveLength(0);
     // A lost window update: the persist timer sends a one-byte probe.
-    host.tick(2 + 60_000);
-    const probes: Reply[] = [];
-    for (let i = 0; i < host.tx.count; i++) probes.push(decodeReply(host.tx.frame(i)));
-    host.tx.clear();
+    const probes = h.advanceTo(2 + 60_000);
     expect(probes.some((r) => r.payload.length === 1)).toBe(true);
     // The window opens: everything left goes out.
-    const opened = send(host, TcpFlag.ACK, 1001 + 18, iss + 1, 65535, '', 60_010);
-    const text = opened.map((r) => new TextDecoder().decode(r.payload)).join('');
-    expect(text).toMatch(/200 OK/);
+    h.advanceTo(60_010);
+    const opened = h.segment({ srcPort: 50010, seq: 1001 + get.length, ack: iss + 1, flags: TcpFlag.ACK, window: 65535, tsVal: 103, tsEcr: synAck.tsVal! }).replies;
+    expect(text(opened)).toMatch(/200 OK/);
   });
 });
