@@ -97,10 +97,6 @@ export class Connection {
   private heldData: Uint8Array[] = [];
   private peerClosedBeforeAccept = false;
   handler: ConnectionHandler | null = null;
-  readonly createdAt: number;
-  /** Bytes received and sent (for soak reports). */
-  bytesIn = 0;
-  bytesOut = 0;
   private readonly host: ConnectionHost;
 
   constructor(
@@ -136,7 +132,6 @@ export class Connection {
     this.sackOk = sackOk;
     this.timestamps = timestamps;
     this.tsOffset = tsOffset;
-    this.createdAt = host.now;
   }
 
   get state(): ConnStateValue {
@@ -171,9 +166,6 @@ export class Connection {
     return this.sendBuffer.length;
   }
 
-  get unackedBytes(): number {
-    return (this.sndNxt - this.sndUna) >>> 0;
-  }
 
   // --- application side ---
 
@@ -236,7 +228,6 @@ export class Connection {
       if (fin) this.finSent = true;
       offset += length;
       sent++;
-      this.bytesOut += length;
     }
     if (offset === end && this.finQueued && !this.finSent) {
       this.host.sendConnSegment(this, TcpFlag.FIN | TcpFlag.ACK, this.sndNxt, null, 0, 0);
@@ -302,7 +293,6 @@ export class Connection {
       if (seq === this.rcvNxt) {
         if (this.state === ConnState.ESTABLISHED || this.state === ConnState.FIN_WAIT_1 || this.state === ConnState.FIN_WAIT_2) {
           this.rcvNxt = (this.rcvNxt + dataLength) >>> 0;
-          this.bytesIn += dataLength;
           const chunk = data.slice(dataOffset, dataOffset + dataLength);
           this.deliver(chunk);
         }

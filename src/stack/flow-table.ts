@@ -34,10 +34,6 @@ export class FlowTable {
     return this.count;
   }
 
-  /** Bytes held by the table's arrays (for `make bench`'s bytes-per-request figure). */
-  get byteLength(): number {
-    return this.heads.byteLength + this.peerAddr.byteLength * 4;
-  }
 
   private bucket(peerAddr: number, ports: number): number {
     let h = Math.imul(peerAddr ^ this.seed, 0x9e3779b1);

@@ -21,9 +21,6 @@ export class TimerHeap {
     return this.length;
   }
 
-  get byteLength(): number {
-    return this.times.byteLength + this.ids.byteLength + this.position.byteLength;
-  }
 
   /** Time of the earliest timer, or Infinity. */
   peekTime(): number {

@@ -18,10 +18,6 @@ export function parseIpv4(text: string): number {
   return addr >>> 0;
 }
 
-export function endpointToString(addr: number, port: number): string {
-  return `${ipv4ToString(addr)}:${port}`;
-}
-
 /** 224.0.0.0/4 multicast, 255.255.255.255 limited broadcast (spec §1.1 C1). */
 export function isMulticastOrBroadcast(addr: number): boolean {
   return addr >>> 28 === 0xe || addr === 0xffffffff;
