@@ -20,6 +20,7 @@ import {
 import type { Profile } from '../profiles/profile.js';
 import { Sysctls } from '../profiles/sysctl.js';
 import { ipv4ToString, parseIpv4 } from '../wire/addr.js';
+import { AcceptLoop } from '../app/accept-loop.js';
 import { Host } from '../stack/host.js';
 import { COUNTERS } from '../stack/mib.js';
 import { Engine, type FrameDevice } from './engine.js';
@@ -47,14 +48,16 @@ export interface InstanceOptions {
 
 export class Instance {
   readonly host: Host;
+  readonly acceptLoop: AcceptLoop;
   readonly engine: Engine;
   readonly options: InstanceOptions;
   private control: ControlServer | null = null;
   private readonly startedAt = new Date();
 
-  private constructor(options: InstanceOptions, host: Host, engine: Engine) {
+  private constructor(options: InstanceOptions, host: Host, acceptLoop: AcceptLoop, engine: Engine) {
     this.options = options;
     this.host = host;
+    this.acceptLoop = acceptLoop;
     this.engine = engine;
   }
 
@@ -64,7 +67,8 @@ export class Instance {
     const sysctls = new Sysctls(options.profile, options.sysctlOverrides);
     const host = new Host({ profile: options.profile, sysctls, address, seed: options.seed });
     const handler = createApp(options.app);
-    host.listen(options.port, options.backlog, { handler, ratePerSecond: options.acceptRate, paused: false });
+    const acceptLoop = new AcceptLoop(host);
+    acceptLoop.listen(options.port, options.backlog, { handler, ratePerSecond: options.acceptRate, paused: false });
     await claimControlPathOrExplain(options.controlPath);
     const device = options.frameDevice ?? TunDevice.open(options.device, options.netns === null ? {} : { netns: options.netns });
     const pcap =
@@ -72,7 +76,7 @@ export class Instance {
         ? null
         : new PcapngWriter(options.pcapPath, { maxBytes: options.pcapMaxBytes, maxFiles: 10, ifName: options.device, appName: 'syndrop' });
     const engine = new Engine({ host, device, pcap, onKernelLog: options.onKernelLog });
-    const instance = new Instance(options, host, engine);
+    const instance = new Instance(options, host, acceptLoop, engine);
     try {
       instance.control = await startControlServer(options.controlPath, instance.handlers(), instance.streamHandlers());
     } catch (error) {
@@ -173,7 +177,7 @@ export class Instance {
         return { profile: host.profile.name, entries: metricsSnapshot(host) };
       },
       app: (args: Record<string, unknown>) => {
-        const policy = host.acceptPolicies[0]!;
+        const policy = this.acceptLoop.policy(0);
         switch (args.action) {
           case 'pause':
             policy.paused = true;

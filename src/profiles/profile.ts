@@ -1,4 +1,4 @@
-import type { CounterPresence } from '../stack/mib.js';
+import type { CounterPresence } from './counter-presence.js';
 
 /**
  * Every behaviour difference between kernel versions, as data (spec §0, §10). The stack

@@ -1,41 +1,45 @@
 // tcp_conn_request / tcp_v4_conn_request (spec §1.1 for 3.10, §1.2 for 4.4+): what a SYN
 // on a listener becomes — a queued request, a cookie, or a silent drop — and the SYN-ACK.
 
-import type { Host } from './host.js';
-import type { Listener } from './listener.js';
 import { FLOW_REQUEST, TCP_MSS_DEFAULT, TCP_PAWS_MSL_SEC, TCP_PAWS_WINDOW, TCP_TIMEOUT_INIT } from './constants.js';
-import { scheduleRequestTimer } from './check-req.js';
+import type { Listener } from './listener.js';
+import { apply, count, emit } from './output.js';
+import { scheduleRequestTimer } from './request-queue.js';
 import { ReqFlag } from './reqsk.js';
+import type { Segment } from './segment.js';
+import type { KernelState } from './state.js';
+import { synAckSpec, sendRequestSynAck } from './synack.js';
 import { cookieMinute, cookieMssIndex, cookieTimestamp, makeCookie } from './syncookies.js';
 import { Verdict } from './verdict.js';
-import type { SegmentSpec } from '../wire/builder.js';
-import { TcpFlag } from '../wire/tcp.js';
 
 /**
  * tcp_v4_conn_request + tcp_conn_request (spec §1.1 C1–C11 for 3.10, §1.2 D1–D9 for 4.4+).
- * `isn` ≠ 0: the SYN reused a TIME_WAIT 4-tuple (§1.9) and skips the flood and peer checks.
+ * `seg.timewaitIsn` ≠ 0: the SYN reused a TIME_WAIT 4-tuple (§1.9) and skips the flood and
+ * peer checks.
  */
-export function connRequest(host: Host, listener: Listener, src: number, toBroadcast: boolean, isn: number): number {
-  const sw = host.switches;
-  const sysctls = host.sysctls;
+export function connRequest(state: KernelState, seg: Segment, listener: Listener): number {
+  const src = seg.peerAddr;
+  let isn = seg.timewaitIsn;
+  const sw = state.switches;
+  const sysctls = state.sysctls;
   // C1 / 4.4+ tcp_v4_conn_request: broadcast or multicast destination.
-  if (toBroadcast) return host.apply(Verdict.DROP_BROADCAST, 0, listener);
+  if (seg.toBroadcast) return apply(state, seg, Verdict.DROP_BROADCAST, 0, listener);
   const syncookies = sysctls.hot.syncookies;
   const alwaysCookies = syncookies === 2 && sw.syncookiesAlwaysMode;
   let wantCookie = false;
   // C2 / D1: SYN queue full (or tcp_syncookies=2) → tcp_syn_flood_action (§1.3).
   if (isn === 0 && (alwaysCookies || listener.synQueueFull(sw))) {
-    wantCookie = synFloodAction(host, listener, syncookies, alwaysCookies);
-    if (!wantCookie) return host.apply(Verdict.DROP_REQQ_FULL, listener.qlen, listener);
+    wantCookie = synFloodAction(state, seg, listener, syncookies, alwaysCookies);
+    if (!wantCookie) return apply(state, seg, Verdict.DROP_REQQ_FULL, listener.qlen, listener);
   }
   // C3 / D2: accept queue full (§1.5), with the version's young rule (note A).
   if (listener.acceptQueueFull()) {
-    if (sw.synDropRule === 'full') return host.apply(Verdict.DROP_ACCEPTQ_FULL, listener.acceptQueueLength, listener);
-    if (listener.young > 1) return host.apply(Verdict.DROP_ACCEPTQ_FULL_YOUNG, listener.young, listener);
+    if (sw.synDropRule === 'full') return apply(state, seg, Verdict.DROP_ACCEPTQ_FULL, listener.acceptQueueLength, listener);
+    if (listener.young > 1) return apply(state, seg, Verdict.DROP_ACCEPTQ_FULL_YOUNG, listener.young, listener);
   }
   // C5 / D4: options that survive into the request (§1.7).
-  const o = host.options;
-  const tcp = host.tcp;
+  const o = seg.options;
+  const tcp = seg.tcp;
   // tcp_parse_options ignores an MSS option of 0.
   const mss = o.hasMss && o.mss !== 0 ? o.mss : TCP_MSS_DEFAULT;
   let sackOk = o.sackPermitted;
@@ -48,17 +52,17 @@ export function connRequest(host: Host, listener: Listener, src: number, toBroad
   }
   const sport = tcp.srcPort;
   const dport = tcp.dstPort;
-  const tsOffset = tstampOk ? host.tsOffsetFor(src, sport, dport) : 0;
-  if (wantCookie) return sendCookieSynAck(host, listener, src, sport, dport, mss, sackOk, peerWindowScale, tstampOk, tsOffset);
+  const tsOffset = tstampOk ? state.tsOffsetFor(src, sport, dport) : 0;
+  if (wantCookie) return sendCookieSynAck(state, seg, listener, src, sport, dport, mss, sackOk, peerWindowScale, tstampOk, tsOffset);
   if (isn === 0) {
     // C8a/C8b, D5/D5': the per-host PAWS check (tw_recycle) or the unproven-peer rule.
-    const verdict = peerChecks(host, listener, src, syncookies, tstampOk);
+    const verdict = peerChecks(state, seg, listener, src, syncookies, tstampOk);
     if (verdict !== Verdict.NONE) return verdict;
-    isn = host.secureIsn(src, sport, dport);
+    isn = state.secureIsn(src, sport, dport);
   }
   // C11 / D9: queue the request; send the SYN-ACK.
-  const slot = host.requests.allocate();
-  const r = host.requests;
+  const slot = state.requests.allocate();
+  const r = state.requests;
   r.peerAddr[slot] = src;
   r.peerPort[slot] = sport;
   r.localPort[slot] = dport;
@@ -71,34 +75,34 @@ export function connRequest(host: Host, listener: Listener, src: number, toBroad
   r.peerWindowScale[slot] = peerWindowScale;
   if (sackOk) r.flags[slot]! |= ReqFlag.SACK;
   if (tstampOk) r.flags[slot]! |= ReqFlag.TIMESTAMPS;
-  r.sentAt[slot] = host.now;
-  host.flows.set(src, sport, dport, (slot << 2) | FLOW_REQUEST);
-  if (listener.qlen === 0) listener.pruneTimerStart = host.now;
+  r.sentAt[slot] = state.now;
+  state.flows.set(src, sport, dport, (slot << 2) | FLOW_REQUEST);
+  if (listener.qlen === 0) listener.pruneTimerStart = state.now;
   listener.qlen++;
   listener.young++;
-  scheduleRequestTimer(host, slot, listener, host.now + TCP_TIMEOUT_INIT);
-  sendRequestSynAck(host, slot, isn, false);
-  return host.apply(Verdict.SYN_QUEUED, listener.qlen, listener);
+  scheduleRequestTimer(state, slot, listener, state.now + TCP_TIMEOUT_INIT);
+  sendRequestSynAck(state, slot, isn, false);
+  return apply(state, seg, Verdict.SYN_QUEUED, listener.qlen, listener);
 }
 
 /** tcp_syn_flood_action (spec §1.3): cookie or drop, and the once-per-listener warning. */
-export function synFloodAction(host: Host, listener: Listener, syncookies: number, alwaysCookies: boolean): boolean {
+export function synFloodAction(state: KernelState, seg: Segment, listener: Listener, syncookies: number, alwaysCookies: boolean): boolean {
   const want = syncookies !== 0;
-  if (want) host.count(Verdict.FLOOD_DO_COOKIES, listener);
+  if (want) count(state, Verdict.FLOOD_DO_COOKIES, listener);
   // The warning: once per listener; 4.4+ skip it when tcp_syncookies=2.
-  const quiet = alwaysCookies && host.switches.synFloodLog !== 'v3.10';
+  const quiet = alwaysCookies && state.switches.synFloodLog !== 'v3.10';
   if (!listener.synfloodWarned && !quiet) {
     listener.synfloodWarned = true;
-    host.kernelLog.push(floodWarning(host, listener, want));
-    host.apply(Verdict.FLOOD_WARNING, want ? 1 : 0, listener);
+    state.kernelLog.push(floodWarning(state, listener, want));
+    apply(state, seg, Verdict.FLOOD_WARNING, want ? 1 : 0, listener);
   }
   return want;
 }
 
 /** The log line, word for word per version (spec §1.3). */
-export function floodWarning(host: Host, listener: Listener, cookies: boolean): string {
+export function floodWarning(state: KernelState, listener: Listener, cookies: boolean): string {
   const action = cookies ? 'Sending cookies' : 'Dropping request';
-  switch (host.switches.synFloodLog) {
+  switch (state.switches.synFloodLog) {
     case 'v3.10':
       return `TCP: TCP: Possible SYN flooding on port ${listener.port}. ${action}.  Check SNMP counters.`;
     case 'v4.4':
@@ -109,39 +113,40 @@ export function floodWarning(host: Host, listener: Listener, cookies: boolean): 
 }
 
 /** C8a/C8b (3.10), D5 (4.4–4.11), D5' (4.12+). Returns NONE to go on. */
-export function peerChecks(host: Host, listener: Listener, src: number, syncookies: number, tstampOk: boolean): number {
-  const sw = host.switches;
-  const twRecycle = sw.hasTwRecycle && host.sysctls.hot.twRecycle !== 0;
+export function peerChecks(state: KernelState, seg: Segment, listener: Listener, src: number, syncookies: number, tstampOk: boolean): number {
+  const sw = state.switches;
+  const twRecycle = sw.hasTwRecycle && state.sysctls.hot.twRecycle !== 0;
   // 3.10 takes the tw_recycle branch only when the SYN has timestamps; 4.4–4.11 always.
   if (twRecycle && (tstampOk || sw.pawsPassiveRule === 'alsoNoTs')) {
-    if (!peerIsProvenPaws(host, src, tstampOk)) return host.apply(Verdict.DROP_PAWS_PASSIVE, 0, listener);
+    if (!peerIsProvenPaws(state, seg, src, tstampOk)) return apply(state, seg, Verdict.DROP_PAWS_PASSIVE, 0, listener);
     return Verdict.NONE;
   }
-  const maxSynBacklog = host.sysctls.hot.maxSynBacklog;
-  if (syncookies === 0 && maxSynBacklog - listener.qlen < maxSynBacklog >> 2 && !peerIsProven(host, src)) {
-    return host.apply(Verdict.DROP_UNPROVEN_PEER, listener.qlen, listener);
+  const maxSynBacklog = state.sysctls.hot.maxSynBacklog;
+  if (syncookies === 0 && maxSynBacklog - listener.qlen < maxSynBacklog >> 2 && !peerIsProven(state, src)) {
+    return apply(state, seg, Verdict.DROP_UNPROVEN_PEER, listener.qlen, listener);
   }
   return Verdict.NONE;
 }
 
 /** tcp_peer_is_proven(req, dst, paws_check=true) (spec §2.3). */
-export function peerIsProvenPaws(host: Host, src: number, tstampOk: boolean): boolean {
-  const entry = host.metrics.lookup(src);
+export function peerIsProvenPaws(state: KernelState, seg: Segment, src: number, tstampOk: boolean): boolean {
+  const entry = state.metrics.lookup(src);
   // tcpm_ts_stamp 0 = nothing remembered: never "fresh" (the kernel's seconds clock is far from 0).
-  if (entry === undefined || entry.tsStamp === 0 || host.nowSeconds() - entry.tsStamp >= TCP_PAWS_MSL_SEC) return true;
+  if (entry === undefined || entry.tsStamp === 0 || state.nowSeconds() - entry.tsStamp >= TCP_PAWS_MSL_SEC) return true;
   if (!tstampOk) return false; // 4.4: `|| !timestamps`
-  return ((entry.ts - host.options.tsVal) | 0) <= TCP_PAWS_WINDOW;
+  return ((entry.ts - seg.options.tsVal) | 0) <= TCP_PAWS_WINDOW;
 }
 
 /** tcp_peer_is_proven(req, dst, paws_check=false): dst is NULL before 4.14 (spec §1.1 notes). */
-export function peerIsProven(host: Host, src: number): boolean {
-  if (host.switches.unprovenPeerRule === 'neverProven') return false;
-  const entry = host.metrics.lookup(src);
+export function peerIsProven(state: KernelState, src: number): boolean {
+  if (state.switches.unprovenPeerRule === 'neverProven') return false;
+  const entry = state.metrics.lookup(src);
   return entry !== undefined && entry.rtt !== 0;
 }
 
 export function sendCookieSynAck(
-  host: Host,
+  state: KernelState,
+  seg: Segment,
   listener: Listener,
   src: number,
   sport: number,
@@ -152,70 +157,19 @@ export function sendCookieSynAck(
   tstampOk: boolean,
   tsOffset: number,
 ): number {
-  const sw = host.switches;
+  const sw = state.switches;
   const table = sw.cookieMssTable;
   const mssIndex = cookieMssIndex(table, mss);
-  const minute = cookieMinute(host.cookieClockBase, host.now);
-  const clientIsn = host.tcp.seqI32;
-  const isn = makeCookie(host.keys, src, host.address, sport, dport, clientIsn, minute, mssIndex);
+  const minute = cookieMinute(state.cookieClockBase, state.now);
+  const clientIsn = seg.tcp.seqI32;
+  const isn = makeCookie(state.keys, src, state.address, sport, dport, clientIsn, minute, mssIndex);
   // tcp_synq_overflow: remember when the last cookie went out (≥3.13: at most once a second).
-  if (!sw.cookieOverflowStampEverySecond || host.now > listener.lastOverflow + 1000) listener.lastOverflow = host.now;
-  const spec = synAckSpec(host, src, sport, dport, isn, clientIsn, sackOk, peerWindowScale, tstampOk);
+  if (!sw.cookieOverflowStampEverySecond || state.now > listener.lastOverflow + 1000) listener.lastOverflow = state.now;
+  const spec = synAckSpec(state, src, sport, dport, isn, clientIsn, sackOk, peerWindowScale, tstampOk);
   if (tstampOk) {
-    spec.tsVal = (cookieTimestamp(host.tsNow(), peerWindowScale, sackOk) + tsOffset) | 0;
-    spec.tsEcr = host.options.tsVal;
+    spec.tsVal = (cookieTimestamp(state.tsNow(), peerWindowScale, sackOk) + tsOffset) | 0;
+    spec.tsEcr = seg.options.tsVal;
   }
-  host.emit(spec);
-  return host.apply(sw.cookieCountsListenDrop ? Verdict.SYN_COOKIE_LISTENDROP : Verdict.SYN_COOKIE, mssIndex, listener);
-}
-
-/** The SYN-ACK for a queued request (tcp_make_synack): options as Linux writes them (spec §1.10). */
-export function sendRequestSynAck(host: Host, slot: number, isn: number, retransmit: boolean): void {
-  const r = host.requests;
-  const tstampOk = (r.flags[slot]! & ReqFlag.TIMESTAMPS) !== 0;
-  const spec = synAckSpec(
-    host,
-    r.peerAddr[slot]!,
-    r.peerPort[slot]!,
-    r.localPort[slot]!,
-    isn,
-    r.rcvIsn[slot]! | 0,
-    (r.flags[slot]! & ReqFlag.SACK) !== 0,
-    r.peerWindowScale[slot]!,
-    tstampOk,
-  );
-  if (tstampOk) {
-    spec.tsVal = (host.tsNow() + r.tsOffset[slot]!) | 0;
-    spec.tsEcr = r.tsRecent[slot]!;
-  }
-  host.emit(spec);
-  if (retransmit) r.numRetrans[slot]!++;
-}
-
-export function synAckSpec(
-  host: Host,
-  peerAddr: number,
-  peerPort: number,
-  localPort: number,
-  isn: number,
-  clientIsn: number,
-  sackOk: boolean,
-  peerWindowScale: number,
-  tstampOk: boolean,
-): SegmentSpec {
-  const sw = host.switches;
-  const spec = host.spec.reset();
-  spec.srcAddr = host.address;
-  spec.dstAddr = peerAddr;
-  spec.srcPort = localPort;
-  spec.dstPort = peerPort;
-  spec.seq = isn;
-  spec.ack = (clientIsn + 1) | 0;
-  spec.flags = TcpFlag.SYN | TcpFlag.ACK;
-  spec.window = tstampOk ? sw.synackWindowWithTs : sw.synackWindowNoTs;
-  spec.mss = host.ourMss;
-  spec.sackPermitted = sackOk;
-  spec.windowScale = peerWindowScale >= 0 ? sw.synackWindowScale : -1;
-  spec.hasTimestamps = tstampOk;
-  return spec;
+  emit(state, spec);
+  return apply(state, seg, sw.cookieCountsListenDrop ? Verdict.SYN_COOKIE_LISTENDROP : Verdict.SYN_COOKIE, mssIndex, listener);
 }

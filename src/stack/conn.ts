@@ -52,7 +52,6 @@ export interface ConnectionHost {
   connAborted(conn: Connection): void;
   connEnterTimewait(conn: Connection): void;
   connFinished(conn: Connection): void;
-  connResetByPeer(conn: Connection): void;
   /** The connection left ESTABLISHED/CLOSE_WAIT: TcpCurrEstab counts only those two. */
   connLeftEstablished(conn: Connection): void;
 }

@@ -1,34 +1,38 @@
 // cookie_v4_check (spec §3.4): a bare ACK to a listener is a syncookie's third ACK, or a
 // stray segment that gets a RST.
 
-import type { Host } from './host.js';
 import type { Listener } from './listener.js';
+import { apply, sendReset } from './output.js';
+import type { Segment } from './segment.js';
+import { childReceive, createChild } from './sockets.js';
+import type { KernelState } from './state.js';
 import { checkCookie, cookieMinute, decodeCookieOptions } from './syncookies.js';
 import { Verdict } from './verdict.js';
 
 /** A bare ACK to a listener: a syncookie, or a stray segment (spec §3.4). */
-export function cookieCheck(host: Host, listener: Listener, src: number): number {
-  const sw = host.switches;
-  const tcp = host.tcp;
-  const syncookies = host.sysctls.hot.syncookies;
+export function cookieCheck(state: KernelState, seg: Segment, listener: Listener): number {
+  const src = seg.peerAddr;
+  const sw = state.switches;
+  const tcp = seg.tcp;
+  const syncookies = state.sysctls.hot.syncookies;
   if (syncookies === 0) {
-    host.sendReset();
-    return host.apply(Verdict.RST_STRAY_ACK);
+    sendReset(state, seg);
+    return apply(state, seg, Verdict.RST_STRAY_ACK);
   }
-  const sinceOverflow = host.now - listener.lastOverflow;
+  const sinceOverflow = state.now - listener.lastOverflow;
   const noRecentOverflow =
     sinceOverflow > sw.cookieOverflowWindowMs || (sw.cookieRejectFutureOverflow && sinceOverflow < -1000);
   if (noRecentOverflow) {
-    host.sendReset();
-    return host.apply(sw.syncookiesFailedOnNoOverflow ? Verdict.COOKIE_NO_RECENT_OVERFLOW : Verdict.RST_STRAY_ACK);
+    sendReset(state, seg);
+    return apply(state, seg, sw.syncookiesFailedOnNoOverflow ? Verdict.COOKIE_NO_RECENT_OVERFLOW : Verdict.RST_STRAY_ACK);
   }
-  const minute = cookieMinute(host.cookieClockBase, host.now);
+  const minute = cookieMinute(state.cookieClockBase, state.now);
   const cookie = (tcp.ack - 1) >>> 0;
   const clientIsn = (tcp.seq - 1) >>> 0;
   const mssIndex = checkCookie(
-    host.keys,
+    state.keys,
     src,
-    host.address,
+    state.address,
     tcp.srcPort,
     tcp.dstPort,
     cookie,
@@ -38,40 +42,39 @@ export function cookieCheck(host: Host, listener: Listener, src: number): number
     sw.cookieMssTable.length,
   );
   if (mssIndex < 0) {
-    host.sendReset();
-    return host.apply(Verdict.COOKIE_BAD);
+    sendReset(state, seg);
+    return apply(state, seg, Verdict.COOKIE_BAD);
   }
-  const o = host.options;
-  const tsOffset = o.hasTimestamps ? host.tsOffsetFor(src, tcp.srcPort, tcp.dstPort) : 0;
+  const o = seg.options;
+  const tsOffset = o.hasTimestamps ? state.tsOffsetFor(src, tcp.srcPort, tcp.dstPort) : 0;
   const decoded = decodeCookieOptions(
-    host.cookieOptions,
+    seg.cookieOptions,
     o.hasTimestamps,
     (o.tsEcr - tsOffset) >>> 0,
-    host.sysctls.hot.timestamps,
-    host.sysctls.hot.sack,
-    host.sysctls.hot.windowScaling,
+    state.sysctls.hot.timestamps,
+    state.sysctls.hot.sack,
+    state.sysctls.hot.windowScaling,
   );
   if (!decoded.ok) {
-    host.sendReset();
-    return host.apply(Verdict.COOKIE_OPTIONS_BAD);
+    sendReset(state, seg);
+    return apply(state, seg, Verdict.COOKIE_OPTIONS_BAD);
   }
-  if (listener.acceptQueueFull()) return host.apply(Verdict.COOKIE_ACCEPTQ_FULL, listener.acceptQueueLength, listener);
-  const conn = host.createChild(
-    listener,
-    src,
-    tcp.srcPort,
-    tcp.dstPort,
-    cookie,
-    clientIsn,
-    sw.cookieMssTable[mssIndex]!,
-    decoded.peerWindowScale,
-    decoded.sackOk,
-    decoded.timestamps,
-    tsOffset,
-    o.hasTimestamps ? o.tsVal : 0,
-    -1,
-  );
-  host.apply(Verdict.COOKIE_ACCEPTED, mssIndex, listener);
-  host.childReceive(conn);
+  if (listener.acceptQueueFull()) return apply(state, seg, Verdict.COOKIE_ACCEPTQ_FULL, listener.acceptQueueLength, listener);
+  const conn = createChild(state, listener, {
+    peerAddr: src,
+    peerPort: tcp.srcPort,
+    localPort: tcp.dstPort,
+    iss: cookie,
+    irs: clientIsn,
+    peerMss: sw.cookieMssTable[mssIndex]!,
+    peerWindowScale: decoded.peerWindowScale,
+    sackOk: decoded.sackOk,
+    timestamps: decoded.timestamps,
+    tsOffset: tsOffset,
+    tsRecent: o.hasTimestamps ? o.tsVal : 0,
+    rttSample: -1,
+  });
+  apply(state, seg, Verdict.COOKIE_ACCEPTED, mssIndex, listener);
+  childReceive(state, seg, conn);
   return Verdict.COOKIE_ACCEPTED;
 }

@@ -2,15 +2,10 @@
 // constant so the hot path bumps a number, never allocates. Float64 rather than Uint32:
 // a flood passes 2^32 in hours, and doubles stay exact far past that.
 
-/** Which kernel-version-dependent counters a profile's kernel has (spec §6 "Counter sets differ"). */
-export interface CounterPresence {
-  /** TCPSynRetrans, TCPACKSkippedSynRecv: 4.x+ (absent in 3.10). */
-  readonly hasSynRetransCounters: boolean;
-  /** PAWSPassive: only while tw_recycle exists (≤ 4.11). */
-  readonly hasPawsPassive: boolean;
-  /** PAWSTimewait, TCPACKSkippedTimeWait's TW PAWS split: 6.16+. */
-  readonly hasPawsTimewait: boolean;
-}
+import type { CounterPresence } from '../profiles/counter-presence.js';
+import { WireError } from '../wire/wire-error.js';
+
+export type { CounterPresence };
 
 export interface CounterInfo {
   /** nstat name, e.g. TcpExtListenOverflows. */
@@ -216,3 +211,20 @@ export function snapshotCounters(values: Float64Array, presence: CounterPresence
   }
   return out;
 }
+
+/** The syndrop counter each rejection by a checked view bumps (index = WireError code). */
+export const WIRE_ERROR_COUNTERS: readonly number[] = (() => {
+  const byError: number[] = [];
+  byError[WireError.Ok] = Counter.RxAccepted;
+  byError[WireError.Truncated] = Counter.RxTruncated;
+  byError[WireError.BadVersion] = Counter.RxBadVersion;
+  byError[WireError.BadIhl] = Counter.RxBadIhl;
+  byError[WireError.BadTotalLength] = Counter.RxBadTotalLength;
+  byError[WireError.BadIpChecksum] = Counter.RxBadIpChecksum;
+  byError[WireError.Fragment] = Counter.RxFragment;
+  byError[WireError.BadDataOffset] = Counter.RxBadDataOffset;
+  byError[WireError.BadTcpChecksum] = Counter.RxBadTcpChecksum;
+  byError[WireError.BadOption] = Counter.RxBadOption;
+  byError[WireError.BadIcmp] = Counter.RxBadIcmp;
+  return byError;
+})();

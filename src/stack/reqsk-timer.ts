@@ -1,22 +1,25 @@
 // reqsk_timer_handler (4.4+) / inet_csk_reqsk_queue_prune (3.10): SYN-ACK retransmission,
 // the young/old threshold and request expiry (spec §4).
 
-import type { Host } from './host.js';
-import type { Listener } from './listener.js';
 import { TCP_RTO_MAX, TCP_TIMEOUT_INIT } from './constants.js';
-import { dropRequest, scheduleRequestTimer } from './check-req.js';
-import { sendRequestSynAck } from './conn-request.js';
+import type { Listener } from './listener.js';
+import { apply } from './output.js';
+import { dropRequest, scheduleRequestTimer } from './request-queue.js';
 import { ReqFlag } from './reqsk.js';
+import type { Segment } from './segment.js';
+import type { KernelState } from './state.js';
+import { sendRequestSynAck } from './synack.js';
 import { Verdict } from './verdict.js';
 
 /** reqsk_timer_handler / inet_csk_reqsk_queue_prune for one request (spec §4.1–§4.3). */
-export function requestTimerFired(host: Host, slot: number): void {
-  const r = host.requests;
-  const sw = host.switches;
-  const listener = host.listeners[r.listener[slot]!]!;
-  host.setEventFlow(r.peerAddr[slot]!, r.peerPort[slot]!, r.localPort[slot]!, r.sntIsn[slot]!, r.rcvIsn[slot]!);
-  const maxRetries = listener.synRetries || host.sysctls.hot.synackRetries;
-  const thresh = retryThreshold(host, listener, maxRetries);
+/** `flow` is scratch for the request's flow: the timer's events carry it. */
+export function requestTimerFired(state: KernelState, flow: Segment, slot: number): void {
+  const r = state.requests;
+  const sw = state.switches;
+  const listener = state.listeners[r.listener[slot]!]!;
+  flow.forFlow(r.peerAddr[slot]!, r.peerPort[slot]!, r.localPort[slot]!, r.sntIsn[slot]!, r.rcvIsn[slot]!);
+  const maxRetries = listener.synRetries || state.sysctls.hot.synackRetries;
+  const thresh = retryThreshold(state, listener, maxRetries);
   const k = r.numTimeout[slot]!;
   const acked = (r.flags[slot]! & ReqFlag.ACKED) !== 0;
   const defer = listener.deferAcceptRetrans;
@@ -33,39 +36,39 @@ export function requestTimerFired(host: Host, slot: number): void {
   if (!expire) {
     if (k === 0) listener.young--;
     r.numTimeout[slot] = k + 1;
-    scheduleRequestTimer(host, slot, listener, host.now + Math.min(TCP_TIMEOUT_INIT * 2 ** (k + 1), TCP_RTO_MAX));
+    scheduleRequestTimer(state, slot, listener, state.now + Math.min(TCP_TIMEOUT_INIT * 2 ** (k + 1), TCP_RTO_MAX));
     if (resend) {
-      sendRequestSynAck(host, slot, r.sntIsn[slot]!, true);
-      host.apply(sw.counters.hasSynRetransCounters ? Verdict.REQ_TIMEOUT_RETRANSMIT : Verdict.REQ_TIMEOUT_RETRANSMIT_310, k + 1, listener);
+      sendRequestSynAck(state, slot, r.sntIsn[slot]!, true);
+      apply(state, flow, sw.counters.hasSynRetransCounters ? Verdict.REQ_TIMEOUT_RETRANSMIT : Verdict.REQ_TIMEOUT_RETRANSMIT_310, k + 1, listener);
     } else {
-      host.apply(Verdict.REQ_TIMEOUT_SILENT, k + 1, listener);
+      apply(state, flow, Verdict.REQ_TIMEOUT_SILENT, k + 1, listener);
     }
     return;
   }
-  dropRequest(host, slot, listener);
-  host.apply(Verdict.REQ_EXPIRED, k, listener);
+  dropRequest(state, slot, listener);
+  apply(state, flow, Verdict.REQ_EXPIRED, k, listener);
 }
 
 /** "Reserve half of the queue for young requests" (spec §4.2 for 3.10, §4.3 for 4.4+). */
-export function retryThreshold(host: Host, listener: Listener, maxRetries: number): number {
+export function retryThreshold(state: KernelState, listener: Listener, maxRetries: number): number {
   // 3.10's inet_csk_reqsk_queue_prune computes thresh once per 200 ms run, from qlen and
   // young as they were when the run began, then applies it to every request expiring in
   // that run (spec §4.2); 4.4+ recompute it per request timer (spec §4.3).
-  if (host.switches.synackTimer === 'listener200ms') {
-    if (listener.pruneRunAt !== host.now) {
-      listener.pruneRunAt = host.now;
-      listener.pruneRunThresh = computeRetryThreshold(host, listener, maxRetries);
+  if (state.switches.synackTimer === 'listener200ms') {
+    if (listener.pruneRunAt !== state.now) {
+      listener.pruneRunAt = state.now;
+      listener.pruneRunThresh = computeRetryThreshold(state, listener, maxRetries);
     }
     return listener.pruneRunThresh;
   }
-  return computeRetryThreshold(host, listener, maxRetries);
+  return computeRetryThreshold(state, listener, maxRetries);
 }
 
-export function computeRetryThreshold(host: Host, listener: Listener, maxRetries: number): number {
+export function computeRetryThreshold(state: KernelState, listener: Listener, maxRetries: number): number {
   let thresh = maxRetries;
   const qlen = listener.qlen;
   const pressure =
-    host.switches.synQueueSizing === 'pow2'
+    state.switches.synQueueSizing === 'pow2'
       ? qlen >> (listener.maxQlenLog - 1) !== 0
       : qlen * 2 > Math.max(8, listener.maxAckBacklog);
   if (pressure) {

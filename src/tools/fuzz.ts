@@ -11,6 +11,7 @@
 //
 // Exit 0: no crash; 1: a crash or a broken invariant (its bytes written to --crash-dir); 2: usage.
 
+import { AcceptLoop } from '../app/accept-loop.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -134,6 +135,7 @@ export class Fuzzer {
   private readonly flowByTuple = new Map<number, Flow>();
   private readonly replyOptions = new TcpOptions();
   host!: Host;
+  acceptLoop!: AcceptLoop;
   now = 0;
   repliesChecked = 0;
   handshakes = 0;
@@ -163,10 +165,12 @@ export class Fuzzer {
     const apps = ['http', 'echo', 'discard', null] as const;
     const app = apps[rng.below(apps.length)]!;
     const rates = [Infinity, Infinity, 0, 5];
-    host.listen(80, BACKLOGS[rng.below(BACKLOGS.length)]!, { handler: app === null ? null : createApp(app), ratePerSecond: rates[rng.below(rates.length)]! });
-    if (rng.chance(0.3)) host.listen(8080, BACKLOGS[rng.below(BACKLOGS.length)]!, { handler: createApp('http') });
+    const acceptLoop = new AcceptLoop(host);
+    acceptLoop.listen(80, BACKLOGS[rng.below(BACKLOGS.length)]!, { handler: app === null ? null : createApp(app), ratePerSecond: rates[rng.below(rates.length)]! });
+    if (rng.chance(0.3)) acceptLoop.listen(8080, BACKLOGS[rng.below(BACKLOGS.length)]!, { handler: createApp('http') });
     if (rng.chance(0.2)) host.listeners[0]!.deferAcceptRetrans = 1 + rng.below(3);
     this.host = host;
+    this.acceptLoop = acceptLoop;
     this.now = 0;
     this.flows.length = 0;
     this.flowByTuple.clear();
@@ -526,7 +530,10 @@ export function runFuzz(options: FuzzOptions): FuzzReport {
         if (host.connections.size > maxConnections) maxConnections = host.connections.size;
         // Live sysctl changes, as `syndrop sysctl` makes them.
         if (rng.chance(0.05)) host.sysctls.set(`net.ipv4.tcp_syncookies=${rng.below(3)}`);
-        if (rng.chance(0.02)) host.acceptPolicies[0]!.paused = !host.acceptPolicies[0]!.paused;
+        if (rng.chance(0.02)) {
+          const policy = fuzzer.acceptLoop.policy(0);
+          policy.paused = !policy.paused;
+        }
       }
       fuzzer.advanceClock();
       len = fuzzer.next();

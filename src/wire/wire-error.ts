@@ -1,5 +1,3 @@
-import { Counter } from '../stack/mib.js';
-
 /**
  * Why a frame was rejected by a checked view (smoltcp's `Error::Truncated`, `Error::Malformed`,
  * split finer). A number, not an exception: rejection is a normal outcome on the wire.
@@ -34,17 +32,3 @@ export const WIRE_ERROR_NAMES: readonly string[] = [
   'bad-icmp',
 ];
 
-/** The syndrop counter each rejection bumps (index = WireError code). */
-export const WIRE_ERROR_COUNTERS: readonly number[] = [
-  Counter.RxAccepted,
-  Counter.RxTruncated,
-  Counter.RxBadVersion,
-  Counter.RxBadIhl,
-  Counter.RxBadTotalLength,
-  Counter.RxBadIpChecksum,
-  Counter.RxFragment,
-  Counter.RxBadDataOffset,
-  Counter.RxBadTcpChecksum,
-  Counter.RxBadOption,
-  Counter.RxBadIcmp,
-];

@@ -57,7 +57,7 @@ describe('regressions found by the fuzzers', () => {
   // ESTABLISHED/CLOSE_WAIT, so every served request leaked one. Fixed in 4d84c07.
   it('TcpCurrEstab returns to 0 after the application closes first (tcp_set_state)', () => {
     const h = new StackHarness('6.1');
-    h.host.listen(80, 128, { handler: createApp('http') });
+    h.app.listen(80, 128, { handler: createApp('http') });
     const { synAck } = h.handshake(4000);
     expect(h.host.counters[Counter.CurrEstab]).toBe(1);
     const get = new TextEncoder().encode('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
@@ -87,7 +87,8 @@ describe('regressions found by the fuzzers', () => {
         const { SegmentSpec, writeTcpSegment } = await import(root + '/dist/wire/builder.js');
         const profile = resolveProfile('6.x');
         const host = new Host({ profile, sysctls: new Sysctls(profile), address: 0x0a4d0002, seed: 1 });
-        host.listen(80, 128, { handler: createApp('http') });
+        const { AcceptLoop } = await import(root + '/dist/app/accept-loop.js');
+        new AcceptLoop(host).listen(80, 128, { handler: createApp('http') });
         const buf = new Uint8Array(2048);
         const send = (f) => {
           const s = new SegmentSpec();

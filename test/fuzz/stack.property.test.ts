@@ -6,6 +6,7 @@
 // properties cover request socks, children, cookies and TIME_WAIT, not only the parser.
 // (Peer MSS is kept ≥ 64 here: the tiny-MSS hang is its own regression in regressions.test.ts.)
 
+import { AcceptLoop } from '../../src/app/accept-loop.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app/handlers.js';
@@ -74,7 +75,7 @@ class Driver {
     if (setup.twRecycle && Object.prototype.hasOwnProperty.call(profile.sysctlDefaults, 'net.ipv4.tcp_tw_recycle')) overrides.push('net.ipv4.tcp_tw_recycle=1');
     const tx = new TxRing(64, (ring) => this.drain(ring));
     this.host = new Host({ profile, sysctls: new Sysctls(profile, overrides), address: FUZZ_HOST, seed: 7, tx, eventCapacity: 256 });
-    this.host.listen(80, setup.backlog, { handler: setup.app === 'none' ? null : createApp(setup.app), ratePerSecond: setup.acceptRate });
+    new AcceptLoop(this.host).listen(80, setup.backlog, { handler: setup.app === 'none' ? null : createApp(setup.app), ratePerSecond: setup.acceptRate });
   }
 
   /** Checks every frame the host sent and learns the sequence numbers a real peer would use. */

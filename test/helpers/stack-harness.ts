@@ -1,6 +1,7 @@
 // Drives a Host with crafted frames on a virtual clock and decodes what it sends back.
 // Tests read replies as plain records and counters as deltas: real outcomes, no mocks.
 
+import { AcceptLoop } from '../../src/app/accept-loop.js';
 import { Host, type HostConfig } from '../../src/stack/host.js';
 import { resolveProfile } from '../../src/profiles/resolve.js';
 import { Sysctls } from '../../src/profiles/sysctl.js';
@@ -55,12 +56,15 @@ export interface SegmentOptions {
 
 export class StackHarness {
   readonly host: Host;
+  /** The application accepting on the host's listeners (at once unless a test says otherwise). */
+  readonly app: AcceptLoop;
   now = 0;
   private snapshot: Float64Array;
 
   constructor(kernel: string, sysctls: string[] = [], config: Partial<HostConfig> = {}) {
     const profile = resolveProfile(kernel);
     this.host = new Host({ profile, sysctls: new Sysctls(profile, sysctls), address: SERVER, seed: 42, ...config });
+    this.app = new AcceptLoop(this.host);
     this.snapshot = this.host.counters.slice();
   }
 

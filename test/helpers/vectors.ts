@@ -226,5 +226,5 @@ export function serverClosedConnection(
 }
 
 export function httpListener(h: StackHarness, backlog = 128) {
-  return h.host.listen(80, backlog, { handler: new HttpApp() });
+  return h.app.listen(80, backlog, { handler: new HttpApp() });
 }

@@ -31,7 +31,7 @@ function harness(kernel: string, sysctls: string[] = []): StackHarness {
 
 /** listen(80, backlog) with an application that never accepts. */
 function neverAccepting(h: StackHarness, backlog: number) {
-  return h.host.listen(80, backlog, { ratePerSecond: 0 });
+  return h.app.listen(80, backlog, { ratePerSecond: 0 });
 }
 
 describe('3.10: the young rule on a full accept queue (spec §1.1 C3)', () => {

@@ -13,6 +13,7 @@ import { parseIpv4 } from '../../src/wire/addr.js';
 import { internetChecksum, pseudoHeaderSum, sumWords, finishChecksum } from '../../src/wire/checksum.js';
 import { readU32, writeU16, writeU32 } from '../../src/wire/ipv4.js';
 import { TcpFlag } from '../../src/wire/tcp.js';
+import { AcceptLoop } from '../../src/app/accept-loop.js';
 import * as cap from '../fixtures/captures.js';
 import { decodeReply, StackHarness, type Reply } from '../helpers/stack-harness.js';
 
@@ -21,7 +22,7 @@ const SERVER = parseIpv4('10.201.0.1');
 function linuxHost(kernel = '6.x'): Host {
   const profile = resolveProfile(kernel);
   const host = new Host({ profile, sysctls: new Sysctls(profile), address: SERVER, seed: 9 });
-  host.listen(8080, 128, { handler: new HttpApp() });
+  new AcceptLoop(host).listen(8080, 128, { handler: new HttpApp() });
   return host;
 }
 
@@ -115,7 +116,7 @@ describe('6.x answers real Linux client frames with Linux bytes (spec §1.10, me
 /** A 6.x harness (server 10.0.0.1) with the http app on :80, accepting at once. */
 function httpHarness(): StackHarness {
   const h = new StackHarness('6.x');
-  h.host.listen(80, 128, { handler: new HttpApp() });
+  h.app.listen(80, 128, { handler: new HttpApp() });
   return h;
 }
 
@@ -152,7 +153,7 @@ describe('a whole HTTP exchange on the virtual clock (issue 3)', () => {
 
   it('a RST from the client ends an established connection (TcpEstabResets)', () => {
     const h = httpHarness();
-    h.host.acceptPolicies[0]!.handler = null;
+    h.app.policy(0).handler = null;
     const { synAck } = h.handshake(50008, undefined, 500);
     expect(h.host.connections.size).toBe(1);
     h.listenDeltas();

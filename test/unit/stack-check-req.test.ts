@@ -20,7 +20,7 @@ import {
 
 function pending(kernel: string, sysctls: string[] = []) {
   const h = new StackHarness(kernel, sysctls);
-  const l = h.host.listen(80, 128, { ratePerSecond: 0 });
+  const l = h.app.listen(80, 128, { ratePerSecond: 0 });
   const synAck = only(h.segment({ src: CLIENT_C, srcPort: 5000, seq: 1000, tsVal: 100 }).replies);
   h.listenDeltas();
   return { h, l, synAck };

@@ -25,7 +25,7 @@ function harness(kernel: string, sysctls: string[] = []): StackHarness {
 
 /** Fills the SYN queue of a backlog-5 never-accepting listener, then C:5000's SYN gets a cookie. */
 function cookieFromC(h: StackHarness, kernel: string, syn: { mss?: number; tsVal?: number | null; sack?: boolean; windowScale?: number | null } = {}) {
-  const l = h.host.listen(80, 5, { ratePerSecond: 0 });
+  const l = h.app.listen(80, 5, { ratePerSecond: 0 });
   fillSynQueue(h, l.synQueueCapacity(switchesOf(kernel)));
   expect(l.synQueueFull(switchesOf(kernel))).toBe(true);
   const r = h.segment({ src: CLIENT_C, srcPort: 5000, seq: 1000, ...syn });
@@ -133,7 +133,7 @@ describe('3.10: a stray ACK counts SyncookiesFailed when syncookies are on (spec
 describe.each(P_5X)('%s: a valid cookie ACK with the accept queue full', (kernel) => {
   it(`${kernel}: dropped silently, no RST even with tcp_abort_on_overflow=1 (spec §9a #35, §3.4, §8)`, () => {
     const h = harness(kernel, ['net.ipv4.tcp_abort_on_overflow=1']);
-    const l = h.host.listen(80, 1, { ratePerSecond: 0 });
+    const l = h.app.listen(80, 1, { ratePerSecond: 0 });
     fillAcceptQueue(h, 1);
     fillSynQueue(h, 1);
     const synAck = only(h.segment({ src: CLIENT_C, srcPort: 5000 }).replies);
@@ -154,7 +154,7 @@ describe.each(P_5X)('%s: a valid cookie ACK with the accept queue full', (kernel
 describe('cookie MSS tables (spec §3.4)', () => {
   it('3.10: SYN with MSS 1400 and no TS: cookie SYN-ACK with the MSS option only; the connection uses 1024 (spec §9a #51)', () => {
     const h = harness('3.10');
-    const l = h.host.listen(80, 5, { ratePerSecond: 0 });
+    const l = h.app.listen(80, 5, { ratePerSecond: 0 });
     fillSynQueue(h, 16);
     h.listenDeltas();
     const syn = h.segment({ src: CLIENT_C, srcPort: 5000, mss: 1400, tsVal: null });
@@ -170,7 +170,7 @@ describe('cookie MSS tables (spec §3.4)', () => {
 
   it.each(P_5X)('%s: SYN with MSS 1400 and no TS: cookie MSS 1300 (spec §9a #52)', (kernel) => {
     const h = harness(kernel);
-    const l = h.host.listen(80, 5, { ratePerSecond: 0 });
+    const l = h.app.listen(80, 5, { ratePerSecond: 0 });
     fillSynQueue(h, 5);
     h.listenDeltas();
     const syn = h.segment({ src: CLIENT_C, srcPort: 5000, mss: 1400, tsVal: null });

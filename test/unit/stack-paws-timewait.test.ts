@@ -308,7 +308,7 @@ describe('issue 5: TcpMetrics stays bounded (spec §2.1 reclaim depth 5)', () =>
 describe('4.4: a metrics entry without a TS stamp never rejects (spec §2.3)', () => {
   it('4.4: tw_recycle=1, C connected at 0 s (an RTT-only entry): its SYN without TS at 5 s is answered', () => {
     const h = new StackHarness('4.4', ['net.ipv4.tcp_tw_recycle=1']);
-    h.host.listen(80, 128, { ratePerSecond: 0 });
+    h.app.listen(80, 128, { ratePerSecond: 0 });
     expect(h.handshake(4000).ackVerdict).toBe('REQ_ESTABLISHED');
     expect(h.host.metrics.lookup(CLIENT_C)!.tsStamp).toBe(0);
     h.advanceTo(5000);

@@ -68,7 +68,7 @@ function drive(kernel: string, backlog: number, ops: Op[]): Run {
     onPeerClosed: () => {},
     onClosed: () => {},
   };
-  const listener = h.host.listen(80, backlog, { ratePerSecond: 0, handler });
+  const listener = h.app.listen(80, backlog, { ratePerSecond: 0, handler });
   const sw = h.host.profile.switches;
   const capacity = listener.synQueueCapacity(sw);
   const frames: string[] = [];
@@ -154,7 +154,7 @@ function drive(kernel: string, backlog: number, ops: Op[]): Run {
         break;
       }
       case 'acceptRate':
-        h.host.acceptPolicies[0]!.ratePerSecond = op.rate;
+        h.app.policy(0).ratePerSecond = op.rate;
         break;
       case 'syncookies':
         h.host.sysctls.set(`net.ipv4.tcp_syncookies=${op.value}`);
@@ -261,7 +261,7 @@ describe('stack properties over random traffic (spec §9a invariants)', () => {
     for (const kernel of PROFILES) {
       for (const syncookies of [0, 1, 2]) {
         const h = new StackHarness(kernel, [`net.ipv4.tcp_syncookies=${syncookies}`, 'net.ipv4.tcp_max_syn_backlog=4096']);
-        const l = h.host.listen(80, 8, { ratePerSecond: 0 });
+        const l = h.app.listen(80, 8, { ratePerSecond: 0 });
         for (let i = 0; i < 200; i++) h.segment({ src: PEERS[i % 4], srcPort: 2000 + i });
         const always = syncookies === 2 && h.host.profile.switches.syncookiesAlwaysMode;
         expect(l.qlen).toBe(always ? 0 : l.synQueueCapacity(h.host.profile.switches));

@@ -29,7 +29,7 @@ import {
 } from '../helpers/vectors.js';
 
 function neverAccepting(h: StackHarness, backlog: number) {
-  return h.host.listen(80, backlog, { ratePerSecond: 0 });
+  return h.app.listen(80, backlog, { ratePerSecond: 0 });
 }
 
 describe.each(ALL)('%s: any profile', (kernel) => {

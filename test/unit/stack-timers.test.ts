@@ -42,7 +42,7 @@ function expectRetransmittedSynAck(reply: Reply, isn: number, tsEcr: number): vo
 describe.each(ALL)('%s: the request timer after a dropped third ACK', (kernel) => {
   it(`${kernel}: first expiry retransmits the SYN-ACK, young −1, next expiry 2 s later (spec §9a #15, §3.2, §4.1)`, () => {
     const h = harness(kernel, ['net.ipv4.tcp_abort_on_overflow=0']);
-    h.host.listen(80, 1, { ratePerSecond: 0 });
+    h.app.listen(80, 1, { ratePerSecond: 0 });
     fillAcceptQueue(h, 1);
     const synAck = only(h.segment({ src: CLIENT_C, srcPort: 5000 }).replies);
     fillAcceptQueue(h, 1, 30001);

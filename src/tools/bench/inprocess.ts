@@ -3,6 +3,7 @@
 // then drain the Host's tx ring by resetting it — nothing is copied). Each path is timed
 // `runs` times after one untimed warm-up run, with allocation and GCs counted per run.
 
+import { AcceptLoop } from '../../app/accept-loop.js';
 import { performance } from 'node:perf_hooks';
 
 import { resolveProfile } from '../../profiles/resolve.js';
@@ -125,7 +126,7 @@ function timed(host: Host, pool: FramePool, t0: number, counter: number): RunRes
 function runQueued(count: number, runs: number): PathResult {
   const pool = buildSynPool(count);
   const host = makeHost('queued');
-  host.listen(DPORT, 2 ** 31 - 1, { ratePerSecond: Infinity, paused: false, handler: null });
+  new AcceptLoop(host).listen(DPORT, 2 ** 31 - 1, { ratePerSecond: Infinity, paused: false, handler: null });
   const results: RunResult[] = [];
   let ok = true;
   let t0 = 10_000;
@@ -145,7 +146,7 @@ function runQueued(count: number, runs: number): PathResult {
 function runCookie(count: number, runs: number): PathResult {
   const pool = buildSynPool(count);
   const host = makeHost('cookie');
-  host.listen(DPORT, 4096, { ratePerSecond: Infinity, paused: false, handler: null });
+  new AcceptLoop(host).listen(DPORT, 4096, { ratePerSecond: Infinity, paused: false, handler: null });
   const results: RunResult[] = [];
   let ok = true;
   for (let r = -1; r < runs; r++) {
@@ -177,7 +178,7 @@ function fillAcceptQueue(host: Host): void {
 function runDrop(count: number, runs: number): PathResult {
   const pool = buildSynPool(count);
   const host = makeHost('drop');
-  host.listen(DPORT, 1, { ratePerSecond: 0, paused: true, handler: null });
+  new AcceptLoop(host).listen(DPORT, 1, { ratePerSecond: 0, paused: true, handler: null });
   fillAcceptQueue(host);
   const results: RunResult[] = [];
   let ok = true;
@@ -203,7 +204,7 @@ function runCookieAck(count: number, runs: number): PathResult {
   const acks = new FramePool(count);
   {
     const host = makeHost('cookieAck');
-    host.listen(DPORT, 4096, { ratePerSecond: Infinity, paused: false, handler: null });
+    new AcceptLoop(host).listen(DPORT, 4096, { ratePerSecond: Infinity, paused: false, handler: null });
     const tx = host.tx;
     const spec = new SegmentSpec();
     let made = 0;
@@ -225,7 +226,7 @@ function runCookieAck(count: number, runs: number): PathResult {
   let ok = true;
   for (let r = -1; r < runs; r++) {
     const host = makeHost('cookieAck');
-    host.listen(DPORT, 2 ** 31 - 1, { ratePerSecond: Infinity, paused: false, handler: null });
+    new AcceptLoop(host).listen(DPORT, 2 ** 31 - 1, { ratePerSecond: Infinity, paused: false, handler: null });
     // One cookie SYN stamps the listener's last overflow (cookies are only checked after one).
     host.receive(syns.slab, 0, syns.lengths[0]!, COOKIE_SYN_T0);
     host.tx.clear();

@@ -2,6 +2,7 @@
 // (tcp_syncookies=0, every limit raised so all of them queue) and reports RSS, V8 heap and
 // external (ArrayBuffer) growth over a baseline taken after the Host and the frame pool exist.
 
+import { AcceptLoop } from '../../app/accept-loop.js';
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 
@@ -45,7 +46,7 @@ export function runMemory(requests: number): MemoryResult {
   const profile = resolveProfile('6.x');
   const pool = buildSynPool(requests);
   const host = new Host({ profile, sysctls: new Sysctls(profile, sysctls), address: EMULATED, seed: 42 });
-  host.listen(DPORT, 2 ** 31 - 1, { ratePerSecond: Infinity, paused: false, handler: null });
+  new AcceptLoop(host).listen(DPORT, 2 ** 31 - 1, { ratePerSecond: Infinity, paused: false, handler: null });
   const before = sample();
   const start = performance.now();
   const tx = host.tx;

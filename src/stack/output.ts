@@ -1,0 +1,78 @@
+// What a decision leaves behind: its verdict counted and recorded, and the segments it sends.
+// The only place counters move for decisions (style.md: counters, events and pcap comments
+// come from one verdict and cannot disagree).
+
+import { SegmentSpec, writeTcpSegment } from '../wire/builder.js';
+import { TcpFlag } from '../wire/tcp.js';
+import { EVENT_HAS_TS } from './events.js';
+import type { Listener } from './listener.js';
+import { Counter } from './mib.js';
+import type { Segment } from './segment.js';
+import type { KernelState } from './state.js';
+import { VERDICTS } from './verdict.js';
+
+/** Verdicts that call tcp_listendrop, so they also bump the listener's sk_drops. */
+const VERDICT_COUNTS_LISTEN_DROP = Uint8Array.from(VERDICTS, (v) => (v.counters.includes(Counter.ListenDrops) ? 1 : 0));
+
+/** Bumps the verdict's counters and records it with the segment's flow; returns the verdict. */
+export function apply(state: KernelState, seg: Segment, verdict: number, aux = 0, listener?: Listener): number {
+  count(state, verdict, listener);
+  const options = seg.options;
+  const hasTs = options.hasTimestamps;
+  state.events.record(
+    state.now,
+    verdict,
+    seg.peerAddr,
+    seg.peerPort,
+    state.address,
+    seg.localPort,
+    seg.seq,
+    seg.ack,
+    seg.flags | (hasTs ? EVENT_HAS_TS : 0),
+    hasTs ? options.tsVal : 0,
+    hasTs ? options.tsEcr : 0,
+    aux,
+  );
+  return verdict;
+}
+
+/**
+ * Counters only, no event: for bookkeeping decisions that the packet's own verdict already
+ * tells (tcp_syn_flood_action choosing a cookie runs for every SYN under tcp_syncookies=2).
+ */
+export function count(state: KernelState, verdict: number, listener?: Listener): void {
+  const counters = VERDICTS[verdict]!.counters;
+  for (let i = 0; i < counters.length; i++) state.counters[counters[i]!]!++;
+  state.verdictCounts[verdict]!++;
+  if (listener !== undefined && VERDICT_COUNTS_LISTEN_DROP[verdict] === 1) listener.drops++;
+}
+
+/** Writes one segment into the tx ring (the kernel's ip_build_and_send_pkt, here). */
+export function emit(state: KernelState, spec: SegmentSpec): void {
+  const tx = state.tx;
+  const at = tx.reserve();
+  tx.commit(writeTcpSegment(tx.slab, at, spec));
+  const c = state.counters;
+  if ((spec.flags & TcpFlag.SYN) !== 0) c[Counter.TxSynAck]!++;
+  c[Counter.OutSegs]!++;
+  c[Counter.IpOutRequests]!++;
+}
+
+/** tcp_v4_send_reset for the segment (spec §8 stray ACK: seq = its ack, window 0). */
+export function sendReset(state: KernelState, seg: Segment): void {
+  const tcp = seg.tcp;
+  const spec = state.spec.reset();
+  spec.srcAddr = state.address;
+  spec.dstAddr = seg.peerAddr;
+  spec.srcPort = tcp.dstPort;
+  spec.dstPort = tcp.srcPort;
+  if ((tcp.flags & TcpFlag.ACK) !== 0) {
+    spec.seq = tcp.ack;
+    spec.flags = TcpFlag.RST;
+  } else {
+    const synFin = ((tcp.flags & TcpFlag.SYN) !== 0 ? 1 : 0) + ((tcp.flags & TcpFlag.FIN) !== 0 ? 1 : 0);
+    spec.ack = (tcp.seq + tcp.payloadLength + synFin) >>> 0;
+    spec.flags = TcpFlag.RST | TcpFlag.ACK;
+  }
+  emit(state, spec);
+}

@@ -1,0 +1,138 @@
+// The emulated kernel's state: what Linux keeps in its hash tables, MIBs, timer wheels and
+// per-netns sysctls, in one object. Kernel functions take it as their first parameter with
+// the segment being processed as the second (gVisor's handleListenSegment(ctx, s), smoltcp's
+// process_tcp(&mut self, sockets, ip_repr, payload)); nothing about the current segment or
+// a function's result is stored here.
+
+import type { Profile } from '../profiles/profile.js';
+import type { Sysctls } from '../profiles/sysctl.js';
+import { SegmentSpec } from '../wire/builder.js';
+import type { Connection, ConnectionHost } from './conn.js';
+import { EventRing } from './events.js';
+import { FlowTable } from './flow-table.js';
+import { HostKeys, hsiphash3, hsiphash4, seededRandom } from './hash.js';
+import type { Listener } from './listener.js';
+import { TcpMetrics } from './metrics.js';
+import { newCounterArray } from './mib.js';
+import { RequestPool } from './reqsk.js';
+import { FullSockets } from './sockets.js';
+import { TimerHeap } from './timers.js';
+import { TimewaitPool } from './timewait.js';
+import { TxRing } from './tx.js';
+import { VERDICTS } from './verdict.js';
+
+export interface KernelConfig {
+  profile: Profile;
+  sysctls: Sysctls;
+  /** The emulated host's address (10.77.0.2 in the lab). */
+  address: number;
+  /** Prefix length of the emulated network, for the directed broadcast address. */
+  prefixLength?: number;
+  /** Our MSS: route MTU − 40 (1460 on a 1500-byte TUN). */
+  mss?: number;
+  /** Seed for keys and clock bases; random when absent. */
+  seed?: number;
+  tx?: TxRing;
+  eventCapacity?: number;
+}
+
+/**
+ * The userspace side of the listening sockets, as the kernel sees it: a process that calls
+ * accept(). The stack only says when it may run; what it does is the application's (src/app).
+ */
+export interface ListenerApplication {
+  /** The application's turn: it may accept() now (virtual ms). */
+  run(now: number): void;
+  /** When it next wants a turn (virtual ms), Infinity when idle. */
+  nextRunAt(now: number): number;
+}
+
+export class KernelState {
+  readonly profile: Profile;
+  readonly sysctls: Sysctls;
+  readonly address: number;
+  readonly broadcast: number;
+  readonly ourMss: number;
+  readonly counters = newCounterArray();
+  /** Per-verdict totals (drops by reason, `syndrop top`). */
+  readonly verdictCounts: Float64Array = new Float64Array(VERDICTS.length);
+  readonly events: EventRing;
+  readonly tx: TxRing;
+  readonly keys: HostKeys;
+  readonly metrics = new TcpMetrics();
+  readonly listeners: Listener[] = [];
+  readonly requests = new RequestPool();
+  readonly timewait = new TimewaitPool();
+  readonly connections = new Map<number, Connection>();
+  readonly flows: FlowTable;
+  readonly requestTimers = new TimerHeap();
+  readonly timewaitTimers = new TimerHeap();
+  readonly connTimers = new TimerHeap();
+  /** Log lines the kernel would print (flood warning), for `syndrop run`'s stderr. */
+  readonly kernelLog: string[] = [];
+  /** The one output scratch record: every reply is described here, then written to tx. */
+  readonly spec = new SegmentSpec();
+  readonly cookieClockBase: number;
+  private readonly tsClockBase: number;
+  now = 0;
+  nextConnId = 1;
+  application: ListenerApplication | null = null;
+  /** What connections call back into: output, timers, their end. */
+  readonly connectionHost: ConnectionHost = new FullSockets(this);
+
+  constructor(config: KernelConfig) {
+    this.profile = config.profile;
+    this.sysctls = config.sysctls;
+    this.address = config.address >>> 0;
+    const prefix = config.prefixLength ?? 24;
+    this.broadcast = (this.address | (2 ** (32 - prefix) - 1)) >>> 0;
+    this.ourMss = config.mss ?? 1460;
+    const random = seededRandom(config.seed ?? Math.floor(Math.random() * 2 ** 32));
+    this.keys = new HostKeys(random);
+    this.tsClockBase = random();
+    this.cookieClockBase = random() * 1000;
+    this.flows = new FlowTable(this.keys.flow);
+    this.tx = config.tx ?? new TxRing();
+    this.events = new EventRing(config.eventCapacity ?? 65536);
+  }
+
+  get switches() {
+    return this.profile.switches;
+  }
+
+  listenerFor(port: number): Listener | undefined {
+    for (const l of this.listeners) if (l.port === port) return l;
+    return undefined;
+  }
+
+  /** Our TCP timestamp clock (ms, HZ=1000 profiles) before any per-flow offset. */
+  tsNow(): number {
+    // int32 bit pattern: callers add their offset and fold with >>> 0 (no boxed uint32).
+    return (this.tsClockBase + Math.floor(this.now)) | 0;
+  }
+
+  /**
+   * The seconds clock of ts_recent_stamp / tcpm_ts_stamp (get_seconds(), later
+   * ktime_get_seconds()). The kernel's is never 0 by the time a connection exists, and 0
+   * means "no stamp" in all those fields (spec §2.2, §2.3); virtual time starts at 0, so the
+   * first virtual second reads as 1 to keep a stamp taken then from looking absent.
+   */
+  nowSeconds(): number {
+    return Math.max(1, Math.floor(this.now / 1000));
+  }
+
+  /** secure_tcp_sequence_number: keyed hash of the 4-tuple + a 64 ns clock (spec §1.10). */
+  secureIsn(peerAddr: number, peerPort: number, localPort: number): number {
+    const h = hsiphash4(this.keys.isn0, this.keys.isn1, peerAddr, this.address, (peerPort << 16) | localPort, 0);
+    // int32 bit pattern (no boxed uint32 per SYN); stored in a Uint32Array or written as bytes.
+    return (h + Math.floor(this.now * 15625)) | 0;
+  }
+
+  /** TSval offset of a flow (spec §2.5): none, per connection / 4-tuple, or per address pair. */
+  tsOffsetFor(peerAddr: number, peerPort: number, localPort: number): number {
+    const mode = this.switches.tsOffsets;
+    if (mode === 'none' || this.sysctls.hot.timestamps === 2) return 0;
+    const ports = mode === 'perPair' ? 0 : ((peerPort << 16) | localPort) >>> 0;
+    return hsiphash3(this.keys.ts0, this.keys.ts1, peerAddr, this.address, ports);
+  }
+}

@@ -1,0 +1,83 @@
+// What a request sends: the SYN-ACK (tcp_make_synack, options as Linux writes them, spec
+// §1.10) and the bare ACK of tcp_v4_reqsk_send_ack.
+
+import type { SegmentSpec } from '../wire/builder.js';
+import { TcpFlag } from '../wire/tcp.js';
+import { emit } from './output.js';
+import { ReqFlag } from './reqsk.js';
+import type { KernelState } from './state.js';
+
+/** The SYN-ACK for a queued request (tcp_make_synack): options as Linux writes them (spec §1.10). */
+export function sendRequestSynAck(state: KernelState, slot: number, isn: number, retransmit: boolean): void {
+  const r = state.requests;
+  const tstampOk = (r.flags[slot]! & ReqFlag.TIMESTAMPS) !== 0;
+  const spec = synAckSpec(
+    state,
+    r.peerAddr[slot]!,
+    r.peerPort[slot]!,
+    r.localPort[slot]!,
+    isn,
+    r.rcvIsn[slot]! | 0,
+    (r.flags[slot]! & ReqFlag.SACK) !== 0,
+    r.peerWindowScale[slot]!,
+    tstampOk,
+  );
+  if (tstampOk) {
+    spec.tsVal = (state.tsNow() + r.tsOffset[slot]!) | 0;
+    spec.tsEcr = r.tsRecent[slot]!;
+  }
+  emit(state, spec);
+  if (retransmit) r.numRetrans[slot]!++;
+}
+
+/** The SYN-ACK's fields before timestamps (shared by queued requests and cookies). */
+export function synAckSpec(
+  state: KernelState,
+  peerAddr: number,
+  peerPort: number,
+  localPort: number,
+  isn: number,
+  clientIsn: number,
+  sackOk: boolean,
+  peerWindowScale: number,
+  tstampOk: boolean,
+): SegmentSpec {
+  const sw = state.switches;
+  const spec = state.spec.reset();
+  spec.srcAddr = state.address;
+  spec.dstAddr = peerAddr;
+  spec.srcPort = localPort;
+  spec.dstPort = peerPort;
+  spec.seq = isn;
+  spec.ack = (clientIsn + 1) | 0;
+  spec.flags = TcpFlag.SYN | TcpFlag.ACK;
+  spec.window = tstampOk ? sw.synackWindowWithTs : sw.synackWindowNoTs;
+  spec.mss = state.ourMss;
+  spec.sackPermitted = sackOk;
+  spec.windowScale = peerWindowScale >= 0 ? sw.synackWindowScale : -1;
+  spec.hasTimestamps = tstampOk;
+  return spec;
+}
+
+/** tcp_v4_reqsk_send_ack: seq snt_isn+1, ack rcv_nxt, our window, TSecr = ts_recent. */
+export function sendRequestAck(state: KernelState, slot: number): void {
+  const r = state.requests;
+  const sw = state.switches;
+  const tstampOk = (r.flags[slot]! & ReqFlag.TIMESTAMPS) !== 0;
+  const spec = state.spec.reset();
+  spec.srcAddr = state.address;
+  spec.dstAddr = r.peerAddr[slot]!;
+  spec.srcPort = r.localPort[slot]!;
+  spec.dstPort = r.peerPort[slot]!;
+  spec.seq = (r.sntIsn[slot]! + 1) >>> 0;
+  spec.ack = (r.rcvIsn[slot]! + 1) >>> 0;
+  spec.flags = TcpFlag.ACK;
+  const ws = r.peerWindowScale[slot]! >= 0 ? sw.synackWindowScale : 0;
+  spec.window = (tstampOk ? sw.synackWindowWithTs : sw.synackWindowNoTs) >>> ws;
+  if (tstampOk) {
+    spec.hasTimestamps = true;
+    spec.tsVal = (state.tsNow() + r.tsOffset[slot]!) >>> 0;
+    spec.tsEcr = r.tsRecent[slot]!;
+  }
+  emit(state, spec);
+}
