@@ -4,7 +4,7 @@ NODE_MODULES := node_modules/.package-lock.json
 ADDON := native/build/Release/syndrop_tun.node
 DIST := dist/cli/main.js
 
-.PHONY: all build test test-unit test-integration demo bench fuzz soak flood-memory install clean lab-down
+.PHONY: all build test check-layers test-unit test-integration demo bench fuzz soak flood-memory install clean lab-down
 
 all: build
 
@@ -22,8 +22,13 @@ include bench/Makefile.inc
 
 build: $(NODE_MODULES) $(ADDON) $(DIST) bench-tools
 
-# The whole suite: unit, property, integration (real namespaces, TUN, curl, hping3).
-test: build
+# Layer rules (.dependency-cruiser.cjs: wire, stack, profiles, offline engines, no runtime
+# cycle, src never reaches test/) and source rules (<= 450 lines, no path test/ in src/).
+check-layers: $(NODE_MODULES)
+	npm run --silent check:layers
+
+# The whole suite: the layer check, then unit, property, integration (real namespaces, TUN, curl, hping3).
+test: build check-layers
 	@status=0; npx vitest run --reporter=default --reporter=json --outputFile=.vitest-report.json || status=$$?; \
 	node scripts/test-summary.mjs .vitest-report.json; exit $$status
 
