@@ -1,6 +1,6 @@
 // Where the product's runtime files are: the Python programs it runs in the lab's namespaces,
 // the verify scenarios and known differences, the C tools `make` builds. Shipped code finds
-// them here and nowhere else — never under test/ (tests may use these, never the reverse).
+// them here and nowhere else, never in the test tree (tests may use these, never the reverse).
 
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
