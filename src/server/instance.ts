@@ -23,8 +23,8 @@ import { ipv4ToString, parseIpv4 } from '../wire/addr.js';
 import { AcceptLoop } from '../app/accept-loop.js';
 import { Host } from '../stack/host.js';
 import { COUNTERS } from '../stack/mib.js';
-import { Engine, type FrameDevice } from './engine.js';
-import { TunDevice } from './tun.js';
+import { Engine, type FrameDevice } from '../io/engine.js';
+import { TunDevice } from '../io/tun.js';
 
 export interface InstanceOptions {
   profile: Profile;
