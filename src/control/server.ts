@@ -1,5 +1,6 @@
 // The control socket `syndrop run` serves: JSON lines over a root-only unix socket. A bad request
-// gets an error reply; nothing a client sends can crash the server.
+// gets an error reply; nothing a client sends can crash the server. serveControl serves the
+// typed contract (contract.ts); startControlServer is the untyped transport under it.
 
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmod, lstat, unlink } from 'node:fs/promises';
