@@ -1,16 +1,9 @@
 // `syndrop events`: each decision of the stack, with its reason and the counters it touched.
 
 import type { Command } from 'commander';
-import { controlRequest, controlStream } from '../control/client.js';
+import { follow, request } from '../control/client.js';
 import type { EventRecord } from '../observe/snapshot.js';
 import { controlPathOf, parseNonNegativeInt, withControlOptions, type ControlOptions } from './common.js';
-
-interface EventsReply {
-  profile: string;
-  next: number;
-  lost: number;
-  events: EventRecord[];
-}
 
 interface EventsOptions extends ControlOptions {
   follow?: boolean;
@@ -40,15 +33,12 @@ export function registerEvents(program: Command): void {
   ).action(async (options: EventsOptions) => {
     const path = controlPathOf(options);
     const print = (e: EventRecord) => process.stdout.write(`${options.json ? JSON.stringify(e) : formatEvent(e)}\n`);
-    const reply = await controlRequest<EventsReply>('events', { reason: options.reason, peer: options.peer, last: options.last }, { path });
+    const reply = await request(path, 'events', { reason: options.reason, peer: options.peer, last: options.last });
     if (reply.lost > 0 && !options.json) process.stderr.write(`syndrop: ${reply.lost} older events were overwritten in the ring\n`);
     reply.events.forEach(print);
     if (!options.follow) return;
     const controller = new AbortController();
     process.once('SIGINT', () => controller.abort());
-    await controlStream('events.follow', { reason: options.reason, peer: options.peer, from: reply.next }, (item) => print(item as EventRecord), {
-      path,
-      signal: controller.signal,
-    });
+    await follow(path, 'events.follow', { reason: options.reason, peer: options.peer, from: reply.next }, print, { signal: controller.signal });
   });
 }

@@ -1,8 +1,8 @@
 // `syndrop explain`: a diagnosis in plain words from counters, events, sysctls and profile.
 
 import type { Command } from 'commander';
-import { controlRequest } from '../control/client.js';
-import { renderExplain, type Problem } from '../observe/explain.js';
+import { request } from '../control/client.js';
+import { renderExplain } from '../observe/explain.js';
 import { controlPathOf, printJson, withControlOptions, type ControlOptions } from './common.js';
 
 export function registerExplain(program: Command): void {
@@ -12,7 +12,7 @@ export function registerExplain(program: Command): void {
       .description('diagnose drops: what, since when, by which kernel rule, the evidence and the fix')
       .option('--json', 'print JSON'),
   ).action(async (options: ControlOptions & { json?: boolean }) => {
-    const reply = await controlRequest<{ profile: string; problems: Problem[] }>('explain', {}, { path: controlPathOf(options) });
+    const reply = await request(controlPathOf(options), 'explain', {});
     if (options.json) return printJson(reply);
     process.stdout.write(renderExplain(reply.problems, reply.profile));
   });

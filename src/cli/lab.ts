@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { formatLabAddresses, formatLabStatus, labDown, labExec, labStatus, labUp } from '../lab/lab.js';
 import { LAB_NODE_NAMES, labTopology } from '../lab/topology.js';
 import { CONTROL_DIR } from '../control/paths.js';
-import { removeStaleControlSockets } from '../control/server.js';
+import { removeStaleControlSockets } from '../control/socket-file.js';
 
 export function registerLab(program: Command): void {
   const lab = program

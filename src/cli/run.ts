@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { APP_NAMES } from '../app/handlers.js';
 import { usageError } from '../errors.js';
-import { Instance } from '../io/instance.js';
+import { Instance } from '../server/instance.js';
 import { requireRoot } from '../lab/lab.js';
 import { labTopology, EMULATED_HOST } from '../lab/topology.js';
 import { resolveProfile } from '../profiles/resolve.js';

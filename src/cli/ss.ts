@@ -1,15 +1,9 @@
 // `syndrop ss`: the listener as `ss -lnt` shows it; -a adds request socks, connections, TIME_WAIT.
 
 import type { Command } from 'commander';
-import { controlRequest } from '../control/client.js';
-import { renderSsAll, renderSsListeners, type ListenerSnapshot, type SocketSnapshot } from '../observe/ss.js';
+import { request } from '../control/client.js';
+import { renderSsAll, renderSsListeners } from '../observe/ss.js';
 import { controlPathOf, printJson, withControlOptions, type ControlOptions } from './common.js';
-
-interface SsReply {
-  profile: string;
-  listeners: ListenerSnapshot[];
-  sockets: SocketSnapshot[];
-}
 
 export function registerSs(program: Command): void {
   withControlOptions(
@@ -23,7 +17,7 @@ export function registerSs(program: Command): void {
       .option('-t, --tcp', 'TCP (always)')
       .option('--json', 'print JSON'),
   ).action(async (options: ControlOptions & { all?: boolean; extended?: boolean; json?: boolean }) => {
-    const reply = await controlRequest<SsReply>('ss', {}, { path: controlPathOf(options) });
+    const reply = await request(controlPathOf(options), 'ss', {});
     if (options.json) return printJson(options.all ? reply : { profile: reply.profile, listeners: reply.listeners });
     const screenWidth = process.stdout.isTTY ? process.stdout.columns : undefined;
     process.stdout.write(

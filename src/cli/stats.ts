@@ -1,22 +1,12 @@
 // `syndrop stats`: counters like nstat (deltas since the last call), netstat -s, Prometheus.
 
 import type { Command } from 'commander';
-import { controlRequest } from '../control/client.js';
+import { request } from '../control/client.js';
 import { renderNetstat } from '../observe/netstat.js';
 import { renderNstat } from '../observe/nstat.js';
 import { renderPrometheus } from '../observe/prom.js';
-import type { ListenerSnapshot } from '../observe/ss.js';
 import { computeDeltas, StatsHistory } from '../observe/stats-history.js';
 import { controlPathOf, printJson, withControlOptions, type ControlOptions } from './common.js';
-
-interface StatsReply {
-  profile: string;
-  time: number;
-  startedAt: string;
-  counters: Record<string, number>;
-  listeners: ListenerSnapshot[];
-  dropsByReason: Record<string, number>;
-}
 
 interface StatsOptions extends ControlOptions {
   json?: boolean;
@@ -43,7 +33,7 @@ export function registerStats(program: Command): void {
       .option('--prom', 'Prometheus text exposition (absolute values)'),
   ).action(async (patterns: string[], options: StatsOptions & { update?: boolean }) => {
     const path = controlPathOf(options);
-    const reply = await controlRequest<StatsReply>('stats', {}, { path });
+    const reply = await request(path, 'stats', {});
     if (options.json) return printJson(reply.counters);
     if (options.netstat) return void process.stdout.write(renderNetstat(reply.counters));
     if (options.prom) {

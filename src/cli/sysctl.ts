@@ -1,13 +1,8 @@
 // `syndrop sysctl [name[=value]]...`: read or change the running instance's sysctls live.
 
 import type { Command } from 'commander';
-import { controlRequest } from '../control/client.js';
+import { request } from '../control/client.js';
 import { controlPathOf, printJson, withControlOptions, type ControlOptions } from './common.js';
-
-interface SysctlReply {
-  profile: string;
-  values: Array<{ name: string; value: number }>;
-}
 
 export function registerSysctl(program: Command): void {
   withControlOptions(
@@ -17,12 +12,13 @@ export function registerSysctl(program: Command): void {
       .argument('[settings...]', 'name (read) or name=value (write); none: list all')
       .option('--json', 'print JSON'),
   ).action(async (settings: string[], options: ControlOptions & { json?: boolean }) => {
+    const path = controlPathOf(options);
     const set = settings.filter((s) => s.includes('='));
     const get = settings.filter((s) => !s.includes('='));
-    const reply = await controlRequest<SysctlReply>('sysctl', { set, get }, { path: controlPathOf(options) });
+    const reply = await request(path, 'sysctl', { set, get });
     let values = reply.values;
     if (set.length > 0 && get.length > 0) {
-      const again = await controlRequest<SysctlReply>('sysctl', { get }, { path: controlPathOf(options) });
+      const again = await request(path, 'sysctl', { get });
       values = [...reply.values, ...again.values];
     }
     if (options.json) return printJson(Object.fromEntries(values.map((v) => [v.name, v.value])));

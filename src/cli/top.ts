@@ -1,8 +1,8 @@
 // `syndrop top`: a live view refreshed every second; q or Ctrl-C quits and restores the terminal.
 
 import type { Command } from 'commander';
-import { controlRequest } from '../control/client.js';
-import { renderTop, type TopSample } from '../observe/top.js';
+import { request } from '../control/client.js';
+import { renderTop } from '../observe/top.js';
 import { controlPathOf, withControlOptions, type ControlOptions } from './common.js';
 
 export function registerTop(program: Command): void {
@@ -13,7 +13,7 @@ export function registerTop(program: Command): void {
       .option('--once', 'print one screen (two samples one second apart) and exit'),
   ).action(async (options: ControlOptions & { once?: boolean }) => {
     const path = controlPathOf(options);
-    const sample = () => controlRequest<TopSample>('top', {}, { path });
+    const sample = () => request(path, 'top', {});
     let previous = await sample();
     const tty = process.stdout.isTTY && !options.once;
     const stdin = process.stdin;

@@ -3,9 +3,10 @@
 
 import { createConnection, type Socket } from 'node:net';
 import { SyndropError } from '../errors.js';
+import type { CommandArgs, ControlCommand, ControlStream, ReplyOf, RequestOf, StreamItemOf, StreamRequestOf } from './contract.js';
+import { ControlError, decodeError } from './errors.js';
 import { controlSocketPath } from './paths.js';
-import { LineSplitter, encodeLine, isSyndropErrorCode, type ControlReply } from './protocol.js';
-import type { CommandArgs } from './server.js';
+import { LineSplitter, encodeLine, type ControlReply } from './protocol.js';
 
 export interface ControlRequestOptions {
   /** Socket path; default from SYNDROP_CONTROL / SYNDROP_INSTANCE (see paths.ts). */
@@ -30,19 +31,13 @@ function connectError(path: string, error: NodeJS.ErrnoException): SyndropError 
   switch (error.code) {
     case 'ENOENT':
     case 'ECONNREFUSED':
-      return new SyndropError('SYNDROP_ERR_NOT_RUNNING', `no running syndrop instance at ${path}: start one with 'syndrop run'`);
+      return new ControlError('not-running', path);
     case 'EACCES':
     case 'EPERM':
-      return new SyndropError('SYNDROP_ERR_NOT_ROOT', 'the control socket is root-only: run as root');
+      return new ControlError('not-root');
     default:
-      return new SyndropError('SYNDROP_ERR_CONTROL', `control socket ${path}: ${error.message}`);
+      return new ControlError('socket', `${path}: ${error.message}`);
   }
-}
-
-function replyError(reply: Extract<ControlReply, { ok: false }>): SyndropError {
-  const code = reply.error?.code;
-  const message = typeof reply.error?.message === 'string' ? reply.error.message : 'request failed';
-  return new SyndropError(isSyndropErrorCode(code) ? code : 'SYNDROP_ERR_CONTROL', message);
 }
 
 /** Connect, send one request, and hand every reply line for it to onReply until it returns true. */
@@ -74,12 +69,12 @@ function exchange(
       return;
     }
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    const armTimer = (ms: number | undefined, message: string): void => {
+    const armTimer = (ms: number | undefined, expired: () => SyndropError): void => {
       if (timer) clearTimeout(timer);
       if (ms === undefined) return;
-      timer = setTimeout(() => settle(new SyndropError('SYNDROP_ERR_CONTROL', message)), ms);
+      timer = setTimeout(() => settle(expired()), ms);
     };
-    armTimer(options.connectTimeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS, `control socket ${path}: no connection within the timeout`);
+    armTimer(options.connectTimeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS, () => new ControlError('connect-timeout', path));
 
     const splitter = new LineSplitter(
       MAX_REPLY_LINE_BYTES,
@@ -88,43 +83,42 @@ function exchange(
         try {
           reply = JSON.parse(line) as ControlReply;
         } catch {
-          settle(new SyndropError('SYNDROP_ERR_CONTROL', `control socket ${path}: reply is not valid JSON`));
+          settle(new ControlError('bad-reply', path));
           return;
         }
         if (typeof reply !== 'object' || reply === null) return;
         // id null: the server could not read our request at all.
         if (reply.id !== id && reply.id !== null) return;
         if (reply.ok === false) {
-          settle(replyError(reply));
+          settle(decodeError(reply.error));
           return;
         }
         try {
           if (onReply(reply)) settle();
         } catch (error) {
-          settle(error instanceof SyndropError ? error : new SyndropError('SYNDROP_ERR_CONTROL', String(error)));
+          settle(error instanceof SyndropError ? error : new ControlError('internal', String(error)));
         }
       },
-      () => settle(new SyndropError('SYNDROP_ERR_CONTROL', `control socket ${path}: reply too large`)),
+      () => settle(new ControlError('reply-too-large', path)),
     );
 
     socket.on('connect', () => {
       connected = true;
-      armTimer(options.timeoutMs, `no reply from ${path} within ${options.timeoutMs} ms`);
+      armTimer(options.timeoutMs, () => new ControlError('reply-timeout', `${path} within ${options.timeoutMs} ms`));
       socket.write(encodeLine({ id, cmd, args }));
     });
     socket.on('data', (chunk: Buffer) => splitter.push(chunk));
     socket.on('error', (error: NodeJS.ErrnoException) => {
-      settle(connected ? new SyndropError('SYNDROP_ERR_CONTROL', `control socket ${path}: ${error.message}`) : connectError(path, error));
+      settle(connected ? new ControlError('socket', `${path}: ${error.message}`) : connectError(path, error));
     });
     socket.on('close', () => {
-      settle(new SyndropError('SYNDROP_ERR_CONTROL', `control socket ${path}: the server closed the connection before replying`));
+      settle(new ControlError('closed', path));
     });
   });
 }
 
-/** Send one command and return its result; failures are SyndropErrors with the server's code. */
-export async function controlRequest<T = unknown>(cmd: string, args: CommandArgs = {}, options: ControlRequestOptions = {}): Promise<T> {
-  const path = controlSocketPath({ path: options.path });
+/** One request, one result: what request() and controlRequest() share. */
+async function requestOnce(path: string, cmd: string, args: CommandArgs, timeoutMs: number): Promise<unknown> {
   let result: unknown;
   await exchange(
     path,
@@ -135,9 +129,47 @@ export async function controlRequest<T = unknown>(cmd: string, args: CommandArgs
       result = reply.result;
       return true;
     },
-    { timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS },
+    { timeoutMs },
   );
-  return result as T;
+  return result;
+}
+
+/**
+ * Send one command of the contract (contract.ts) to the instance at path and return its reply,
+ * typed by the same table the server's handlers are. Failures are SyndropErrors with the
+ * server's code.
+ */
+export async function request<C extends ControlCommand>(
+  path: string,
+  command: C,
+  args: RequestOf<C>,
+  options: { timeoutMs?: number } = {},
+): Promise<ReplyOf<C>> {
+  // The server's handler for C returned ReplyOf<C>; the wire does not change its shape.
+  return (await requestOnce(controlSocketPath({ path }), command, args as CommandArgs, options.timeoutMs ?? DEFAULT_TIMEOUT_MS)) as ReplyOf<C>;
+}
+
+/**
+ * Follow a streaming command of the contract: onItem gets each item, typed, until the server
+ * ends the stream or options.signal aborts (both resolve).
+ */
+export function follow<S extends ControlStream>(
+  path: string,
+  stream: S,
+  args: StreamRequestOf<S>,
+  onItem: (item: StreamItemOf<S>) => void,
+  options: Omit<ControlStreamOptions, 'path'> = {},
+): Promise<void> {
+  return controlStream(stream, args as CommandArgs, (item) => onItem(item as StreamItemOf<S>), { ...options, path });
+}
+
+/**
+ * Untyped form of request(), kept for callers that name the command as a string: send one
+ * command and return its result as T. Prefer request(), which takes T from the contract.
+ */
+export async function controlRequest<T = unknown>(cmd: string, args: CommandArgs = {}, options: ControlRequestOptions = {}): Promise<T> {
+  const path = controlSocketPath({ path: options.path });
+  return (await requestOnce(path, cmd, args, options.timeoutMs ?? DEFAULT_TIMEOUT_MS)) as T;
 }
 
 /**

@@ -1,4 +1,5 @@
-// The control protocol: one JSON object per line, both ways.
+// The control protocol's framing: one JSON object per line, both ways. What each command takes
+// and returns is in contract.ts; the error codes and messages in errors.ts.
 //
 //   request  {"id":1,"cmd":"stats","args":{...}}
 //   reply    {"id":1,"ok":true,"result":...}
@@ -6,7 +7,10 @@
 //   stream   {"id":1,"ok":true,"stream":true,"result":...}  (any number)
 //            {"id":1,"ok":true,"end":true}                  (last)
 
-import type { SyndropErrorCode } from '../errors.js';
+import type { CommandArgs } from './contract.js';
+import type { ControlErrorBody } from './errors.js';
+
+export type { ControlErrorBody };
 
 /** Longest request line the server accepts (bytes, without the newline). */
 export const MAX_REQUEST_LINE_BYTES = 64 * 1024;
@@ -16,12 +20,7 @@ export type RequestId = number | string | null;
 export interface ControlRequest {
   id: RequestId;
   cmd: string;
-  args?: Record<string, unknown>;
-}
-
-export interface ControlErrorBody {
-  code: string;
-  message: string;
+  args?: CommandArgs;
 }
 
 export type ControlReply =
@@ -29,28 +28,6 @@ export type ControlReply =
   | { id: RequestId; ok: true; stream: true; result: unknown }
   | { id: RequestId; ok: true; end: true }
   | { id: RequestId; ok: false; error: ControlErrorBody };
-
-// A Record over the union makes the compiler insist that every code is listed.
-const knownCodes: Record<SyndropErrorCode, true> = {
-  SYNDROP_ERR_USAGE: true,
-  SYNDROP_ERR_NOT_ROOT: true,
-  SYNDROP_ERR_NO_TUN: true,
-  SYNDROP_ERR_TUN_BUSY: true,
-  SYNDROP_ERR_NO_LAB: true,
-  SYNDROP_ERR_NOT_RUNNING: true,
-  SYNDROP_ERR_ALREADY_RUNNING: true,
-  SYNDROP_ERR_PORT_IN_USE: true,
-  SYNDROP_ERR_BAD_SYSCTL: true,
-  SYNDROP_ERR_UNKNOWN_SYSCTL: true,
-  SYNDROP_ERR_BAD_PROFILE: true,
-  SYNDROP_ERR_CONTROL: true,
-  SYNDROP_ERR_COMMAND_FAILED: true,
-  SYNDROP_ERR_MISSING_TOOL: true,
-};
-
-export function isSyndropErrorCode(code: unknown): code is SyndropErrorCode {
-  return typeof code === 'string' && Object.prototype.hasOwnProperty.call(knownCodes, code);
-}
 
 /** JSON.stringify that survives bigint counters (as numbers when exact, else strings). */
 export function encodeLine(message: ControlReply | ControlRequest): string {

@@ -1,10 +1,23 @@
 // The control socket `syndrop run` serves: JSON lines over a root-only unix socket. A bad request
-// gets an error reply; nothing a client sends can crash the server.
+// gets an error reply; nothing a client sends can crash the server. serveControl serves the
+// typed contract (contract.ts); startControlServer is the untyped transport under it.
 
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { chmod, lstat, readdir, unlink } from 'node:fs/promises';
-import { SyndropError } from '../errors.js';
+import { createServer, type Server, type Socket } from 'node:net';
+import { chmod, lstat, unlink } from 'node:fs/promises';
+import {
+  REQUEST_DECODERS,
+  STREAM_DECODERS,
+  type CommandArgs,
+  type ControlCommand,
+  type ControlStream,
+  type ReplyOf,
+  type RequestOf,
+  type StreamItemOf,
+  type StreamRequestOf,
+} from './contract.js';
+import { bodyOf, ControlError, encodeError, type ControlFailure } from './errors.js';
 import { ensureControlDir } from './paths.js';
+import { takeOverStaleSocket } from './socket-file.js';
 import {
   LineSplitter,
   MAX_REQUEST_LINE_BYTES,
@@ -13,7 +26,7 @@ import {
   type RequestId,
 } from './protocol.js';
 
-export type CommandArgs = Record<string, unknown>;
+export type { CommandArgs };
 
 export interface RequestContext {
   /** Aborted when the client disconnects or the server closes. */
@@ -39,104 +52,29 @@ export interface ControlServer {
   close(): Promise<void>;
 }
 
+/** The handler of every command in the contract: a missing command or a wrong reply does not compile. */
+export type ControlHandlers = {
+  readonly [C in ControlCommand]: (args: RequestOf<C>, context: RequestContext) => ReplyOf<C> | Promise<ReplyOf<C>>;
+};
+
+/** The handler of every streaming command in the contract; push takes only that stream's items. */
+export type ControlStreamHandlers = {
+  readonly [S in ControlStream]: (
+    args: StreamRequestOf<S>,
+    push: (item: StreamItemOf<S>) => boolean,
+    signal: AbortSignal,
+  ) => void | Promise<void>;
+};
+
 /** Items queued beyond this many bytes for one slow client are dropped, not buffered. */
 const STREAM_HIGH_WATER_BYTES = 1024 * 1024;
 const CLOSE_GRACE_MS = 1000;
-const PROBE_TIMEOUT_MS = 1000;
-
-function errorBody(error: unknown): { code: string; message: string } {
-  if (error instanceof SyndropError) return { code: error.code, message: error.message };
-  const message = error instanceof Error ? error.message : String(error);
-  return { code: 'SYNDROP_ERR_CONTROL', message: `internal error: ${message}` };
-}
-
-/** Is a server accepting connections on path? ECONNREFUSED/ENOENT mean a stale file. */
-function probeLive(path: string): Promise<boolean> {
-  return new Promise<boolean>((resolve, reject) => {
-    const socket = createConnection({ path });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve(true); // Hanging connect: someone is there but busy; do not steal the path.
-    }, PROBE_TIMEOUT_MS);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      socket.destroy();
-      if (error.code === 'ECONNREFUSED' || error.code === 'ENOENT') resolve(false);
-      else if (error.code === 'EACCES' || error.code === 'EPERM') {
-        reject(new SyndropError('SYNDROP_ERR_NOT_ROOT', 'the control socket is root-only: run as root'));
-      } else resolve(true);
-    });
-  });
-}
-
-function alreadyRunning(path: string): SyndropError {
-  return new SyndropError(
-    'SYNDROP_ERR_ALREADY_RUNNING',
-    `another 'syndrop run' is serving ${path}: stop it first or use SYNDROP_INSTANCE`,
-  );
-}
-
-async function takeOverStaleSocket(path: string): Promise<void> {
-  let info;
-  try {
-    info = await lstat(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw error;
-  }
-  if (!info.isSocket()) {
-    throw new SyndropError('SYNDROP_ERR_CONTROL', `${path} exists and is not a socket: remove it or choose another path`);
-  }
-  if (await probeLive(path)) throw alreadyRunning(path);
-  // Left behind by a run that crashed: nobody is listening, take it over.
-  await unlink(path).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== 'ENOENT') throw error;
-  });
-}
-
-/**
- * Makes sure `path` can be served: its directory exists (root-only), a stale socket left by a
- * crashed run is removed, a live one is refused with SYNDROP_ERR_ALREADY_RUNNING. `syndrop run`
- * calls it before opening the TUN so a second run fails on the socket, not on the device.
- */
-export async function claimControlPath(path: string): Promise<void> {
-  await ensureControlDir(path);
-  await takeOverStaleSocket(path);
-}
-
-/** Removes socket files in `dir` nobody listens on (runs killed with SIGKILL). Returns their paths. */
-export async function removeStaleControlSockets(dir: string): Promise<string[]> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    return [];
-  }
-  const removed: string[] = [];
-  for (const name of names) {
-    if (!name.endsWith('.sock')) continue;
-    const path = `${dir}/${name}`;
-    try {
-      if (!(await lstat(path)).isSocket() || (await probeLive(path))) continue;
-      await unlink(path);
-      removed.push(path);
-    } catch {
-      // Raced with a starting run, or not ours to judge: leave it.
-    }
-  }
-  return removed;
-}
 
 function listen(server: Server, path: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
       server.off('listening', onListening);
-      reject(error.code === 'EADDRINUSE' ? alreadyRunning(path) : error);
+      reject(error.code === 'EADDRINUSE' ? new ControlError('already-running', path) : error);
     };
     const onListening = (): void => {
       server.off('error', onError);
@@ -165,7 +103,7 @@ class Connection {
     this.#splitter = new LineSplitter(
       MAX_REQUEST_LINE_BYTES,
       (line) => this.#onLine(line),
-      () => this.#fail(null, `request line longer than ${MAX_REQUEST_LINE_BYTES} bytes: ignored`),
+      () => this.#fail(null, 'line-too-long', String(MAX_REQUEST_LINE_BYTES)),
     );
     socket.on('data', (chunk: Buffer) => this.#splitter.push(chunk));
     socket.on('error', () => {
@@ -184,14 +122,14 @@ class Connection {
     try {
       line = encodeLine(reply);
     } catch (error) {
-      line = encodeLine({ id: reply.id, ok: false, error: errorBody(error) });
+      line = encodeLine({ id: reply.id, ok: false, error: encodeError(error) });
     }
     this.#socket.write(line);
     return true;
   }
 
-  #fail(id: RequestId, message: string, code = 'SYNDROP_ERR_CONTROL'): void {
-    this.#send({ id, ok: false, error: { code, message } });
+  #fail(id: RequestId, failure: ControlFailure, detail?: string): void {
+    this.#send({ id, ok: false, error: bodyOf(new ControlError(failure, detail)) });
   }
 
   #onLine(line: string): void {
@@ -199,28 +137,28 @@ class Connection {
     try {
       request = JSON.parse(line);
     } catch {
-      this.#fail(null, 'request is not valid JSON');
+      this.#fail(null, 'bad-json');
       return;
     }
     if (typeof request !== 'object' || request === null || Array.isArray(request)) {
-      this.#fail(null, 'request must be a JSON object');
+      this.#fail(null, 'not-object');
       return;
     }
     const { id: rawId, cmd, args: rawArgs } = request as { id?: unknown; cmd?: unknown; args?: unknown };
     const id: RequestId = typeof rawId === 'number' || typeof rawId === 'string' ? rawId : null;
     if (typeof cmd !== 'string' || cmd === '') {
-      this.#fail(id, "request has no 'cmd'");
+      this.#fail(id, 'no-command');
       return;
     }
     if (rawArgs !== undefined && (typeof rawArgs !== 'object' || rawArgs === null || Array.isArray(rawArgs))) {
-      this.#fail(id, "'args' must be a JSON object");
+      this.#fail(id, 'bad-args');
       return;
     }
     const args = (rawArgs ?? {}) as CommandArgs;
     const has = (table: object): boolean => Object.prototype.hasOwnProperty.call(table, cmd);
     if (has(this.#streamHandlers)) this.#startStream(id, this.#streamHandlers[cmd], args);
     else if (has(this.#handlers)) void this.#answer(id, this.#handlers[cmd], args);
-    else this.#fail(id, `unknown command '${cmd}'`);
+    else this.#fail(id, 'unknown-command', cmd);
   }
 
   async #answer(id: RequestId, handler: RequestHandler, args: CommandArgs): Promise<void> {
@@ -228,7 +166,7 @@ class Connection {
       const result = await handler(args, { signal: this.#closed.signal });
       this.#send({ id, ok: true, result: result ?? null });
     } catch (error) {
-      this.#send({ id, ok: false, error: errorBody(error) });
+      this.#send({ id, ok: false, error: encodeError(error) });
     }
   }
 
@@ -249,7 +187,7 @@ class Connection {
       this.#streams.delete(id);
       this.#closed.signal.removeEventListener('abort', onClosed);
       if (error === undefined) this.#send({ id, ok: true, end: true });
-      else this.#send({ id, ok: false, error: errorBody(error) });
+      else this.#send({ id, ok: false, error: encodeError(error) });
       controller.abort();
     };
     controller.signal.addEventListener('abort', () => finish(), { once: true });
@@ -327,4 +265,30 @@ export async function startControlServer(
   };
 
   return { path, close };
+}
+
+// The casts below are the one place the wire's untyped args meet the contract's types: each
+// handler gets its own command's decoder, so the pairing holds by construction.
+function bindCommand<C extends ControlCommand>(command: C, handlers: ControlHandlers): RequestHandler {
+  const decode = REQUEST_DECODERS[command] as (raw: CommandArgs) => RequestOf<C>;
+  const handler = handlers[command] as ControlHandlers[C];
+  return (raw, context) => handler(decode(raw), context);
+}
+
+function bindStream<S extends ControlStream>(stream: S, handlers: ControlStreamHandlers): StreamHandler {
+  const decode = STREAM_DECODERS[stream] as (raw: CommandArgs) => StreamRequestOf<S>;
+  const handler = handlers[stream] as ControlStreamHandlers[S];
+  return (raw, push, signal) => handler(decode(raw), push, signal);
+}
+
+/**
+ * Serve the contract (contract.ts) on path: every command's arguments are decoded before its
+ * handler runs, and a decoder's error (a usage error) is the reply.
+ */
+export function serveControl(path: string, handlers: ControlHandlers, streamHandlers: ControlStreamHandlers): Promise<ControlServer> {
+  const commands: Record<string, RequestHandler> = {};
+  for (const command of Object.keys(REQUEST_DECODERS) as ControlCommand[]) commands[command] = bindCommand(command, handlers);
+  const streams: Record<string, StreamHandler> = {};
+  for (const stream of Object.keys(STREAM_DECODERS) as ControlStream[]) streams[stream] = bindStream(stream, streamHandlers);
+  return startControlServer(path, commands, streams);
 }

@@ -6,8 +6,21 @@ import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SyndropError } from '../../src/errors.js';
-import { startControlServer, type ControlServer, type RequestHandler, type StreamHandler } from '../../src/control/server.js';
-import { controlRequest, controlStream } from '../../src/control/client.js';
+import {
+  serveControl,
+  startControlServer,
+  type ControlHandlers,
+  type ControlServer,
+  type ControlStreamHandlers,
+  type RequestHandler,
+  type StreamHandler,
+} from '../../src/control/server.js';
+import { controlRequest, controlStream, follow, request } from '../../src/control/client.js';
+import { decodeAppRequest, REQUEST_DECODERS, type InstanceSummary } from '../../src/control/contract.js';
+import { ControlError, decodeError, encodeError, ERROR_CODES } from '../../src/control/errors.js';
+import type { SyndropErrorCode } from '../../src/errors.js';
+import { resolveProfile } from '../../src/profiles/resolve.js';
+import { Instance } from '../../src/server/instance.js';
 import { controlSocketPath, CONTROL_DIR } from '../../src/control/paths.js';
 import { MAX_REQUEST_LINE_BYTES } from '../../src/control/protocol.js';
 
@@ -315,6 +328,141 @@ describe('control socket: streaming', () => {
     const items: unknown[] = [];
     await controlStream('slow', {}, (item) => items.push(item), { path });
     expect(items).toEqual(['done']);
+  });
+});
+
+describe('control contract: one table of error codes', () => {
+  it('gives every code the exit code SyndropError gives it', () => {
+    for (const [code, exitCode] of Object.entries(ERROR_CODES)) {
+      expect(new SyndropError(code as SyndropErrorCode, 'x').exitCode, code).toBe(exitCode);
+    }
+  });
+
+  it('round-trips a known code, and turns an unknown one or a bug into SYNDROP_ERR_CONTROL', () => {
+    const sysctl = decodeError(encodeError(new SyndropError('SYNDROP_ERR_UNKNOWN_SYSCTL', 'no such sysctl')));
+    expect([sysctl.code, sysctl.message, sysctl.exitCode]).toEqual(['SYNDROP_ERR_UNKNOWN_SYSCTL', 'no such sysctl', 2]);
+    expect(decodeError({ code: 'SYNDROP_ERR_FROM_THE_FUTURE', message: 'm' }).code).toBe('SYNDROP_ERR_CONTROL');
+    expect(decodeError(null).message).toBe('request failed');
+    expect(encodeError(new RangeError('boom'))).toEqual({ code: 'SYNDROP_ERR_CONTROL', message: 'internal error: boom' });
+  });
+
+  it('names the failure on a ControlError and keeps the wire code', () => {
+    const error = new ControlError('not-running', '/run/syndrop/x.sock');
+    expect(error).toBeInstanceOf(SyndropError);
+    expect([error.failure, error.code, error.exitCode]).toEqual(['not-running', 'SYNDROP_ERR_NOT_RUNNING', 1]);
+  });
+});
+
+describe('control contract: typed handlers and client', () => {
+  const summary: InstanceSummary = {
+    profile: '6.x',
+    profileDescription: 'test',
+    address: '10.77.0.2',
+    port: 80,
+    app: 'http',
+    pid: 1,
+    startedAt: '2026-01-01T00:00:00.000Z',
+    uptimeMs: 0,
+  };
+  const empty = { profile: '6.x', counters: {}, listeners: [], dropsByReason: {} };
+  const typedHandlers: ControlHandlers = {
+    ping: () => summary,
+    stats: () => ({ ...summary, ...empty, time: 0, verdicts: {} }),
+    sysctl: (args) => ({ profile: '6.x', values: [...(args.set ?? []), ...(args.get ?? [])].map((name) => ({ name, value: 1 })) }),
+    ss: () => ({ profile: '6.x', listeners: [], sockets: [] }),
+    events: (args) => ({ profile: '6.x', next: args.from ?? -1, lost: args.last ?? -1, events: [] }),
+    explain: () => ({ profile: '6.x', problems: [] }),
+    metrics: () => ({ profile: '6.x', entries: [] }),
+    'metrics.flush': (args) => ({ flushed: args.address === undefined ? 2 : 1 }),
+    app: (args) => ({ paused: args.action === 'pause', acceptRate: args.action === 'rate' ? args.rate : 'unlimited' }),
+    top: () => ({ ...empty, timeMs: 0, peers: [], synIn: 0, synAckOut: 0 }),
+  };
+  const typedStreams: ControlStreamHandlers = {
+    'events.follow': async () => undefined,
+  };
+
+  async function serve(): Promise<void> {
+    servers.push(await serveControl(path, typedHandlers, typedStreams));
+  }
+
+  it('decodes wire args into the request type before the handler runs', async () => {
+    await serve();
+    expect(await request(path, 'events', { from: 5, last: 7 })).toMatchObject({ next: 5, lost: 7 });
+    // A wrong type reads as absent, as the handlers always treated it.
+    expect(await controlRequest('events', { from: 'five' }, { path })).toMatchObject({ next: -1 });
+    expect((await request(path, 'sysctl', { get: ['net.ipv4.tcp_syncookies'] })).values).toEqual([{ name: 'net.ipv4.tcp_syncookies', value: 1 }]);
+    expect(await request(path, 'metrics.flush', { address: '10.0.0.1' })).toEqual({ flushed: 1 });
+  });
+
+  it('refuses a bad app action or rate with a usage error, on both sides', async () => {
+    await serve();
+    const error = await expectSyndropError(controlRequest('app', { action: 'rate', rate: -1 }, { path }), 'SYNDROP_ERR_USAGE');
+    expect(error.message).toBe('app rate -1: expected a number ≥ 0');
+    await expectSyndropError(controlRequest('app', { action: 'jump' }, { path }), 'SYNDROP_ERR_USAGE');
+    expect(() => decodeAppRequest({ action: 'rate' })).toThrow(/expected a number ≥ 0/);
+    expect(decodeAppRequest({ action: 'rate', rate: '25' })).toEqual({ action: 'rate', rate: 25 });
+    expect(await request(path, 'app', { action: 'rate', rate: 25 })).toEqual({ paused: false, acceptRate: 25 });
+  });
+
+  it("refuses the old `metrics {flush: true}` instead of listing", async () => {
+    await serve();
+    await expectSyndropError(controlRequest('metrics', { flush: true }, { path }), 'SYNDROP_ERR_USAGE');
+  });
+
+  it('serves exactly the commands of the contract', async () => {
+    await serve();
+    for (const command of Object.keys(REQUEST_DECODERS)) expect(await controlRequest(command, {}, { path }).catch((e: SyndropError) => e.code)).not.toBe('SYNDROP_ERR_CONTROL');
+    await expectSyndropError(controlRequest('hang', {}, { path }), 'SYNDROP_ERR_CONTROL');
+  });
+});
+
+describe('syndrop run: the instance serves the contract', () => {
+  it('answers every command from a live host behind an idle device', async () => {
+    const idleDevice = { onReadable: () => undefined, readBatch: () => 0, writeBatch: () => 0, close: () => undefined };
+    const instance = await Instance.start({
+      profile: resolveProfile('4.4'),
+      sysctlOverrides: ['net.ipv4.tcp_syncookies=0'],
+      address: '10.77.0.2',
+      port: 80,
+      backlog: 8,
+      app: 'http',
+      acceptRate: Infinity,
+      device: 'sdtest0',
+      netns: null,
+      controlPath: path,
+      pcapPath: null,
+      pcapMaxBytes: 0,
+      seed: 1,
+      frameDevice: idleDevice,
+    });
+    try {
+      expect(await request(path, 'ping', {})).toMatchObject({ profile: '4.4', address: '10.77.0.2', port: 80, pid: process.pid });
+      const stats = await request(path, 'stats', {});
+      expect(stats.listeners[0]).toMatchObject({ localPort: 80 });
+      expect(typeof stats.counters.TcpExtListenDrops).toBe('number');
+      expect((await request(path, 'sysctl', { get: ['net.ipv4.tcp_syncookies'] })).values).toEqual([{ name: 'net.ipv4.tcp_syncookies', value: 0 }]);
+      await expectSyndropError(request(path, 'sysctl', { get: ['net.ipv4.no_such'] }), 'SYNDROP_ERR_UNKNOWN_SYSCTL');
+      expect((await request(path, 'ss', {})).sockets).toEqual([]);
+      expect(await request(path, 'events', {})).toMatchObject({ next: 0, lost: 0, events: [] });
+      expect(Array.isArray((await request(path, 'explain', {})).problems)).toBe(true);
+      expect(await request(path, 'metrics', {})).toEqual({ profile: '4.4', entries: [] });
+      expect(await request(path, 'metrics.flush', {})).toEqual({ flushed: 0 });
+      await expectSyndropError(request(path, 'metrics.flush', { address: 'nowhere' }), 'SYNDROP_ERR_USAGE');
+      expect(await request(path, 'app', { action: 'pause' })).toEqual({ paused: true, acceptRate: 'unlimited' });
+      expect(await request(path, 'app', { action: 'rate', rate: 3 })).toEqual({ paused: true, acceptRate: 3 });
+      expect(await request(path, 'top', {})).toMatchObject({ synIn: 0, synAckOut: 0, peers: [] });
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 150);
+      const items: unknown[] = [];
+      await follow(path, 'events.follow', {}, (item) => items.push(item), { signal: controller.signal });
+      expect(items).toEqual([]);
+      // A second run on the same socket is told who holds the port.
+      const second = Instance.start({ ...instance.options, frameDevice: idleDevice });
+      const error = await expectSyndropError(second, 'SYNDROP_ERR_PORT_IN_USE');
+      expect(error.message).toMatch(/10\.77\.0\.2:80 is already listened on by 'syndrop run' \(pid \d+, kernel 4\.4\)/);
+    } finally {
+      await instance.stop();
+    }
   });
 });
 

@@ -1,0 +1,128 @@
+// `syndrop run`: one emulated host on a TUN device, its frame loop and its control socket.
+// The composition root: io + stack + app + control are wired here and nowhere else; the
+// behaviour lives in src/stack and src/observe, the control commands in ./handlers.ts.
+
+import { AcceptLoop } from '../app/accept-loop.js';
+import { createApp } from '../app/handlers.js';
+import { request } from '../control/client.js';
+import type { InstanceSummary } from '../control/contract.js';
+import { serveControl, type ControlServer } from '../control/server.js';
+import { claimControlPath } from '../control/socket-file.js';
+import { SyndropError, usageError } from '../errors.js';
+import { Engine, type FrameDevice } from '../io/engine.js';
+import { TunDevice } from '../io/tun.js';
+import { PcapngWriter } from '../observe/pcapng.js';
+import type { Profile } from '../profiles/profile.js';
+import { Sysctls } from '../profiles/sysctl.js';
+import { Host } from '../stack/host.js';
+import { parseIpv4 } from '../wire/addr.js';
+import { controlHandlers, controlStreamHandlers, type ServedInstance } from './handlers.js';
+
+export interface InstanceOptions {
+  profile: Profile;
+  sysctlOverrides: string[];
+  address: string;
+  port: number;
+  backlog: number;
+  app: string;
+  /** accept() per second; Infinity = at once, 0 = never. */
+  acceptRate: number;
+  device: string;
+  netns: string | null;
+  controlPath: string;
+  pcapPath: string | null;
+  pcapMaxBytes: number;
+  seed?: number;
+  /** Open this device instead of the TUN (tests). */
+  frameDevice?: FrameDevice;
+  onKernelLog?: (line: string) => void;
+}
+
+export class Instance implements ServedInstance {
+  readonly host: Host;
+  readonly acceptLoop: AcceptLoop;
+  readonly engine: Engine;
+  readonly options: InstanceOptions;
+  private control: ControlServer | null = null;
+  private readonly startedAt = new Date();
+
+  private constructor(options: InstanceOptions, host: Host, acceptLoop: AcceptLoop, engine: Engine) {
+    this.options = options;
+    this.host = host;
+    this.acceptLoop = acceptLoop;
+    this.engine = engine;
+  }
+
+  static async start(options: InstanceOptions): Promise<Instance> {
+    const address = parseIpv4(options.address);
+    if (address < 0) throw usageError(`--address ${options.address}: not an IPv4 address`);
+    const sysctls = new Sysctls(options.profile, options.sysctlOverrides);
+    const host = new Host({ profile: options.profile, sysctls, address, seed: options.seed });
+    const handler = createApp(options.app);
+    const acceptLoop = new AcceptLoop(host);
+    acceptLoop.listen(options.port, options.backlog, { handler, ratePerSecond: options.acceptRate, paused: false });
+    await claimControlPathOrExplain(options.controlPath);
+    const device = options.frameDevice ?? TunDevice.open(options.device, options.netns === null ? {} : { netns: options.netns });
+    const pcap =
+      options.pcapPath === null
+        ? null
+        : new PcapngWriter(options.pcapPath, { maxBytes: options.pcapMaxBytes, maxFiles: 10, ifName: options.device, appName: 'syndrop' });
+    const engine = new Engine({ host, device, pcap, onKernelLog: options.onKernelLog });
+    const instance = new Instance(options, host, acceptLoop, engine);
+    try {
+      instance.control = await serveControl(options.controlPath, controlHandlers(instance), controlStreamHandlers(instance));
+    } catch (error) {
+      engine.stop();
+      throw error;
+    }
+    engine.start();
+    return instance;
+  }
+
+  async stop(): Promise<void> {
+    this.engine.stop();
+    if (this.control !== null) await this.control.close();
+    this.control = null;
+  }
+
+  get controlPath(): string {
+    return this.options.controlPath;
+  }
+
+  summary(): InstanceSummary {
+    const host = this.host;
+    return {
+      profile: host.profile.name,
+      profileDescription: host.profile.description,
+      address: this.options.address,
+      port: this.options.port,
+      app: this.options.app,
+      pid: process.pid,
+      startedAt: this.startedAt.toISOString(),
+      uptimeMs: Math.round(this.engine.now()),
+    };
+  }
+}
+
+/**
+ * A live `syndrop run` on the same control socket is the same emulated host: its port is
+ * already listened on. Say which process holds it (like `ss -lptn` would) instead of only
+ * "socket busy"; a stale socket from a killed run is replaced silently.
+ */
+async function claimControlPathOrExplain(path: string): Promise<void> {
+  try {
+    await claimControlPath(path);
+  } catch (error) {
+    if (!(error instanceof SyndropError) || error.code !== 'SYNDROP_ERR_ALREADY_RUNNING') throw error;
+    let holder: InstanceSummary;
+    try {
+      holder = await request(path, 'ping', {}, { timeoutMs: 1000 });
+    } catch {
+      throw error;
+    }
+    throw new SyndropError(
+      'SYNDROP_ERR_PORT_IN_USE',
+      `${holder.address}:${holder.port} is already listened on by 'syndrop run' (pid ${holder.pid}, kernel ${holder.profile}) at ${path}: stop it first, or start another emulated host with --instance NAME --dev NAME`,
+    );
+  }
+}
