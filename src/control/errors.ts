@@ -7,7 +7,7 @@ import { EXIT_RUNTIME, EXIT_USAGE, SyndropError, type SyndropErrorCode } from '.
 
 /**
  * Every code a reply may carry → the exit code the CLI gives it. A Record over the union makes
- * the compiler insist that every code is listed; test/unit/control.test.ts checks it agrees with
+ * the compiler insist that every code is listed; the control unit tests check it agrees with
  * SyndropError's own default.
  */
 export const ERROR_CODES: Readonly<Record<SyndropErrorCode, number>> = {
