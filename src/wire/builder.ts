@@ -51,6 +51,7 @@ export class SegmentSpec {
   dstPort = 0;
   seq = 0;
   ack = 0;
+  /** TcpFlag bits (CWR…FIN); bits 8–11, if set, land in the reserved nibble (AccECN's AE). */
   flags = 0;
   window = 0;
   ttl = 64;
