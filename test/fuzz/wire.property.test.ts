@@ -1,5 +1,7 @@
 // Property tests for the checked views: whatever arrives on the TUN device, the checks never
 // throw, answer with a WireError code, and never read outside the frame they were given.
+// parseSegment rides along on every frame: same verdict as the views, same fields, same guard.
+// Last, the repr round trip: any SegmentSpec in Linux's layout → write → parse → same fields.
 // "Outside" is caught by a Proxy over the bytes that throws on any index not in
 // [off, off + len), on any write, and on any property other than an index or `length`
 // (the checks only ever do `buf[i]`). Two sources: arbitrary bytes shaped just enough to get
@@ -7,10 +9,12 @@
 // truncation, extension), with the checksums optionally repaired so mutations reach deeper.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { SegmentSpec, writeTcpSegment } from '../../src/wire/builder.js';
 import { IcmpView } from '../../src/wire/icmp.js';
 import { IpProtocol, Ipv4View } from '../../src/wire/ipv4.js';
 import { TcpView } from '../../src/wire/tcp.js';
 import { MAX_WINDOW_SCALE, TcpOptions } from '../../src/wire/tcp-options.js';
+import { NOT_TCP, parseSegment } from '../../src/wire/parse.js';
 import { WireError, WIRE_ERROR_NAMES } from '../../src/wire/wire-error.js';
 import * as cap from '../fixtures/captures.js';
 
@@ -76,6 +80,27 @@ const ipView = new Ipv4View(new Uint8Array(0), 0, 0);
 const tcpView = new TcpView(new Uint8Array(0), 0, 0);
 const icmpView = new IcmpView(new Uint8Array(0), 0, 0);
 const stats = { ip: new Array<number>(WIRE_ERROR_NAMES.length).fill(0), tcpOk: 0, tcpChecked: 0 };
+const parsed = new SegmentSpec();
+
+/** parseSegment over the same guarded bytes: the views' verdict, and their fields when Ok. */
+function parseAgrees(buf: Uint8Array, off: number, len: number, verdict: number, isTcp: boolean): void {
+  const code = parseSegment(buf, off, len, parsed);
+  if (verdict !== WireError.Ok || isTcp) expect(code).toBe(verdict);
+  else expect(code).toBe(NOT_TCP);
+  if (code !== WireError.Ok) return;
+  expect([parsed.srcAddr, parsed.dstAddr, parsed.ipId, parsed.ttl, parsed.tos, parsed.dontFragment]).toEqual([
+    ipView.srcAddr, ipView.dstAddr, ipView.ident, ipView.ttl, ipView.tos, ipView.dontFragment,
+  ]);
+  expect([parsed.srcPort, parsed.dstPort, parsed.seq, parsed.ack, parsed.flags & 0xff, parsed.window, parsed.urgent]).toEqual([
+    tcpView.srcPort, tcpView.dstPort, tcpView.seq, tcpView.ack, tcpView.flags, tcpView.window, tcpView.urgent,
+  ]);
+  expect([parsed.mss, parsed.windowScale, parsed.sackPermitted, parsed.hasTimestamps, parsed.tsVal, parsed.tsEcr]).toEqual([
+    options.hasMss ? options.mss : 0, options.hasWindowScale ? options.windowScale : -1, options.sackPermitted,
+    options.hasTimestamps, options.tsVal, options.tsEcr,
+  ]);
+  expect(parsed.payloadLength).toBe(tcpView.payloadLength);
+  if (parsed.payloadLength > 0) expect(parsed.payloadOffset).toBe(tcpView.payloadOffset);
+}
 
 /**
  * The rx path over `frame` placed at `off` inside a larger buffer of junk: every read must stay
@@ -90,7 +115,10 @@ function rxProperties(frame: Uint8Array, off: number): number {
   const ipVerdict = Ipv4View.check(buf, off, len);
   expect(CODES.has(ipVerdict)).toBe(true);
   stats.ip[ipVerdict]!++;
-  if (ipVerdict !== WireError.Ok) return ipVerdict;
+  if (ipVerdict !== WireError.Ok) {
+    parseAgrees(buf, off, len, ipVerdict, false);
+    return ipVerdict;
+  }
 
   // Ok ⇒ the header and the total length fit the frame, and every getter reads inside it.
   ipView.reset(buf, off, len);
@@ -115,6 +143,7 @@ function rxProperties(frame: Uint8Array, off: number): number {
       expect(options.windowScale).toBeLessThanOrEqual(MAX_WINDOW_SCALE);
       expect(options.hasMss || options.mss === 0).toBe(true);
     }
+    parseAgrees(buf, off, len, tcpVerdict, true);
     return tcpVerdict;
   }
   if (ipView.protocol === IpProtocol.ICMP) {
@@ -124,8 +153,10 @@ function rxProperties(frame: Uint8Array, off: number): number {
       icmpView.reset(buf, ipView.payloadOffset, ipView.payloadLength);
       void [icmpView.type, icmpView.code, icmpView.identifier, icmpView.sequence];
     }
+    parseAgrees(buf, off, len, WireError.Ok, false);
     return icmpVerdict;
   }
+  parseAgrees(buf, off, len, WireError.Ok, false);
   return ipVerdict;
 }
 
@@ -294,5 +325,78 @@ describe('checked views never throw, always answer a WireError, never read outsi
         }
       }
     }
+  });
+});
+
+// ── The repr round trip ──
+// Specs in Linux's layout only: MSS > 0, SACK-permitted and window scale ≤ 14 on SYNs, as
+// tcp_options_write emits them (what falls outside is covered as named limits in
+// test/unit/wire-repr.test.ts).
+const u32 = fc.integer({ min: 0, max: 0xffffffff });
+const u16 = fc.integer({ min: 0, max: 0xffff });
+const u8 = fc.integer({ min: 0, max: 0xff });
+const canonicalSpec = fc
+  .record({
+    srcAddr: u32,
+    dstAddr: u32,
+    srcPort: u16,
+    dstPort: u16,
+    seq: u32,
+    ack: u32,
+    flags: fc.integer({ min: 0, max: 0xfff }),
+    window: u16,
+    urgent: u16,
+    ttl: u8,
+    tos: u8,
+    ipId: u16,
+    dontFragment: fc.boolean(),
+    mss: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 0xffff })),
+    windowScale: fc.integer({ min: -1, max: MAX_WINDOW_SCALE }),
+    sackPermitted: fc.boolean(),
+    hasTimestamps: fc.boolean(),
+    tsVal: u32,
+    tsEcr: u32,
+    payload: fc.uint8Array({ maxLength: 300 }),
+    payloadOffset: fc.nat(9),
+  })
+  .map((r) => {
+    const spec = new SegmentSpec();
+    const isSyn = (r.flags & 0x02) !== 0;
+    Object.assign(spec, r, {
+      mss: isSyn ? r.mss : 0,
+      windowScale: isSyn ? r.windowScale : -1,
+      sackPermitted: isSyn && r.sackPermitted,
+      tsVal: r.hasTimestamps ? r.tsVal : 0,
+      tsEcr: r.hasTimestamps ? r.tsEcr : 0,
+      payload: null,
+      payloadOffset: 0,
+      payloadLength: 0,
+    });
+    if (r.payload.length > 0) {
+      const holder = new Uint8Array(r.payloadOffset + r.payload.length + 3).fill(0x77);
+      holder.set(r.payload, r.payloadOffset);
+      Object.assign(spec, { payload: holder, payloadOffset: r.payloadOffset, payloadLength: r.payload.length });
+    }
+    return spec;
+  });
+
+describe('SegmentSpec round trip: write → parseSegment → the same fields', () => {
+  it('any spec in tcp_options_write layout, at any offset, re-parses to itself and re-writes the same bytes', () => {
+    const back = new SegmentSpec();
+    fc.assert(
+      fc.property(canonicalSpec, fc.nat(7), (spec, off) => {
+        const out = new Uint8Array(off + 60 + spec.payloadLength).fill(0xcc);
+        const length = writeTcpSegment(out, off, spec);
+        expect(parseSegment(out, off, length, back)).toBe(WireError.Ok);
+        const payloadOf = (s: SegmentSpec): number[] =>
+          s.payload === null ? [] : [...s.payload.subarray(s.payloadOffset, s.payloadOffset + s.payloadLength)];
+        expect(payloadOf(back)).toEqual(payloadOf(spec));
+        expect({ ...back, payload: null, payloadOffset: 0 }).toEqual({ ...spec, payload: null, payloadOffset: 0 });
+        const again = new Uint8Array(length).fill(0x33);
+        expect(writeTcpSegment(again, 0, back)).toBe(length);
+        expect(Buffer.from(again).equals(Buffer.from(out.subarray(off, off + length)))).toBe(true);
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
