@@ -1,7 +1,8 @@
 // HalfSipHash-2-4: a keyed 32-bit PRF on 32-bit words, held to the reference vectors. Linux
 // keys ISNs and timestamp offsets with SipHash-2-4 (net/core/secure_seq.c) and cookies with
-// SHA-1 (3.10) or SipHash (4.13+); its hsiphash is the 1-3 variant. The keys are random per boot (per run here), so
-// a peer sees the same thing either way: unpredictable ISNs, offsets and cookies that validate.
+// SHA-1 (3.10) or SipHash (4.13+); its hsiphash is the 1-3 variant. The keys are random per
+// boot (per run here), so a peer sees the same either way: unpredictable ISNs and offsets,
+// cookies that validate.
 // All 32-bit arithmetic, so V8 keeps it in registers: no BigInt, no allocation.
 
 // Rounds are written out (no loops, no helper calls): three of these hashes run per cookie
