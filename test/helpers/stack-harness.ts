@@ -9,8 +9,8 @@ import { COUNTERS } from '../../src/stack/mib.js';
 import { SegmentSpec, writeTcpSegment } from '../../src/wire/builder.js';
 import { parseIpv4 } from '../../src/wire/addr.js';
 import { Ipv4View } from '../../src/wire/ipv4.js';
-import { TcpFlag, TcpView } from '../../src/wire/tcp.js';
-import { TcpOptions } from '../../src/wire/tcp-options.js';
+import { NOT_TCP, parseSegment, segmentParseCodeName } from '../../src/wire/parse.js';
+import { TcpFlag } from '../../src/wire/tcp.js';
 import { WireError } from '../../src/wire/wire-error.js';
 import { VERDICTS } from '../../src/stack/verdict.js';
 
@@ -177,34 +177,32 @@ export class StackHarness {
 
 export function decodeReply(bytes: Uint8Array): Reply {
   const len = bytes.length;
-  if (Ipv4View.check(bytes, 0, len) !== WireError.Ok) throw new Error('host sent a malformed IPv4 frame');
-  const ip = new Ipv4View(bytes, 0, len);
-  const options = new TcpOptions();
-  if (ip.protocol !== 6) {
+  const spec = new SegmentSpec();
+  const code = parseSegment(bytes, 0, len, spec);
+  if (code === NOT_TCP) {
+    const ip = new Ipv4View(bytes, 0, len);
     return {
       src: ip.srcAddr, dst: ip.dstAddr, srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0,
       payload: bytes.slice(ip.payloadOffset), mss: null, windowScale: null, sackPermitted: false, tsVal: null, tsEcr: null, bytes,
     };
   }
-  if (TcpView.check(bytes, ip.payloadOffset, ip.payloadLength, ip.srcAddr, ip.dstAddr, options) !== WireError.Ok) {
-    throw new Error('host sent a malformed TCP segment');
-  }
-  const tcp = new TcpView(bytes, ip.payloadOffset, ip.payloadLength);
+  if (code !== WireError.Ok) throw new Error(`host sent a malformed frame: ${segmentParseCodeName(code)}`);
+  const payload = spec.payload === null ? new Uint8Array(0) : spec.payload.slice(spec.payloadOffset, spec.payloadOffset + spec.payloadLength);
   return {
-    src: ip.srcAddr,
-    dst: ip.dstAddr,
-    srcPort: tcp.srcPort,
-    dstPort: tcp.dstPort,
-    seq: tcp.seq,
-    ack: tcp.ack,
-    flags: tcp.flags,
-    window: tcp.window,
-    payload: bytes.slice(tcp.payloadOffset, tcp.payloadOffset + tcp.payloadLength),
-    mss: options.hasMss ? options.mss : null,
-    windowScale: options.hasWindowScale ? options.windowScale : null,
-    sackPermitted: options.sackPermitted,
-    tsVal: options.hasTimestamps ? options.tsVal : null,
-    tsEcr: options.hasTimestamps ? options.tsEcr : null,
+    src: spec.srcAddr,
+    dst: spec.dstAddr,
+    srcPort: spec.srcPort,
+    dstPort: spec.dstPort,
+    seq: spec.seq,
+    ack: spec.ack,
+    flags: spec.flags,
+    window: spec.window,
+    payload,
+    mss: spec.mss !== 0 ? spec.mss : null,
+    windowScale: spec.windowScale >= 0 ? spec.windowScale : null,
+    sackPermitted: spec.sackPermitted,
+    tsVal: spec.hasTimestamps ? spec.tsVal : null,
+    tsEcr: spec.hasTimestamps ? spec.tsEcr : null,
     bytes,
   };
 }
