@@ -6,9 +6,9 @@
 // properties cover request socks, children, cookies and TIME_WAIT, not only the parser.
 // (Peer MSS is kept ≥ 64 here: the tiny-MSS hang is its own regression in regressions.test.ts.)
 
-import { AcceptLoop } from '../../src/app/accept-loop.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { AcceptLoop } from '../../src/app/accept-loop.js';
 import { createApp } from '../../src/app/handlers.js';
 import { Sysctls } from '../../src/profiles/sysctl.js';
 import { resolveProfile } from '../../src/profiles/resolve.js';
@@ -17,7 +17,9 @@ import { Counter } from '../../src/stack/mib.js';
 import { TxRing } from '../../src/stack/tx.js';
 import { checkHostInvariants, checkReply, FUZZ_HOST, repairChecksums } from '../../src/tools/fuzz.js';
 import { SegmentSpec, writeTcpSegment } from '../../src/wire/builder.js';
+import { parseSegment } from '../../src/wire/parse.js';
 import { TcpFlag } from '../../src/wire/tcp.js';
+import { WireError } from '../../src/wire/wire-error.js';
 
 const PEER_BASE = 0x0a4d8000; // 10.77.128.0
 const KERNELS = ['3.10', '4.4', '4.10', '4.15', '5.4', '6.1', '6.x'];
@@ -68,6 +70,8 @@ class Driver {
   readonly sent: Uint8Array[] = [];
   readonly flows = new Map<number, Pending>();
   private readonly spec = new SegmentSpec();
+  /** A sent frame read back (the wire's parse half). */
+  private readonly reply = new SegmentSpec();
 
   constructor(setup: fc.RecordValue<typeof setupArb extends fc.Arbitrary<infer T> ? T : never>) {
     const profile = resolveProfile(setup.kernel);
@@ -85,25 +89,18 @@ class Driver {
       const len = ring.lengths[i]!;
       const b = ring.slab;
       checkReply(this.host, b, off, len);
-      if (b[off + 9] !== 6) continue;
-      const t = off + (b[off]! & 0x0f) * 4;
-      const flags = b[t + 13]!;
+      const reply = this.reply;
+      if (parseSegment(b, off, len, reply) !== WireError.Ok) continue;
+      const flags = reply.flags;
       if ((flags & TcpFlag.RST) !== 0) continue;
-      const peer = ((b[off + 16]! << 24) | (b[off + 17]! << 16) | (b[off + 18]! << 8) | b[off + 19]!) >>> 0;
-      const port = (b[t + 2]! << 8) | b[t + 3]!;
+      const peer = reply.dstAddr;
+      const port = reply.dstPort;
       const key = peer * 65536 + port;
-      const seq = ((b[t + 4]! << 24) | (b[t + 5]! << 16) | (b[t + 6]! << 8) | b[t + 7]!) >>> 0;
-      const ack = ((b[t + 8]! << 24) | (b[t + 9]! << 16) | (b[t + 10]! << 8) | b[t + 11]!) >>> 0;
-      const payload = off + len - (t + (b[t + 12]! >> 4) * 4);
-      let hostTs = 0;
-      let peerTs = 0;
-      for (let o = t + 20; o + 10 <= t + (b[t + 12]! >> 4) * 4; o++) {
-        if (b[o] === 8 && b[o + 1] === 10) {
-          hostTs = ((b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!) >>> 0;
-          peerTs = ((b[o + 6]! << 24) | (b[o + 7]! << 16) | (b[o + 8]! << 8) | b[o + 9]!) >>> 0;
-          break;
-        }
-      }
+      const seq = reply.seq;
+      const ack = reply.ack;
+      const payload = reply.payloadLength;
+      const hostTs = reply.hasTimestamps ? reply.tsVal : 0;
+      const peerTs = reply.hasTimestamps ? reply.tsEcr : 0;
       const end = (seq + payload + ((flags & (TcpFlag.SYN | TcpFlag.FIN)) !== 0 ? 1 : 0)) >>> 0;
       const existing = this.flows.get(key);
       if ((flags & TcpFlag.SYN) !== 0) this.flows.set(key, { peer, port, seq: ack, ack: end, peerTs, hostTs });
