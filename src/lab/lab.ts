@@ -5,6 +5,7 @@
 // finds its objects by name only (the five namespaces); deleting a namespace takes its veths, TUN,
 // routes, NAT rules and conntrack state with it, so it also cleans up after a crash.
 
+import { renderTable } from '../observe/table.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SyndropError, usageError } from '../errors.js';
 import { run, runInherited, runInNetns, haveTool, missingToolError } from './exec.js';
@@ -367,11 +368,6 @@ export async function labExec(node: string, argv: readonly string[], options: La
   return runInherited(['ip', 'netns', 'exec', topology.nodes[node].netns, ...argv]);
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]))).join('  ')).join('\n');
-}
-
 /** The address table printed after `lab up`: namespace, role, address. */
 export function formatLabAddresses(topology: LabTopology = labTopology()): string {
   const rows: string[][] = [['NAMESPACE', 'ROLE', 'ADDRESS']];
@@ -381,7 +377,7 @@ export function formatLabAddresses(topology: LabTopology = labTopology()): strin
     rows.push([node.netns, node.role, addresses]);
   }
   rows.push(['(none)', 'emulated host: syndrop run answers here', topology.emulatedHost]);
-  return table(rows);
+  return renderTable(rows);
 }
 
 /** `lab status` for people. */
@@ -403,7 +399,7 @@ export function formatLabStatus(status: LabStatus): string {
         rows.push([ns.netns, iface.name, iface.exists ? (iface.state ?? '?') : 'missing', iface.addresses.join(',') || '-']);
       }
     }
-    lines.push(table(rows));
+    lines.push(renderTable(rows));
     const tun = status.tun;
     if (tun.exists) {
       lines.push(

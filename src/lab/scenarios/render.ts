@@ -1,50 +1,18 @@
 // Text renderers: the verdict table of one scenario run and the scenarios × kernels matrix.
 
+import { renderTable } from '../../observe/table.js';
 import type { MatrixResult } from './runner.js';
 import type { ScenarioResult } from './types.js';
 
 const MARK_OK = '✓';
 const MARK_BAD = '✗';
 
-function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  for (const paragraph of text.split('\n')) {
-    let line = '';
-    for (const word of paragraph.split(' ')) {
-      if (line.length > 0 && line.length + 1 + word.length > width) {
-        lines.push(line);
-        line = word;
-      } else {
-        line = line.length > 0 ? `${line} ${word}` : word;
-      }
-    }
-    lines.push(line);
-  }
-  return lines;
-}
-
-/** A plain table with wrapped cells; widths are fixed per column. */
-function table(header: string[], rows: string[][], widths: number[]): string {
-  const out: string[] = [];
-  const render = (cells: string[]) => {
-    const wrapped = cells.map((c, i) => wrap(c, widths[i]!));
-    const height = Math.max(...wrapped.map((w) => w.length));
-    for (let l = 0; l < height; l++) {
-      out.push(wrapped.map((w, i) => (w[l] ?? '').padEnd(i === wrapped.length - 1 ? 0 : widths[i]!)).join('  ').trimEnd());
-    }
-  };
-  render(header);
-  out.push(widths.map((w) => '─'.repeat(w)).join('  '));
-  for (const row of rows) render(row);
-  return out.join('\n');
-}
-
 export function renderVerdict(result: ScenarioResult): string {
   const lines: string[] = [];
   lines.push(`scenario ${result.scenario} — kernel ${result.kernel}${result.profileDescription ? ` (${result.profileDescription})` : ''}`);
   lines.push('');
   const rows = result.rows.map((r, i) => [String(i + 1), r.step, `${r.expected} [${r.spec}]`, r.observed, r.ok ? MARK_OK : MARK_BAD]);
-  lines.push(table(['#', 'step', `expected on ${result.kernel} (spec)`, 'observed (wire, counters)', ''], rows, [2, 30, 44, 40, 1]));
+  lines.push(renderTable(rows, { head: ['#', 'step', `expected on ${result.kernel} (spec)`, 'observed (wire, counters)', ''], rule: true, widths: [2, 30, 44, 40, 1] }));
   lines.push('');
   if (result.error) lines.push(`error: ${result.error}`);
   const good = result.rows.filter((r) => r.ok).length;
@@ -64,7 +32,7 @@ export function renderMatrix(matrix: MatrixResult): string {
       return `${r.ok ? MARK_OK : MARK_BAD} ${r.outcome.cell}`;
     }),
   ]);
-  const lines = [table(['scenario', ...matrix.kernels.map((k) => `kernel ${k}`)], rows, [17, ...matrix.kernels.map(() => cellWidth)])];
+  const lines = [renderTable(rows, { head: ['scenario', ...matrix.kernels.map((k) => `kernel ${k}`)], rule: true, widths: [17, ...matrix.kernels.map(() => cellWidth)] })];
   const bad = matrix.results.filter((r) => !r.ok);
   lines.push('');
   lines.push(`${MARK_OK} = what the clients experienced matches the spec's prediction for that kernel; ${MARK_BAD} = it does not.`);

@@ -1,5 +1,6 @@
 // The one table `make bench` prints, and the JSON it writes (bench/results/latest.json).
 
+import { renderTable } from '../../observe/table.js';
 import type { MemoryResult } from './memory.js';
 import { IN_PROCESS_PATHS, PATH_INFO, type InProcessPath, type PathResult } from './inprocess.js';
 import { summary } from './stats.js';
@@ -124,12 +125,9 @@ const fmtInt = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString
 const fmtRate = (v: number) => (v >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : v >= 1e3 ? `${(v / 1e3).toFixed(1)}k` : v.toFixed(0));
 const fmtBytes = (v: number) => (Math.abs(v) >= 1 << 20 ? `${(v / (1 << 20)).toFixed(1)} MiB` : Math.abs(v) >= 1024 ? `${(v / 1024).toFixed(1)} KiB` : `${Math.round(v)} B`);
 
+/** Bench tables: the label column left, the figures right. */
 function table(rows: string[][]): string {
-  const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows
-    .map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd())
-    .join('\n');
+  return renderTable(rows, { align: (rows[0] ?? []).map((_, i) => (i === 0 ? 'left' : 'right')) });
 }
 
 export function renderReport(r: BenchReport): string {
