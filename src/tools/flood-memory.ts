@@ -23,6 +23,7 @@ import { packageRoot, startRunChild } from '../io/run-child.js';
 import { runInNetns } from '../lab/exec.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
 import { EMULATED_HOST, SPOOFED_PREFIX, labPrefix } from '../lab/topology.js';
+import { toolOptionsOrExit, type ToolOptions } from './tool-args.js';
 
 const ROOT = packageRoot();
 const SDGEN = join(ROOT, 'bench', 'bin', 'sdgen');
@@ -204,26 +205,24 @@ export function formatFloodReport(r: FloodReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+const FLOOD_OPTIONS = {
+  seconds: { type: 'integer', default: 60, min: 1, max: 120, help: 'flood length per phase (at most 120)' },
+  rate: { type: 'string', default: null, help: "SYN/s (default: the generator's top rate)" },
+  json: { type: 'boolean', help: 'one JSON report on stdout' },
+} satisfies ToolOptions;
+
 async function main(): Promise<number> {
-  const argv = process.argv.slice(2);
-  let seconds = 60;
+  const values = toolOptionsOrExit('flood-memory', FLOOD_OPTIONS, process.argv.slice(2));
+  if (values === null) return process.exitCode as number;
+  const seconds = values.seconds;
+  const json = values.json;
   let rate: number | undefined;
-  let json = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--seconds' || arg === '--rate') {
-      const v = argv[++i];
-      if (v === undefined || !/^\d+$/.test(v) || Number(v) === 0) {
-        process.stderr.write(`flood-memory: ${arg} needs a whole number > 0\n`);
-        return 2;
-      }
-      if (arg === '--seconds') seconds = Math.min(Number(v), 120);
-      else rate = Number(v);
-    } else if (arg === '--json') json = true;
-    else {
-      process.stderr.write(`flood-memory: unknown argument ${arg}\nusage: flood-memory [--seconds 60] [--rate PPS] [--json]\n`);
+  if (values.rate !== null) {
+    if (!/^\d+$/.test(values.rate) || Number(values.rate) === 0) {
+      process.stderr.write(`flood-memory: --rate ${values.rate}: expected a whole number > 0\n`);
       return 2;
     }
+    rate = Number(values.rate);
   }
   if (process.geteuid?.() !== 0) {
     process.stderr.write('flood-memory: needs root (namespaces, TUN): run as root\n');

@@ -1,6 +1,6 @@
 // `make soak` (issue 10): 10,000 real connections against `syndrop run --app echo` in the lab,
 // from several concurrent clients (c1 and c2 behind the NAT, c3 direct), each sending a random
-// payload of 1 B–64 KiB and checking the echo byte for byte (test/tools/soak_client.py, Python
+// payload of 1 B–64 KiB and checking the echo byte for byte (assets/python/soak_client.py, Python
 // stdlib, run with `ip netns exec`). At the end `syndrop ss -a` must show no socket but
 // TIME_WAIT, and the process must still answer. Before the soak, 1 M random and malformed
 // frames (sdgen garbage, bounded) go through the TUN: every frame read is accounted for.
@@ -19,9 +19,11 @@ import { packageRoot, startRunChild, type RunChild } from '../io/run-child.js';
 import { runInNetns } from '../lab/exec.js';
 import { labDown, labStatus, labUp } from '../lab/lab.js';
 import { EMULATED_HOST, labPrefix } from '../lab/topology.js';
+import { toolOptionsOrExit, type ToolOptions } from './tool-args.js';
+import { assetPath, PYTHON } from '../assets.js';
 
 const ROOT = packageRoot();
-const CLIENT = join(ROOT, 'test', 'tools', 'soak_client.py');
+const CLIENT = assetPath('python', 'soak_client.py');
 const CLIENT_NODES = ['c1', 'c2', 'c3'] as const;
 
 export interface SoakOptions {
@@ -97,7 +99,7 @@ async function garbagePhase(count: number, prefix: string, controlPath: string, 
   const accepted = delta('SyndropRxAccepted');
   const total = Object.values(rejected).reduce((a, b) => a + b, 0);
   // The app is echo, not http: "still serves" = one more connection echoes byte for byte.
-  const after1 = await runInNetns(`${prefix}-c3`, ['python3', CLIENT, EMULATED_HOST, '80', '1', '1', String(seed), '1000', '1000', '10'], { allowFailure: true, timeoutMs: 30_000 });
+  const after1 = await runInNetns(`${prefix}-c3`, [PYTHON, CLIENT, EMULATED_HOST, '80', '1', '1', String(seed), '1000', '1000', '10'], { allowFailure: true, timeoutMs: 30_000 });
   let echoAfter = 'failed';
   try {
     echoAfter = (JSON.parse(after1.stdout.trim()) as ClientReport).ok === 1 ? 'ok' : 'failed';
@@ -127,7 +129,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       CLIENT_NODES.map(async (node, i) => {
         const r = await runInNetns(
           `${prefix}-${node}`,
-          ['python3', CLIENT, EMULATED_HOST, '80', String(share(i)), String(options.concurrency), String(options.seed * 10 + i), String(options.minBytes), String(options.maxBytes), String(timeout)],
+          [PYTHON, CLIENT, EMULATED_HOST, '80', String(share(i)), String(options.concurrency), String(options.seed * 10 + i), String(options.minBytes), String(options.maxBytes), String(timeout)],
           { timeoutMs: 3_600_000, allowFailure: true },
         );
         const line = r.stdout.trim().split('\n').pop() ?? '';
@@ -196,26 +198,28 @@ export function formatSoakReport(r: SoakReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+const SOAK_OPTIONS = {
+  garbage: { type: 'integer', default: 1_000_000, help: 'garbage frames sent over the TUN first' },
+  connections: { type: 'integer', default: 10_000, help: 'echo connections from c1, c2 and c3' },
+  concurrency: { type: 'integer', default: 8, min: 1, help: 'connections open at once per client' },
+  'min-bytes': { type: 'integer', default: 1, min: 1, help: 'smallest payload per connection' },
+  'max-bytes': { type: 'integer', default: 65_536, min: 1, help: 'largest payload per connection' },
+  seed: { type: 'integer', default: 1, help: 'payload sizes and bytes derive from it' },
+  json: { type: 'boolean', help: 'one JSON report on stdout' },
+} satisfies ToolOptions;
+
 async function main(): Promise<number> {
-  const argv = process.argv.slice(2);
-  const options: SoakOptions = { connections: 10_000, concurrency: 8, minBytes: 1, maxBytes: 65_536, seed: 1, garbage: 1_000_000 };
-  let json = false;
-  const flags: Record<string, keyof SoakOptions> = { '--garbage': 'garbage', '--connections': 'connections', '--concurrency': 'concurrency', '--max-bytes': 'maxBytes', '--min-bytes': 'minBytes', '--seed': 'seed' };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--json') json = true;
-    else if (flags[arg] !== undefined) {
-      const v = argv[++i];
-      if (v === undefined || !/^\d+$/.test(v)) {
-        process.stderr.write(`soak: ${arg} needs a whole number\n`);
-        return 2;
-      }
-      (options as unknown as Record<string, number>)[flags[arg]!] = Number(v);
-    } else {
-      process.stderr.write(`soak: unknown argument ${arg}\nusage: soak [--garbage 1000000] [--connections 10000] [--concurrency 8] [--min-bytes 1] [--max-bytes 65536] [--seed 1] [--json]\n`);
-      return 2;
-    }
-  }
+  const values = toolOptionsOrExit('soak', SOAK_OPTIONS, process.argv.slice(2));
+  if (values === null) return process.exitCode as number;
+  const options: SoakOptions = {
+    garbage: values.garbage,
+    connections: values.connections,
+    concurrency: values.concurrency,
+    minBytes: values['min-bytes'],
+    maxBytes: values['max-bytes'],
+    seed: values.seed,
+  };
+  const json = values.json;
   if (process.geteuid?.() !== 0) {
     process.stderr.write('soak: needs root (namespaces, TUN): run as root\n');
     return 1;

@@ -3,7 +3,7 @@
 threads; each sends a random payload of MIN..MAX bytes (seeded per connection), half-closes,
 reads the echo to EOF and compares it byte for byte. Prints one JSON line:
 {"connections", "ok", "mismatches", "errors", "stuck", "bytes", "seconds", "firstErrors"}.
-Stdlib only; run it with `ip netns exec NS python3 soak_client.py ...`."""
+Stdlib only; run it with `ip netns exec NS /usr/bin/python3 soak_client.py ...`."""
 import json, random, socket, sys, threading, time
 
 def main():
