@@ -21,6 +21,7 @@ import { evaluateTargets, renderReport, summarizePath, type BenchReport } from '
 import { topSelfTime } from './bench/profile.js';
 import { TunBench, tunPrerequisites } from './bench/tun.js';
 import { runFloodMemory } from './flood-memory.js';
+import { toolOptionsOrExit, type ToolOptions } from './tool-args.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = resolve(dirname(SELF), '..', '..');
@@ -52,100 +53,55 @@ function usage(message: string): never {
   process.exit(2);
 }
 
-function parseArgs(argv: string[]): Options {
-  const quick = argv.includes('--quick');
-  const o: Options = {
+const SECTIONS = ['inprocess', 'memory', 'tun', 'flood'];
+
+const BENCH_OPTIONS = {
+  quick: { type: 'boolean', help: 'smoke counts: 20k frames, 1 TUN round of 2 s, no flood' },
+  'skip-tun': { type: 'boolean', help: 'in-process sections only (no lab, no root)' },
+  count: { type: 'integer', default: null, min: 64, help: 'frames per in-process run (default 1000000, quick 20000)' },
+  runs: { type: 'integer', default: 5, min: 1, help: 'in-process runs (the median is reported)' },
+  'memory-requests': { type: 'integer', default: null, min: 1, help: 'half-open requests for the memory section (default 1000000)' },
+  'tun-rounds': { type: 'integer', default: null, min: 1, help: 'TUN rounds per side (default 3, quick 1)' },
+  'tun-seconds': { type: 'integer', default: null, min: 1, max: 60, help: 'seconds per TUN round (default 6, quick 2)' },
+  'tun-count': { type: 'integer', default: null, min: 1, help: 'SYNs per TUN round (default 1M per second)' },
+  prefix: { type: 'string', default: process.env.SYNDROP_BENCH_LAB_PREFIX ?? 'sdb', help: 'lab prefix of the bench lab' },
+  instance: { type: 'string', default: process.env.SYNDROP_BENCH_INSTANCE ?? 'bench', help: 'control-socket instance name' },
+  out: { type: 'string', default: join(ROOT, 'bench', 'results', 'latest.json'), help: 'where the JSON report goes' },
+  'no-pin': { type: 'boolean', help: 'do not pin workers with taskset' },
+  profile: { type: 'boolean', help: 'write .cpuprofile files of the workers' },
+  'flood-seconds': { type: 'integer', default: 60, min: 1, max: 120, help: 'length of the bounded flood (at most 120)' },
+  only: { type: 'string', default: SECTIONS.join(','), help: 'comma-separated sections to run' },
+  // Internal: how the script runs its own measurement workers.
+  worker: { type: 'string', default: null, help: '(internal) run one worker job' },
+  path: { type: 'string', default: null, help: '(internal) the in-process path of a worker' },
+} satisfies ToolOptions;
+
+function parseOptions(argv: string[]): Options {
+  const v = toolOptionsOrExit('bench', BENCH_OPTIONS, argv);
+  if (v === null) process.exit(process.exitCode as number);
+  const quick = v.quick;
+  const only = new Set(v.only.split(',').filter(Boolean));
+  for (const section of only) if (!SECTIONS.includes(section)) usage(`--only: unknown section ${section}`);
+  const tunSeconds = v['tun-seconds'] ?? (quick ? 2 : 6);
+  return {
     quick,
-    skipTun: false,
-    count: quick ? 20_000 : 1_000_000,
-    runs: 5,
-    memoryRequests: quick ? 20_000 : 1_000_000,
-    tunRounds: quick ? 1 : 3,
-    tunSeconds: quick ? 2 : 6,
-    tunCount: 0,
-    prefix: process.env.SYNDROP_BENCH_LAB_PREFIX ?? 'sdb',
-    instance: process.env.SYNDROP_BENCH_INSTANCE ?? 'bench',
-    out: join(ROOT, 'bench', 'results', 'latest.json'),
-    pin: true,
-    profile: false,
-    only: new Set(['inprocess', 'memory', 'tun', 'flood']),
-    floodSeconds: 60,
-    worker: null,
-    path: null,
+    skipTun: v['skip-tun'],
+    count: v.count ?? (quick ? 20_000 : 1_000_000),
+    runs: v.runs,
+    memoryRequests: v['memory-requests'] ?? (quick ? 20_000 : 1_000_000),
+    tunRounds: v['tun-rounds'] ?? (quick ? 1 : 3),
+    tunSeconds,
+    tunCount: v['tun-count'] ?? tunSeconds * 1_000_000,
+    prefix: v.prefix,
+    instance: v.instance,
+    out: resolve(v.out),
+    pin: !v['no-pin'],
+    profile: v.profile,
+    only,
+    floodSeconds: v['flood-seconds'],
+    worker: v.worker,
+    path: v.path,
   };
-  const int = (name: string, v: string | undefined, min = 1): number => {
-    const n = Number(v);
-    if (v === undefined || !Number.isInteger(n) || n < min) usage(`${name} expects an integer ≥ ${min}`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    switch (a) {
-      case '--quick':
-        break;
-      case '--skip-tun':
-        o.skipTun = true;
-        break;
-      case '--count':
-        o.count = int(a, argv[++i], 64);
-        break;
-      case '--runs':
-        o.runs = int(a, argv[++i]);
-        break;
-      case '--memory-requests':
-        o.memoryRequests = int(a, argv[++i]);
-        break;
-      case '--tun-rounds':
-        o.tunRounds = int(a, argv[++i]);
-        break;
-      case '--tun-seconds':
-        o.tunSeconds = Math.min(60, int(a, argv[++i]));
-        break;
-      case '--tun-count':
-        o.tunCount = int(a, argv[++i]);
-        break;
-      case '--prefix':
-        o.prefix = argv[++i] ?? usage('--prefix expects a lab prefix');
-        break;
-      case '--instance':
-        o.instance = argv[++i] ?? usage('--instance expects a name');
-        break;
-      case '--out':
-        o.out = resolve(argv[++i] ?? usage('--out expects a file'));
-        break;
-      case '--no-pin':
-        o.pin = false;
-        break;
-      case '--profile':
-        o.profile = true;
-        break;
-      case '--flood-seconds':
-        o.floodSeconds = Math.min(120, int(a, argv[++i]));
-        break;
-      case '--only':
-        o.only = new Set((argv[++i] ?? '').split(',').filter(Boolean));
-        for (const s of o.only) if (!['inprocess', 'memory', 'tun', 'flood'].includes(s)) usage(`--only: unknown section ${s}`);
-        break;
-      case '--worker':
-        o.worker = argv[++i] ?? usage('--worker expects a job');
-        break;
-      case '--path':
-        o.path = argv[++i] ?? null;
-        break;
-      case '-h':
-      case '--help':
-        process.stdout.write(
-          'usage: node dist/tools/bench.js [--quick] [--skip-tun] [--count N] [--runs N] [--memory-requests N]\n' +
-            '       [--tun-rounds N] [--tun-seconds S] [--tun-count N] [--prefix P] [--instance I] [--out FILE]\n' +
-            '       [--no-pin] [--profile] [--flood-seconds S] [--only inprocess,memory,tun,flood]\n',
-        );
-        process.exit(0);
-      default:
-        usage(`unknown option ${a}`);
-    }
-  }
-  if (o.tunCount === 0) o.tunCount = o.tunSeconds * 1_000_000;
-  return o;
 }
 
 // ------------------------------------------------------------------ workers
@@ -220,7 +176,7 @@ function printProfile(label: string, log: (line: string) => void): void {
 // ------------------------------------------------------------------ main
 
 async function main(): Promise<void> {
-  const o = parseArgs(process.argv.slice(2));
+  const o = parseOptions(process.argv.slice(2));
   if (o.worker !== null) {
     workerMain(o);
     return;

@@ -6,13 +6,19 @@ import { parseArgs } from 'node:util';
 
 export type ToolOption =
   | { readonly type: 'boolean'; readonly help: string }
-  | { readonly type: 'integer'; readonly help: string; readonly default: number; readonly min?: number; readonly max?: number }
+  | { readonly type: 'integer'; readonly help: string; readonly default: number | null; readonly min?: number; readonly max?: number }
   | { readonly type: 'string'; readonly help: string; readonly default: string | null; readonly choices?: readonly string[] };
 
 export type ToolOptions = Record<string, ToolOption>;
 
 export type ToolValues<S extends ToolOptions> = {
-  -readonly [K in keyof S]: S[K] extends { type: 'boolean' } ? boolean : S[K] extends { type: 'integer' } ? number : S[K]['default' & keyof S[K]];
+  -readonly [K in keyof S]: S[K] extends { type: 'boolean' }
+    ? boolean
+    : S[K] extends { type: 'integer'; default: null }
+      ? number | null
+      : S[K] extends { type: 'integer' }
+        ? number
+        : S[K]['default' & keyof S[K]];
 };
 
 export class ToolUsageError extends Error {}
@@ -22,7 +28,7 @@ export function toolUsage(tool: string, spec: ToolOptions): string {
   const lines = [`usage: node dist/tools/${tool}.js [options]`];
   for (const [name, option] of Object.entries(spec)) {
     const value = option.type === 'boolean' ? '' : option.type === 'integer' ? ' N' : ' VALUE';
-    const fallback = option.type === 'boolean' || option.default === null ? '' : ` (default ${option.default})`;
+    const fallback = option.type === 'boolean' || option.default === null ? '' : ` (default ${String(option.default)})`;
     lines.push(`  --${name}${value}`.padEnd(28) + `${option.help}${fallback}`);
   }
   return `${lines.join('\n')}\n`;
