@@ -7,7 +7,8 @@ import { parseArgs } from 'node:util';
 export type ToolOption =
   | { readonly type: 'boolean'; readonly help: string }
   | { readonly type: 'integer'; readonly help: string; readonly default: number | null; readonly min?: number; readonly max?: number }
-  | { readonly type: 'string'; readonly help: string; readonly default: string | null; readonly choices?: readonly string[] };
+  | { readonly type: 'string'; readonly help: string; readonly default: string | null; readonly choices?: readonly string[] }
+  | { readonly type: 'strings'; readonly help: string; readonly choices?: readonly string[] };
 
 export type ToolOptions = Record<string, ToolOption>;
 
@@ -18,7 +19,9 @@ export type ToolValues<S extends ToolOptions> = {
       ? number | null
       : S[K] extends { type: 'integer' }
         ? number
-        : S[K]['default' & keyof S[K]];
+        : S[K] extends { type: 'strings' }
+          ? string[]
+          : S[K]['default' & keyof S[K]];
 };
 
 export class ToolUsageError extends Error {}
@@ -27,8 +30,8 @@ export class ToolUsageError extends Error {}
 export function toolUsage(tool: string, spec: ToolOptions): string {
   const lines = [`usage: node dist/tools/${tool}.js [options]`];
   for (const [name, option] of Object.entries(spec)) {
-    const value = option.type === 'boolean' ? '' : option.type === 'integer' ? ' N' : ' VALUE';
-    const fallback = option.type === 'boolean' || option.default === null ? '' : ` (default ${String(option.default)})`;
+    const value = option.type === 'boolean' ? '' : option.type === 'integer' ? ' N' : option.type === 'strings' ? ' VALUE…' : ' VALUE';
+    const fallback = option.type === 'boolean' || option.type === 'strings' || option.default === null ? '' : ` (default ${String(option.default)})`;
     lines.push(`  --${name}${value}`.padEnd(28) + `${option.help}${fallback}`);
   }
   return `${lines.join('\n')}\n`;
@@ -36,11 +39,13 @@ export function toolUsage(tool: string, spec: ToolOptions): string {
 
 /** Parses argv against the spec; throws ToolUsageError with a one-line reason. */
 export function parseToolArgs<S extends ToolOptions>(spec: S, argv: readonly string[]): ToolValues<S> & { help: boolean } {
-  const config: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
-  for (const [name, option] of Object.entries(spec)) config[name] = { type: option.type === 'boolean' ? 'boolean' : 'string' };
-  let parsed: Record<string, string | boolean | undefined>;
+  const config: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = { help: { type: 'boolean', short: 'h' } };
+  for (const [name, option] of Object.entries(spec)) {
+    config[name] = { type: option.type === 'boolean' ? 'boolean' : 'string', multiple: option.type === 'strings' };
+  }
+  let parsed: Record<string, string | boolean | string[] | undefined>;
   try {
-    parsed = parseArgs({ args: [...argv], options: config, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+    parsed = parseArgs({ args: [...argv], options: config, strict: true, allowPositionals: false }).values as typeof parsed;
   } catch (error) {
     throw new ToolUsageError((error as Error).message.split('\n')[0]!);
   }
@@ -52,10 +57,11 @@ export function parseToolArgs<S extends ToolOptions>(spec: S, argv: readonly str
     } else if (option.type === 'integer') {
       out[name] = raw === undefined ? option.default : integer(name, String(raw), option.min ?? 0, option.max);
     } else {
-      if (raw !== undefined && option.choices !== undefined && !option.choices.includes(String(raw))) {
-        throw new ToolUsageError(`--${name} ${String(raw)}: one of ${option.choices.join(', ')}`);
+      const texts = raw === undefined ? [] : Array.isArray(raw) ? raw : [String(raw)];
+      for (const text of texts) {
+        if (option.choices !== undefined && !option.choices.includes(text)) throw new ToolUsageError(`--${name} ${text}: one of ${option.choices.join(', ')}`);
       }
-      out[name] = raw === undefined ? option.default : String(raw);
+      out[name] = option.type === 'strings' ? texts : (texts[0] ?? option.default);
     }
   }
   return out as ToolValues<S> & { help: boolean };
