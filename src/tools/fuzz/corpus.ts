@@ -1,7 +1,7 @@
 // The fuzzer's raw material: real Linux frames as seeds, a seeded generator, and a checksum
 // repair written independently of src/wire (the fuzzer must not share the code it tests).
 
-// ── Seed corpus: real Linux frames (test/fixtures/captures.ts has them with their story; a
+// ── Seed corpus: real Linux frames (the capture fixtures of the unit tests tell their story; a
 //    regression test checks both copies are the same bytes). ──
 export const SEED_CORPUS: Readonly<Record<string, string>> = {
   SYN_TS: '4500003cc9e9400040065b3e0ac900020ac90001c3581f90d61b0e9c00000000a002faf007ec0000020405b40402080a75f9f1f1000000000103030a',
