@@ -18,12 +18,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import { controlRequest } from '../control/client.js';
-import { controlSocketPath } from '../control/paths.js';
 import { packageRoot, startRunChild } from '../io/run-child.js';
 import { runInNetns } from '../lab/exec.js';
-import { labDown, labStatus, labUp } from '../lab/lab.js';
-import { EMULATED_HOST, SPOOFED_PREFIX, labPrefix } from '../lab/topology.js';
+import { EMULATED_HOST, SPOOFED_PREFIX } from '../lab/topology.js';
 import { toolOptionsOrExit, type ToolOptions } from './tool-args.js';
+import { openToolLab } from './tool-lab.js';
 
 const ROOT = packageRoot();
 const SDGEN = join(ROOT, 'bench', 'bin', 'sdgen');
@@ -161,19 +160,14 @@ async function phase(syncookies: number, options: FloodOptions, prefix: string, 
 
 /** Both phases; never leaves a `syndrop run` behind. */
 export async function runFloodMemory(options: FloodOptions): Promise<FloodReport> {
-  const prefix = options.prefix ?? labPrefix();
-  const instance = options.instance ?? process.env.SYNDROP_INSTANCE ?? 'flood';
-  const env = { ...process.env, SYNDROP_LAB_PREFIX: prefix, SYNDROP_INSTANCE: instance };
-  const controlPath = controlSocketPath({ instance }, {});
-  const manage = options.manageLab ?? true;
-  const existed = (await labStatus({ prefix })).up;
-  if (manage && !existed) await labUp({ prefix });
+  const lab = await openToolLab(options, 'flood');
+  const { prefix, env, controlPath } = lab;
   const phases: FloodPhaseReport[] = [];
   try {
     phases.push(await phase(1, options, prefix, env, controlPath));
     phases.push(await phase(0, options, prefix, env, controlPath));
   } finally {
-    if (manage && !existed) await labDown({ prefix });
+    await lab.close();
   }
   const problems: string[] = [];
   const [on, off] = phases as [FloodPhaseReport, FloodPhaseReport];

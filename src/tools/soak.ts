@@ -14,12 +14,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import { controlRequest } from '../control/client.js';
-import { controlSocketPath } from '../control/paths.js';
 import { packageRoot, startRunChild, type RunChild } from '../io/run-child.js';
 import { runInNetns } from '../lab/exec.js';
-import { labDown, labStatus, labUp } from '../lab/lab.js';
-import { EMULATED_HOST, labPrefix } from '../lab/topology.js';
+import { EMULATED_HOST } from '../lab/topology.js';
 import { toolOptionsOrExit, type ToolOptions } from './tool-args.js';
+import { openToolLab } from './tool-lab.js';
 import { assetPath, PYTHON } from '../assets.js';
 
 const ROOT = packageRoot();
@@ -110,13 +109,8 @@ async function garbagePhase(count: number, prefix: string, controlPath: string, 
 }
 
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
-  const prefix = options.prefix ?? labPrefix();
-  const instance = options.instance ?? process.env.SYNDROP_INSTANCE ?? 'soak';
-  const env = { ...process.env, SYNDROP_LAB_PREFIX: prefix, SYNDROP_INSTANCE: instance };
-  const controlPath = controlSocketPath({ instance }, {});
-  const manage = options.manageLab ?? true;
-  const existed = (await labStatus({ prefix })).up;
-  if (manage && !existed) await labUp({ prefix });
+  const lab = await openToolLab(options, 'soak');
+  const { prefix, env, controlPath } = lab;
   let run: RunChild | null = null;
   try {
     run = await startRunChild(['-q', '--kernel', '6.x', '--app', 'echo', '--backlog', '1024', '--seed', '3'], { env, controlPath });
@@ -182,7 +176,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     return report;
   } finally {
     await run?.stop();
-    if (manage && !existed) await labDown({ prefix });
+    await lab.close();
   }
 }
 

@@ -2,32 +2,23 @@ import { ByteWindow } from './byte-window.js';
 import { internetChecksum } from './checksum.js';
 import { WireError, type WireErrorCode } from './wire-error.js';
 
-// Module constants, not the table's properties, in the code below: V8 folds a `const` into the
-// compiled code but re-reads an object property on each use (measured on the rx path).
-const VERSION_IHL = 0;
-const TOS = 1;
-const TOTAL_LENGTH = 2;
-const IDENT = 4;
-const FLAGS_FRAGMENT = 6;
-const TTL = 8;
-const PROTOCOL = 9;
-const CHECKSUM = 10;
-const SRC_ADDR = 12;
-const DST_ADDR = 16;
+// The code below reads offsets through module constants destructured from each table, not the
+// table's properties: V8 folds a module `const` into compiled code but may re-read a property.
 
 /** Field offsets of the IPv4 header (RFC 791 §3.1). */
 export const Ipv4Field = {
-  VERSION_IHL,
-  TOS,
-  TOTAL_LENGTH,
-  IDENT,
-  FLAGS_FRAGMENT,
-  TTL,
-  PROTOCOL,
-  CHECKSUM,
-  SRC_ADDR,
-  DST_ADDR,
+  VERSION_IHL: 0,
+  TOS: 1,
+  TOTAL_LENGTH: 2,
+  IDENT: 4,
+  FLAGS_FRAGMENT: 6,
+  TTL: 8,
+  PROTOCOL: 9,
+  CHECKSUM: 10,
+  SRC_ADDR: 12,
+  DST_ADDR: 16,
 } as const;
+const { VERSION_IHL, TOS, TOTAL_LENGTH, IDENT, FLAGS_FRAGMENT, TTL, PROTOCOL, CHECKSUM, SRC_ADDR, DST_ADDR } = Ipv4Field;
 
 export const IPV4_MIN_HEADER = 20;
 export const IpProtocol = { ICMP: 1, TCP: 6, UDP: 17 } as const;
@@ -35,16 +26,13 @@ export const IpProtocol = { ICMP: 1, TCP: 6, UDP: 17 } as const;
 /** Version 4, IHL 5 (no options): the first byte of every header we build. */
 export const IPV4_VERSION_IHL_NO_OPTIONS = 0x45;
 
-const DONT_FRAGMENT = 0x4000;
-const MORE_FRAGMENTS = 0x2000;
-const FRAGMENT_OFFSET_MASK = 0x1fff;
-
 /** Bits of the 16-bit flags/fragment-offset word at Ipv4Field.FLAGS_FRAGMENT (RFC 791 §3.1). */
 export const Ipv4FlagsFragment = {
-  DONT_FRAGMENT,
-  MORE_FRAGMENTS,
-  FRAGMENT_OFFSET_MASK,
+  DONT_FRAGMENT: 0x4000,
+  MORE_FRAGMENTS: 0x2000,
+  FRAGMENT_OFFSET_MASK: 0x1fff,
 } as const;
+const { DONT_FRAGMENT, MORE_FRAGMENTS, FRAGMENT_OFFSET_MASK } = Ipv4FlagsFragment;
 
 /**
  * A window over an IPv4 header in a caller's buffer. Accessors read the bytes each time;
