@@ -126,6 +126,16 @@ export function labTopology(prefix: string = labPrefix()): LabTopology {
   // Clients never forward: that is what silently swallows SYN-ACKs sent to spoofed sources.
   const clientSysctls: LabSysctl[] = [{ key: 'net.ipv4.ip_forward', value: '0', stage: 'netns' }];
 
+  /** c1 and c2: the same client on its own LAN 10.77.N.0/24 behind the NAT router's lanN. */
+  const natClient = (name: 'c1' | 'c2', lan: 1 | 2): LabNode => ({
+    name,
+    netns: netns(name),
+    role: `client behind NAT (seen as ${NAT_PUBLIC_ADDRESS})`,
+    interfaces: [{ name: 'eth0', address: `10.77.${lan}.2/24`, kind: 'veth' }],
+    routes: [{ destination: 'default', via: `10.77.${lan}.1`, dev: 'eth0' }],
+    sysctls: clientSysctls,
+  });
+
   const tun: LabTun = { node: 'srv', netns: netns('srv'), name: 'sd0', address: '10.77.0.1/24', mtu: 1500 };
 
   const nodes: Record<LabNodeName, LabNode> = {
@@ -169,22 +179,8 @@ export function labTopology(prefix: string = labPrefix()): LabTopology {
       ],
       masquerade: { sources: ['10.77.1.0/24', '10.77.2.0/24'], outInterface: 'wan0' },
     },
-    c1: {
-      name: 'c1',
-      netns: netns('c1'),
-      role: `client behind NAT (seen as ${NAT_PUBLIC_ADDRESS})`,
-      interfaces: [{ name: 'eth0', address: '10.77.1.2/24', kind: 'veth' }],
-      routes: [{ destination: 'default', via: '10.77.1.1', dev: 'eth0' }],
-      sysctls: clientSysctls,
-    },
-    c2: {
-      name: 'c2',
-      netns: netns('c2'),
-      role: `client behind NAT (seen as ${NAT_PUBLIC_ADDRESS})`,
-      interfaces: [{ name: 'eth0', address: '10.77.2.2/24', kind: 'veth' }],
-      routes: [{ destination: 'default', via: '10.77.2.1', dev: 'eth0' }],
-      sysctls: clientSysctls,
-    },
+    c1: natClient('c1', 1),
+    c2: natClient('c2', 2),
     c3: {
       name: 'c3',
       netns: netns('c3'),

@@ -6,9 +6,6 @@ import { WireError, type WireErrorCode } from './wire-error.js';
 export const IcmpType = { ECHO_REPLY: 0, DEST_UNREACHABLE: 3, ECHO_REQUEST: 8 } as const;
 export const ICMP_HEADER = 8;
 
-// The code below reads offsets through module constants destructured from each table, not the
-// table's properties: V8 folds a module `const` into compiled code but may re-read a property.
-
 /** Field offsets of an ICMP echo / echo reply message (RFC 792, "Echo or Echo Reply Message"). */
 export const IcmpField = {
   TYPE: 0,

@@ -2,8 +2,9 @@ import { ByteWindow } from './byte-window.js';
 import { internetChecksum } from './checksum.js';
 import { WireError, type WireErrorCode } from './wire-error.js';
 
-// The code below reads offsets through module constants destructured from each table, not the
-// table's properties: V8 folds a module `const` into compiled code but may re-read a property.
+// Here and in tcp.ts, icmp.ts and tcp-options.ts the code reads offsets through module
+// constants destructured from each table, not the table's properties: V8 folds a module `const`
+// into compiled code but may re-read a property.
 
 /** Field offsets of the IPv4 header (RFC 791 §3.1). */
 export const Ipv4Field = {

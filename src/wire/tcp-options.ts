@@ -11,9 +11,6 @@ export const TcpOptionKind = {
   TIMESTAMPS: 8,
 } as const;
 
-// The code below reads offsets through module constants destructured from each table, not the
-// table's properties: V8 folds a module `const` into compiled code but may re-read a property.
-
 /** The length byte each option kind must carry (RFC 793 §3.1, RFC 2018 §2, RFC 7323 §2.2 and §3.2). */
 export const TcpOptionLength = {
   MSS: 4,

@@ -4,9 +4,6 @@ import { IpProtocol, readI32, readU16, readU32 } from './ipv4.js';
 import { TcpOptions } from './tcp-options.js';
 import { WireError, type WireErrorCode } from './wire-error.js';
 
-// The code below reads offsets through module constants destructured from each table, not the
-// table's properties: V8 folds a module `const` into compiled code but may re-read a property.
-
 /** Field offsets of the TCP header (RFC 793 §3.1). */
 export const TcpField = {
   SRC_PORT: 0,
