@@ -29,45 +29,32 @@ export function listenerSnapshots(host: Host): ListenerSnapshot[] {
 
 export function socketSnapshots(host: Host): SocketSnapshot[] {
   const local = ipv4ToString(host.address);
+  const socket = (state: SocketState, localPort: number, peerAddr: number, peerPort: number, sendQ: number, retransmits: number): SocketSnapshot => ({
+    state,
+    localAddress: local,
+    localPort,
+    peerAddress: ipv4ToString(peerAddr),
+    peerPort,
+    recvQ: 0,
+    sendQ,
+    retransmits,
+  });
   const out: SocketSnapshot[] = [];
   const r = host.requests;
   for (const slot of host.requestSlots()) {
     out.push({
-      state: 'SYN-RECV',
-      localAddress: local,
-      localPort: r.localPort[slot]!,
-      peerAddress: ipv4ToString(r.peerAddr[slot]!),
-      peerPort: r.peerPort[slot]!,
-      recvQ: 0,
-      sendQ: 0,
-      retransmits: r.numRetrans[slot]!,
+      ...socket('SYN-RECV', r.localPort[slot]!, r.peerAddr[slot]!, r.peerPort[slot]!, 0, r.numRetrans[slot]!),
       expiresMs: Math.max(0, host.requestExpiresAt(slot) - host.now),
       timer: 'on',
     });
   }
   for (const conn of host.connections.values()) {
-    out.push({
-      state: CONN_STATE_NAMES[conn.state] as SocketState,
-      localAddress: local,
-      localPort: conn.localPort,
-      peerAddress: ipv4ToString(conn.peerAddr),
-      peerPort: conn.peerPort,
-      recvQ: 0,
-      sendQ: conn.sendQueueBytes,
-      retransmits: conn.retransmits,
-    });
+    out.push(socket(CONN_STATE_NAMES[conn.state] as SocketState, conn.localPort, conn.peerAddr, conn.peerPort, conn.sendQueueBytes, conn.retransmits));
   }
   const tw = host.timewait;
   for (const slot of host.timewaitSlots()) {
     out.push({
-      state: 'TIME-WAIT',
-      localAddress: local,
-      localPort: tw.localPort[slot]!,
-      peerAddress: ipv4ToString(tw.peerAddr[slot]!),
-      peerPort: tw.peerPort[slot]!,
-      recvQ: 0,
-      sendQ: 0,
-      retransmits: 0,
+      ...socket('TIME-WAIT', tw.localPort[slot]!, tw.peerAddr[slot]!, tw.peerPort[slot]!, 0, 0),
       expiresMs: Math.max(0, host.timewaitExpiresAt(slot) - host.now),
       timer: 'timewait',
     });
