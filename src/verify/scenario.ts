@@ -1,11 +1,11 @@
 // Differential scenarios as data: what the server is (backlog, accept policy, application,
 // sysctls) and what the clients do, step by step. The same script is played against the host's
-// real kernel and against `syndrop run` (test/differential/scenarios/*.json).
+// real kernel and against `syndrop run` (assets/verify/scenarios/*.json).
 
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { assetPath } from '../assets.js';
 import { SyndropError, usageError } from '../errors.js';
-import { packageRoot } from '../io/run-child.js';
 
 /** TCP options of a crafted SYN; ts: true means "send a timestamp" (the driver picks TSval). */
 export interface SynOptions {
@@ -62,10 +62,6 @@ export interface ScenarioFile {
   scenarios: Scenario[];
 }
 
-export function differentialDir(): string {
-  return join(packageRoot(), 'test', 'differential');
-}
-
 const STEP_OPS = new Set(['wait', 'snap', 'connect', 'check', 'send', 'recv', 'close', 'syn', 'ack', 'data', 'fin', 'rst', 'flood', 'floodAck']);
 
 function validate(scenario: Scenario, file: string): void {
@@ -81,8 +77,8 @@ function validate(scenario: Scenario, file: string): void {
   }
 }
 
-/** Every scenario under test/differential/scenarios, in file then declaration order. */
-export function loadScenarios(dir: string = join(differentialDir(), 'scenarios')): Scenario[] {
+/** Every scenario under assets/verify/scenarios, in file then declaration order. */
+export function loadScenarios(dir: string = assetPath('verify', 'scenarios')): Scenario[] {
   const files = readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort();
@@ -104,7 +100,7 @@ export function loadScenarios(dir: string = join(differentialDir(), 'scenarios')
 export function selectScenarios(all: Scenario[], only: string[] | undefined): Scenario[] {
   if (!only || only.length === 0) return all;
   const picked = all.filter((s) => only.some((p) => (p.endsWith('*') ? s.name.startsWith(p.slice(0, -1)) : s.name === p)));
-  if (picked.length === 0) throw usageError(`--only ${only.join(',')}: no such scenario (see test/differential/scenarios)`);
+  if (picked.length === 0) throw usageError(`--only ${only.join(',')}: no such scenario (see assets/verify/scenarios)`);
   return picked;
 }
 
@@ -117,7 +113,7 @@ export interface KnownDifference {
  * Known differences from known-differences.md: list items of the form
  * "- `scenario-name`: reason". Anything else in the file is prose for reviewers.
  */
-export function loadKnownDifferences(path: string = join(differentialDir(), 'known-differences.md')): KnownDifference[] {
+export function loadKnownDifferences(path: string = assetPath('verify', 'known-differences.md')): KnownDifference[] {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

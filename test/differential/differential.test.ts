@@ -9,7 +9,7 @@ import { integrationPrerequisites, TEST_INSTANCE, TEST_PREFIX, testLabDown, test
 
 const skipReason = await integrationPrerequisites(['ip', 'nstat', 'sysctl', '/usr/bin/python3']);
 
-describe.skipIf(skipReason !== undefined)('differential: host kernel vs syndrop --kernel 6.x (test/differential)', () => {
+describe.skipIf(skipReason !== undefined)('differential: host kernel vs syndrop --kernel 6.x (assets/verify)', () => {
   let report: VerifyReport;
 
   beforeAll(async () => {
