@@ -106,24 +106,39 @@ export function selectScenarios(all: Scenario[], only: string[] | undefined): Sc
 
 export interface KnownDifference {
   scenario: string;
+  /** Why the difference is a deliberate limitation of the emulator, not a bug. */
   reason: string;
 }
 
+/** A limitation the scenarios are written around (not a listed difference): prose for reviewers. */
+export interface Limitation {
+  topic: string;
+  text: string;
+}
+
+/** assets/verify/known-differences.json: the differences CI accepts, each with its reason. */
+export interface KnownDifferencesFile {
+  title: string;
+  about: string[];
+  differences: KnownDifference[];
+  limitations: Limitation[];
+}
+
 /**
- * Known differences from known-differences.md: list items of the form
- * "- `scenario-name`: reason". Anything else in the file is prose for reviewers.
+ * The listed differences of assets/verify/known-differences.json. A missing or malformed file is
+ * an error, not an empty list: an entry silently skipped would fail CI with no word of why.
  */
-export function loadKnownDifferences(path: string = assetPath('verify', 'known-differences.md')): KnownDifference[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return [];
-  }
-  const out: KnownDifference[] = [];
-  for (const line of text.split('\n')) {
-    const match = /^[-*] `([a-z0-9-]+)`: (.+)$/.exec(line.trim());
-    if (match && match[2]!.trim().length > 0) out.push({ scenario: match[1]!, reason: match[2]!.trim() });
-  }
-  return out;
+export function loadKnownDifferences(path: string = assetPath('verify', 'known-differences.json')): KnownDifference[] {
+  const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<KnownDifferencesFile>;
+  if (!Array.isArray(parsed.differences)) throw new SyndropError('SYNDROP_ERR_USAGE', `${path}: "differences" must be a list`);
+  return parsed.differences.map((entry, i) => {
+    const { scenario, reason } = (entry ?? {}) as Partial<KnownDifference>;
+    if (typeof scenario !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(scenario)) {
+      throw new SyndropError('SYNDROP_ERR_USAGE', `${path}: differences[${i}]: "scenario" must be a scenario name`);
+    }
+    if (typeof reason !== 'string' || reason.trim().length === 0) {
+      throw new SyndropError('SYNDROP_ERR_USAGE', `${path}: differences[${i}] (${scenario}): "reason" must say why`);
+    }
+    return { scenario, reason: reason.trim() };
+  });
 }
