@@ -1,5 +1,5 @@
 // `syndrop verify`: the differential suite — each scenario against the host's real kernel and
-// against the matching profile, compared step by step (test/differential/).
+// against the matching profile, compared step by step (scenarios in assets/verify/scenarios/).
 
 import type { Command } from 'commander';
 import { requireRoot } from '../lab/lab.js';

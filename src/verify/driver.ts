@@ -1,11 +1,10 @@
-// Runs test/differential/driver.py in the client namespace for one side of a scenario and
+// Runs assets/verify/client-driver.py in the client namespace for one side of a scenario and
 // takes that side's counter snapshots whenever the script reaches a `snap` step.
 
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { assetPath, PYTHON } from '../assets.js';
 import { SyndropError } from '../errors.js';
-import { differentialDir, type Step } from './scenario.js';
-import { PYTHON } from './sides.js';
+import type { Step } from './scenario.js';
 
 /** One segment the server sent, as the client namespace captured it. */
 export interface CapturedSegment {
@@ -59,7 +58,7 @@ export async function runDriver(
   timeoutMs: number,
 ): Promise<DriverResult> {
   const snapshots: DriverResult['snapshots'] = [{ step: -1, counters: await snapshot() }];
-  const script = join(differentialDir(), 'driver.py');
+  const script = assetPath('verify', 'client-driver.py');
   const child = spawn('ip', ['netns', 'exec', netns, PYTHON, script, JSON.stringify(plan)], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {

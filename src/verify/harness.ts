@@ -38,7 +38,7 @@ export interface ScenarioReport {
   title: string;
   spec: string;
   agree: boolean;
-  /** Reason from known-differences.md when this disagreement is a listed, deliberate one. */
+  /** Reason from assets/verify/known-differences.json when this disagreement is a listed, deliberate one. */
   known: string | null;
   firstDifference: Difference | null;
   differences: Difference[];

@@ -1,11 +1,11 @@
 // Differential scenarios as data: what the server is (backlog, accept policy, application,
 // sysctls) and what the clients do, step by step. The same script is played against the host's
-// real kernel and against `syndrop run` (test/differential/scenarios/*.json).
+// real kernel and against `syndrop run` (assets/verify/scenarios/*.json).
 
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { assetPath } from '../assets.js';
 import { SyndropError, usageError } from '../errors.js';
-import { packageRoot } from '../io/run-child.js';
 
 /** TCP options of a crafted SYN; ts: true means "send a timestamp" (the driver picks TSval). */
 export interface SynOptions {
@@ -62,10 +62,6 @@ export interface ScenarioFile {
   scenarios: Scenario[];
 }
 
-export function differentialDir(): string {
-  return join(packageRoot(), 'test', 'differential');
-}
-
 const STEP_OPS = new Set(['wait', 'snap', 'connect', 'check', 'send', 'recv', 'close', 'syn', 'ack', 'data', 'fin', 'rst', 'flood', 'floodAck']);
 
 function validate(scenario: Scenario, file: string): void {
@@ -81,8 +77,8 @@ function validate(scenario: Scenario, file: string): void {
   }
 }
 
-/** Every scenario under test/differential/scenarios, in file then declaration order. */
-export function loadScenarios(dir: string = join(differentialDir(), 'scenarios')): Scenario[] {
+/** Every scenario under assets/verify/scenarios, in file then declaration order. */
+export function loadScenarios(dir: string = assetPath('verify', 'scenarios')): Scenario[] {
   const files = readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort();
@@ -104,30 +100,45 @@ export function loadScenarios(dir: string = join(differentialDir(), 'scenarios')
 export function selectScenarios(all: Scenario[], only: string[] | undefined): Scenario[] {
   if (!only || only.length === 0) return all;
   const picked = all.filter((s) => only.some((p) => (p.endsWith('*') ? s.name.startsWith(p.slice(0, -1)) : s.name === p)));
-  if (picked.length === 0) throw usageError(`--only ${only.join(',')}: no such scenario (see test/differential/scenarios)`);
+  if (picked.length === 0) throw usageError(`--only ${only.join(',')}: no such scenario (see assets/verify/scenarios)`);
   return picked;
 }
 
 export interface KnownDifference {
   scenario: string;
+  /** Why the difference is a deliberate limitation of the emulator, not a bug. */
   reason: string;
 }
 
+/** A limitation the scenarios are written around (not a listed difference): prose for reviewers. */
+export interface Limitation {
+  topic: string;
+  text: string;
+}
+
+/** assets/verify/known-differences.json: the differences CI accepts, each with its reason. */
+export interface KnownDifferencesFile {
+  title: string;
+  about: string[];
+  differences: KnownDifference[];
+  limitations: Limitation[];
+}
+
 /**
- * Known differences from known-differences.md: list items of the form
- * "- `scenario-name`: reason". Anything else in the file is prose for reviewers.
+ * The listed differences of assets/verify/known-differences.json. A missing or malformed file is
+ * an error, not an empty list: an entry silently skipped would fail CI with no word of why.
  */
-export function loadKnownDifferences(path: string = join(differentialDir(), 'known-differences.md')): KnownDifference[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return [];
-  }
-  const out: KnownDifference[] = [];
-  for (const line of text.split('\n')) {
-    const match = /^[-*] `([a-z0-9-]+)`: (.+)$/.exec(line.trim());
-    if (match && match[2]!.trim().length > 0) out.push({ scenario: match[1]!, reason: match[2]!.trim() });
-  }
-  return out;
+export function loadKnownDifferences(path: string = assetPath('verify', 'known-differences.json')): KnownDifference[] {
+  const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<KnownDifferencesFile>;
+  if (!Array.isArray(parsed.differences)) throw new SyndropError('SYNDROP_ERR_USAGE', `${path}: "differences" must be a list`);
+  return parsed.differences.map((entry, i) => {
+    const { scenario, reason } = (entry ?? {}) as Partial<KnownDifference>;
+    if (typeof scenario !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(scenario)) {
+      throw new SyndropError('SYNDROP_ERR_USAGE', `${path}: differences[${i}]: "scenario" must be a scenario name`);
+    }
+    if (typeof reason !== 'string' || reason.trim().length === 0) {
+      throw new SyndropError('SYNDROP_ERR_USAGE', `${path}: differences[${i}] (${scenario}): "reason" must say why`);
+    }
+    return { scenario, reason: reason.trim() };
+  });
 }

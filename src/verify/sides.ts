@@ -3,13 +3,13 @@
 // `syndrop run` on the lab's TUN. Both expose the same tiny surface: start, counters, stop.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { assetPath, PYTHON } from '../assets.js';
 import { controlRequest } from '../control/client.js';
 import { SyndropError } from '../errors.js';
 import { run, runInNetns } from '../lab/exec.js';
 import type { LabTopology } from '../lab/topology.js';
 import { startRunChild, type RunChild } from '../io/run-child.js';
-import { differentialDir, type Scenario } from './scenario.js';
+import type { Scenario } from './scenario.js';
 
 export type SideName = 'kernel' | 'syndrop';
 
@@ -22,8 +22,6 @@ export interface ServerSide {
   counters(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
-
-export const PYTHON = process.env.SYNDROP_PYTHON ?? '/usr/bin/python3';
 
 function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number, what: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -86,7 +84,7 @@ export class KernelSide implements ServerSide {
       await runInNetns(this.netns, ['sysctl', '-q', '-w', ...entries.map(([k, v]) => `${k}=${v}`)]);
     }
     const accept = scenario.accept === 'never' || scenario.accept === 'fast' ? scenario.accept : String(scenario.accept);
-    const script = join(differentialDir(), 'listener.py');
+    const script = assetPath('verify', 'kernel-listener.py');
     this.child = spawn('ip', ['netns', 'exec', this.netns, PYTHON, script, this.address, String(port), String(scenario.backlog), accept, scenario.app], {
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -1,5 +1,5 @@
 // The differential suite in CI: every scenario against the host's real kernel and against the
-// matching profile (6.x). Fails on any disagreement that known-differences.md does not list with
+// matching profile (6.x). Fails on any disagreement that assets/verify/known-differences.json does not list with
 // its reason; prints the agreement figure.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { integrationPrerequisites, TEST_INSTANCE, TEST_PREFIX, testLabDown, test
 
 const skipReason = await integrationPrerequisites(['ip', 'nstat', 'sysctl', '/usr/bin/python3']);
 
-describe.skipIf(skipReason !== undefined)('differential: host kernel vs syndrop --kernel 6.x (test/differential)', () => {
+describe.skipIf(skipReason !== undefined)('differential: host kernel vs syndrop --kernel 6.x (assets/verify)', () => {
   let report: VerifyReport;
 
   beforeAll(async () => {
@@ -29,7 +29,7 @@ describe.skipIf(skipReason !== undefined)('differential: host kernel vs syndrop 
   it('every known difference names an existing scenario and gives its reason', () => {
     const names = new Set(loadScenarios().map((s) => s.name));
     for (const known of loadKnownDifferences()) {
-      expect(names.has(known.scenario), `known-differences.md lists unknown scenario ${known.scenario}`).toBe(true);
+      expect(names.has(known.scenario), `known-differences.json lists unknown scenario ${known.scenario}`).toBe(true);
       expect(known.reason.length).toBeGreaterThan(10);
     }
   });

@@ -6,7 +6,8 @@
 
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { assetPath, BIN_DIR, PYTHON } from '../../assets.js';
 import { controlRequest } from '../../control/client.js';
 import { startRunChild, type RunChild } from '../../io/run-child.js';
 import { SyndropError } from '../../errors.js';
@@ -18,10 +19,8 @@ import type { LabNodeName, LabTopology } from '../topology.js';
 import type { Progress } from './progress.js';
 import type { VerdictRow } from './types.js';
 
-const SDGEN = fileURLToPath(new URL('../../../bench/bin/sdgen', import.meta.url));
-
-/** scapy lives only in the system interpreter on the reference host (lab-feasibility §7). */
-export const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+const SDGEN = join(BIN_DIR, 'sdgen');
+const SOCKET_CLIENT = assetPath('python', 'socket_client.py');
 
 export type ClientName = 'c1' | 'c2' | 'c3';
 
@@ -275,7 +274,7 @@ export class ScenarioContext {
   async holdingSocketClient(client: ClientName, steps: SocketClientStep[], holdSeconds: number): Promise<{ results: SocketClientResult[]; finished: Promise<void> }> {
     const plan = JSON.stringify({ host: this.emulatedHost, port: 80, steps, hold: holdSeconds });
     const budget = steps.reduce((sum, s) => sum + (s.op === 'connect' ? s.count * s.timeout : s.op === 'sleep' ? s.seconds : 2), 0) + holdSeconds;
-    const child = spawn('ip', ['netns', 'exec', this.netns(client), PYTHON, '-c', SOCKET_CLIENT_PY, plan], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('ip', ['netns', 'exec', this.netns(client), PYTHON, SOCKET_CLIENT, plan], { stdio: ['ignore', 'pipe', 'pipe'] });
     const killer = setTimeout(() => child.kill('SIGKILL'), (budget + 10) * 1000);
     let stdout = '';
     let stderr = '';
@@ -314,7 +313,7 @@ export class ScenarioContext {
       const line = r.stdout.trim().split('\n').pop() ?? '{}';
       return { sent: Number((JSON.parse(line) as { sent?: number }).sent ?? 0), tool: 'sdgen' };
     }
-    if (!(await haveTool('hping3'))) throw new SyndropError('SYNDROP_ERR_MISSING_TOOL', "neither bench/bin/sdgen (run 'make') nor hping3 (apt-get install hping3) is available");
+    if (!(await haveTool('hping3'))) throw new SyndropError('SYNDROP_ERR_MISSING_TOOL', `neither ${SDGEN} (run 'make') nor hping3 (apt-get install hping3) is available`);
     // One spoofed address inside the prefix, a new source port per SYN: -c bounds the count,
     // timeout bounds the time.
     const spoofed = ipv4ToString((parseIpv4(this.topology.spoofedPrefix.split('/')[0]!) + 0x4801) >>> 0);
@@ -353,69 +352,3 @@ export function sleep(ms: number): Promise<void> {
 }
 
 export { run };
-
-/** Python, stdlib only. argv[1] = JSON plan; prints one JSON array of per-connection results. */
-const SOCKET_CLIENT_PY = String.raw`
-import errno, json, socket, struct, subprocess, sys, time
-plan = json.loads(sys.argv[1])
-dst = (plan['host'], plan['port'])
-results = []
-open_socks = []
-def connect(timeout):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    t0 = time.monotonic()
-    r = {}
-    try:
-        s.connect(dst)
-        r['connect'] = 'connected'
-    except socket.timeout:
-        r['connect'] = 'dropped'
-    except ConnectionRefusedError:
-        r['connect'] = 'refused'
-    except ConnectionResetError:
-        r['connect'] = 'reset'
-    except OSError as e:
-        r['connect'] = 'failed'
-    r['connectMs'] = round((time.monotonic() - t0) * 1000)
-    try:
-        r['port'] = s.getsockname()[1]
-    except OSError:
-        r['port'] = 0
-    results.append(r)
-    if r['connect'] == 'connected':
-        open_socks.append((s, r))
-    else:
-        s.close()
-def probe():
-    for s, r in open_socks:
-        s.setblocking(False)
-        try:
-            data = s.recv(1, socket.MSG_PEEK)
-            r['probe'] = 'data' if data else 'closed'
-        except BlockingIOError:
-            r['probe'] = 'open'
-        except ConnectionResetError:
-            r['probe'] = 'reset'
-        except OSError as e:
-            r['probe'] = 'reset' if e.errno in (errno.ECONNRESET, errno.EPIPE) else 'closed'
-for step in plan['steps']:
-    op = step['op']
-    if op == 'connect':
-        for _ in range(step['count']):
-            connect(step['timeout'])
-    elif op == 'sleep':
-        time.sleep(step['seconds'])
-    elif op == 'cmd':
-        subprocess.run(step['argv'], check=True, stdout=subprocess.DEVNULL)
-    elif op == 'probe':
-        probe()
-print(json.dumps(results), flush=True)
-time.sleep(plan.get('hold', 0))
-for s, r in open_socks:
-    try:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
-    except OSError:
-        pass
-    s.close()
-`;

@@ -2,7 +2,7 @@
 # The real-kernel side of a differential scenario: one listening socket in the server namespace,
 # with the same backlog, accept policy and application as `syndrop run` gets.
 #
-#   listener.py ADDR PORT BACKLOG ACCEPT APP
+#   kernel-listener.py ADDR PORT BACKLOG ACCEPT APP
 #     ACCEPT: never | fast | <rate per second> (a token bucket like syndrop's --accept-rate:
 #             tokens accrue continuously up to max(1, rate); the bucket starts full)
 #     APP:    http (read one request head, answer like syndrop's http app, close first)
