@@ -62,4 +62,4 @@ lab-down:
 	./bin/syndrop lab down
 
 clean:
-	rm -rf dist native/build bench/bin
+	rm -rf dist native/build

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/tools-selftest.sh - manual check of bench/bin/sdgen and bench/bin/reflector.
+# bench/tools-selftest.sh - manual check of dist/bin/sdgen and dist/bin/reflector.
 #
 # Builds a two-namespace lab, floods the C reflector with sdgen, then sends
 # malformed frames and checks the reflector still answers. Bounded (each
@@ -18,8 +18,8 @@ cd "$(dirname "$0")/.."
 CLI=sdt-bench-cli
 SRV=sdt-bench-srv
 TUN=sdb0
-GEN=bench/bin/sdgen
-REF=bench/bin/reflector
+GEN=dist/bin/sdgen
+REF=dist/bin/reflector
 COUNT=${1:-2000000}
 SECS=${2:-5}
 REF_PID=""

@@ -17,15 +17,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+import { BIN_DIR } from '../assets.js';
 import { controlRequest } from '../control/client.js';
-import { packageRoot, startRunChild } from '../io/run-child.js';
+import { startRunChild } from '../io/run-child.js';
 import { runInNetns } from '../lab/exec.js';
 import { EMULATED_HOST, SPOOFED_PREFIX } from '../lab/topology.js';
 import { toolOptionsOrExit, type ToolOptions } from './tool-args.js';
 import { openToolLab } from './tool-lab.js';
 
-const ROOT = packageRoot();
-const SDGEN = join(ROOT, 'bench', 'bin', 'sdgen');
+const SDGEN = join(BIN_DIR, 'sdgen');
 
 export interface FloodPhaseReport {
   syncookies: number;

@@ -14,14 +14,13 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import { controlRequest } from '../control/client.js';
-import { packageRoot, startRunChild, type RunChild } from '../io/run-child.js';
+import { startRunChild, type RunChild } from '../io/run-child.js';
 import { runInNetns } from '../lab/exec.js';
 import { EMULATED_HOST } from '../lab/topology.js';
 import { toolOptionsOrExit, type ToolOptions } from './tool-args.js';
 import { openToolLab } from './tool-lab.js';
-import { assetPath, PYTHON } from '../assets.js';
+import { assetPath, BIN_DIR, PYTHON } from '../assets.js';
 
-const ROOT = packageRoot();
 const CLIENT = assetPath('python', 'soak_client.py');
 const CLIENT_NODES = ['c1', 'c2', 'c3'] as const;
 
@@ -75,7 +74,7 @@ export interface SoakReport {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const SDGEN = join(ROOT, 'bench', 'bin', 'sdgen');
+const SDGEN = join(BIN_DIR, 'sdgen');
 
 /** sdgen garbage from c3 through the router into the TUN; every frame read must be accounted for. */
 async function garbagePhase(count: number, prefix: string, controlPath: string, seed: number): Promise<NonNullable<SoakReport['garbage']>> {

@@ -24,7 +24,7 @@ import {
 } from '../helpers/lab-fixture.js';
 
 const skip = await integrationPrerequisites(['ip', 'iptables', 'curl', 'ping']);
-const SDGEN = join(ROOT, 'bench', 'bin', 'sdgen');
+const SDGEN = join(ROOT, 'dist', 'bin', 'sdgen');
 
 describe.skipIf(skip !== undefined)('foundation: curl through the TUN (issue 3)', () => {
   let syndrop: RunningSyndrop;
@@ -76,7 +76,7 @@ describe.skipIf(skip !== undefined)('foundation: curl through the TUN (issue 3)'
   });
 
   it('10,000 random and malformed frames are counted and dropped; the process stays up; curl still works', async () => {
-    expect(existsSync(SDGEN), 'bench/bin/sdgen is built by make').toBe(true);
+    expect(existsSync(SDGEN), 'dist/bin/sdgen is built by make').toBe(true);
     const before = await syndrop.stats();
     const gen = await runInNetns(ns('c3'), [SDGEN, 'garbage', '--dst', EMULATED, '--dport', '80', '--count', '10000', '--seconds', '20', '--seed', '11'], {
       timeoutMs: 30_000,

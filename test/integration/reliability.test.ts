@@ -36,7 +36,7 @@ import {
 } from '../helpers/lab-fixture.js';
 
 const skip = await integrationPrerequisites(['ip', 'iptables', 'curl', 'setpriv', 'unshare']);
-const SDGEN = join(ROOT, 'bench', 'bin', 'sdgen');
+const SDGEN = join(ROOT, 'dist', 'bin', 'sdgen');
 const NOBODY = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'];
 const OTHER = `${TEST_INSTANCE}-b`;
 const OTHER_PATH = `/run/syndrop/${OTHER}.sock`;

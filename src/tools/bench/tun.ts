@@ -1,6 +1,6 @@
 // Section 4: over TUN, end to end, in a private lab (SYNDROP_LAB_PREFIX, default `sdb`).
 // `sdgen syn` in <prefix>-c3 (pinned to CPU0) floods spoofed sources of 10.77.128.0/17 at
-//   (a) bench/bin/reflector on TUN sd0 in <prefix>-srv (CPU1): the physical limit of the TUN path;
+//   (a) dist/bin/reflector on TUN sd0 in <prefix>-srv (CPU1): the physical limit of the TUN path;
 //   (b) `syndrop run` on the same TUN (CPU1), tcp_syncookies=2: every SYN answered statelessly;
 //   (c) the server namespace's own kernel, tcp_syncookies=2, a listener on 10.77.3.1:80 (RPS on
 //       srv's c3 interface moves its softirq to CPU1; this path has no TUN at all).
@@ -13,6 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { BIN_DIR } from '../../assets.js';
 import { controlRequest } from '../../control/client.js';
 import { labDown, labUp, listNetns } from '../../lab/lab.js';
 import { run } from '../../lab/exec.js';
@@ -96,7 +97,7 @@ const KERNEL_DST = '10.77.3.1';
 export function tunPrerequisites(root: string): string | undefined {
   if (typeof process.geteuid !== 'function' || process.geteuid() !== 0) return 'needs root (namespaces, TUN)';
   if (!existsSync('/dev/net/tun')) return 'no /dev/net/tun';
-  for (const tool of ['bench/bin/sdgen', 'bench/bin/reflector']) if (!existsSync(join(root, tool))) return `${tool} not built: make bench-tools`;
+  for (const tool of ['sdgen', 'reflector']) if (!existsSync(join(BIN_DIR, tool))) return `dist/bin/${tool} not built: make bench-tools`;
   if (!existsSync(join(root, 'native', 'build', 'Release', 'syndrop_tun.node'))) return 'native addon not built: make';
   if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) return 'not built: make';
   return undefined;
@@ -225,7 +226,7 @@ export class TunBench {
 
   private async sdgen(dst: string): Promise<{ result: SdgenResult; perSecond: number[]; offered: number[] }> {
     const argv = [
-      'ip', 'netns', 'exec', this.cli, 'taskset', '-c', String(this.o.genCpu), join(this.o.root, 'bench/bin/sdgen'), 'syn',
+      'ip', 'netns', 'exec', this.cli, 'taskset', '-c', String(this.o.genCpu), join(BIN_DIR, 'sdgen'), 'syn',
       '--dst', dst, '--dport', '80', '--src-net', SPOOFED,
       '--count', String(this.o.count), '--seconds', String(this.o.seconds), '--progress',
     ];
@@ -260,7 +261,7 @@ export class TunBench {
 
   private async runReflector(round: number): Promise<TunRun> {
     const child = this.spawnTracked([
-      'taskset', '-c', String(this.o.serverCpu), join(this.o.root, 'bench/bin/reflector'),
+      'taskset', '-c', String(this.o.serverCpu), join(BIN_DIR, 'reflector'),
       '--netns', this.srv, '--dev', this.tunDev, '--seconds', String(this.o.seconds + 10),
     ]);
     const io = collect(child);
