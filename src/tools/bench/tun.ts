@@ -259,6 +259,19 @@ export class TunBench {
     return middle.length > 0 ? median(middle) : fallback;
   }
 
+  /** What the client measured in a round, the same for every server side. */
+  private measuredAtClient(server: TunServer, round: number, gen: { result: SdgenResult; perSecond: number[] }, tunDropped: number) {
+    return {
+      server,
+      round,
+      synAckPerSec: this.steady(gen.perSecond, gen.result.synAckPerSec),
+      perSecond: gen.perSecond,
+      offeredPerSec: gen.result.sentPerSec,
+      gen: gen.result,
+      tunDropped,
+    };
+  }
+
   private async runReflector(round: number): Promise<TunRun> {
     const child = this.spawnTracked([
       'taskset', '-c', String(this.o.serverCpu), join(BIN_DIR, 'reflector'),
@@ -274,13 +287,7 @@ export class TunBench {
     await waitExit(child, 5000);
     const own = lastJsonLine<{ synAcks: number; perSec: number; cpuNsPerFrame: number }>(io.out());
     return {
-      server: 'reflector',
-      round,
-      synAckPerSec: this.steady(gen.perSecond, gen.result.synAckPerSec),
-      perSecond: gen.perSecond,
-      offeredPerSec: gen.result.sentPerSec,
-      gen: gen.result,
-      tunDropped: d1 - d0,
+      ...this.measuredAtClient('reflector', round, gen, d1 - d0),
       serverCount: own?.synAcks ?? 0,
       serverPerSec: own?.perSec ?? 0,
       cpuNsPerSynAck: own?.cpuNsPerFrame ?? null,
@@ -329,13 +336,7 @@ export class TunBench {
     const txDropped = (c1.SyndropTxDropped ?? 0) - (c0.SyndropTxDropped ?? 0);
     const cpuNs = cpu0 !== null && cpu1 !== null && synAcks > 0 ? ((cpu1 - cpu0) * 1e7) / synAcks : null;
     return {
-      server: 'syndrop',
-      round,
-      synAckPerSec: this.steady(gen.perSecond, gen.result.synAckPerSec),
-      perSecond: gen.perSecond,
-      offeredPerSec: gen.result.sentPerSec,
-      gen: gen.result,
-      tunDropped: d1 - d0,
+      ...this.measuredAtClient('syndrop', round, gen, d1 - d0),
       serverCount: synAcks,
       serverPerSec: synAcks / gen.result.seconds,
       cpuNsPerSynAck: cpuNs,
