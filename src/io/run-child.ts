@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { controlRequest } from '../control/client.js';
+import { request } from '../control/client.js';
 import { SyndropError } from '../errors.js';
 
 /** The package root, from this module's place (src/io under vitest, dist/io after tsc). */
@@ -62,7 +62,7 @@ export async function startRunChild(args: readonly string[], options: RunChildOp
   const deadline = Date.now() + (options.timeoutMs ?? 15_000);
   for (;;) {
     try {
-      await controlRequest('ping', {}, { path: options.controlPath, timeoutMs: 1000 });
+      await request(options.controlPath, 'ping', {}, { timeoutMs: 1000 });
       return handle;
     } catch (error) {
       if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {

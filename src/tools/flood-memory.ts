@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import { BIN_DIR } from '../assets.js';
-import { controlRequest } from '../control/client.js';
+import { request } from '../control/client.js';
 import { startRunChild } from '../io/run-child.js';
 import { runInNetns } from '../lab/exec.js';
 import { EMULATED_HOST, SPOOFED_PREFIX } from '../lab/topology.js';
@@ -76,11 +76,6 @@ function rssMb(pid: number): number {
   }
 }
 
-interface Listener {
-  synQueueLength: number;
-  synQueueMax: number;
-}
-
 async function phase(syncookies: number, options: FloodOptions, prefix: string, env: NodeJS.ProcessEnv, controlPath: string): Promise<FloodPhaseReport> {
   const log = options.log ?? (() => {});
   const run = await startRunChild(['-q', '--kernel', '6.x', '--backlog', '128', '--app', 'http', '--sysctl', `net.ipv4.tcp_syncookies=${syncookies}`, '--seed', '10'], { env, controlPath });
@@ -96,7 +91,7 @@ async function phase(syncookies: number, options: FloodOptions, prefix: string, 
     const queuePoll = (async () => {
       while (flooding) {
         try {
-          const ss = await controlRequest<{ listeners: Listener[] }>('ss', {}, { path: controlPath, timeoutMs: 2000 });
+          const ss = await request(controlPath, 'ss', {}, { timeoutMs: 2000 });
           for (const l of ss.listeners) {
             synQueueMax = Math.max(synQueueMax, l.synQueueLength);
             synQueueLimit = l.synQueueMax;
@@ -133,7 +128,7 @@ async function phase(syncookies: number, options: FloodOptions, prefix: string, 
     await queuePoll;
     rss.push(rssMb(pid));
     const report = JSON.parse(gen.stdout.trim().split('\n').pop() || '{}') as { sent?: number; seconds?: number; sentPerSec?: number; synAcks?: number };
-    const stats = await controlRequest<{ counters: Record<string, number> }>('stats', {}, { path: controlPath, timeoutMs: 10_000 });
+    const stats = await request(controlPath, 'stats', {}, { timeoutMs: 10_000 });
     const pick = ['SyndropRxFrames', 'SyndropRxSyn', 'SyndropTxSynAck', 'SyndropTxDropped', 'TcpExtSyncookiesSent', 'TcpExtTCPReqQFullDoCookies', 'TcpExtTCPReqQFullDrop', 'TcpExtListenDrops', 'TcpPassiveOpens'];
     const counters = Object.fromEntries(pick.map((name) => [name, stats.counters[name] ?? 0]));
     const warm = rss.slice(Math.max(1, Math.floor(rss.length / 4)), -1).filter((v) => Number.isFinite(v));

@@ -13,7 +13,7 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-import { controlRequest } from '../control/client.js';
+import { request } from '../control/client.js';
 import { startRunChild, type RunChild } from '../io/run-child.js';
 import { runInNetns } from '../lab/exec.js';
 import { EMULATED_HOST } from '../lab/topology.js';
@@ -78,7 +78,7 @@ const SDGEN = join(BIN_DIR, 'sdgen');
 
 /** sdgen garbage from c3 through the router into the TUN; every frame read must be accounted for. */
 async function garbagePhase(count: number, prefix: string, controlPath: string, seed: number): Promise<NonNullable<SoakReport['garbage']>> {
-  const stats = async () => (await controlRequest<{ counters: Record<string, number> }>('stats', {}, { path: controlPath, timeoutMs: 10_000 })).counters;
+  const stats = async () => (await request(controlPath, 'stats', {}, { timeoutMs: 10_000 })).counters;
   const before = await stats();
   const seconds = Math.min(120, Math.max(10, Math.ceil(count / 20_000)));
   const gen = await runInNetns(`${prefix}-c3`, [SDGEN, 'garbage', '--dst', EMULATED_HOST, '--dport', '80', '--count', String(count), '--seconds', String(seconds), '--seed', String(seed)], {
@@ -136,10 +136,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const seconds = (performance.now() - started) / 1000;
     // Let the last FIN/ACK exchanges finish before looking for leftovers.
     await sleep(1500);
-    const ss = await controlRequest<{ sockets: Array<{ state: string }> }>('ss', {}, { path: controlPath, timeoutMs: 10_000 });
+    const ss = await request(controlPath, 'ss', {}, { timeoutMs: 10_000 });
     const leftoverStates: Record<string, number> = {};
     for (const s of ss.sockets) leftoverStates[s.state] = (leftoverStates[s.state] ?? 0) + 1;
-    const stats = await controlRequest<{ counters: Record<string, number> }>('stats', {}, { path: controlPath, timeoutMs: 10_000 });
+    const stats = await request(controlPath, 'stats', {}, { timeoutMs: 10_000 });
     const pick = ['TcpPassiveOpens', 'TcpCurrEstab', 'TcpRetransSegs', 'TcpExtListenDrops', 'TcpEstabResets', 'TcpExtTCPAbortOnTimeout', 'SyndropRxFrames', 'SyndropTxFrames', 'SyndropTxDropped'];
     const counters = Object.fromEntries(pick.map((n) => [n, stats.counters[n] ?? 0]));
     const clients = Object.fromEntries(results);

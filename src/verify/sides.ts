@@ -4,7 +4,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { assetPath, PYTHON } from '../assets.js';
-import { controlRequest } from '../control/client.js';
+import { request } from '../control/client.js';
 import { SyndropError } from '../errors.js';
 import { run, runInNetns } from '../lab/exec.js';
 import type { LabTopology } from '../lab/topology.js';
@@ -153,7 +153,7 @@ export class SyndropSide implements ServerSide {
 
   async counters(): Promise<Record<string, number>> {
     try {
-      const stats = await controlRequest<{ counters: Record<string, number> }>('stats', {}, { path: this.controlPath });
+      const stats = await request(this.controlPath, 'stats', {});
       return stats.counters;
     } catch (error) {
       const exited = this.run?.child.exitCode ?? this.run?.child.signalCode;

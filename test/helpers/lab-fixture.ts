@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { controlRequest } from '../../src/control/client.js';
+import { request } from '../../src/control/client.js';
 import { startRunChild } from '../../src/io/run-child.js';
 import { haveTool, run, runInNetns, type RunResult } from '../../src/lab/exec.js';
 import { labDown, labUp } from '../../src/lab/lab.js';
@@ -81,7 +81,7 @@ export async function startSyndrop(args: string[]): Promise<RunningSyndrop> {
   return {
     child: run.child,
     stderr: run.stderr,
-    stats: async () => (await controlRequest<{ counters: Record<string, number> }>('stats', {}, { path: CONTROL_PATH })).counters,
+    stats: async () => (await request(CONTROL_PATH, 'stats', {})).counters,
     stop: (signal: NodeJS.Signals = 'SIGTERM') => run.stop(signal),
   };
 }

@@ -8,11 +8,10 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { assetPath, BIN_DIR, PYTHON } from '../../assets.js';
-import { controlRequest } from '../../control/client.js';
+import { request as sendControl } from '../../control/client.js';
+import type { ControlCommand, EventsReply, MetricsEntrySnapshot, ReplyOf, RequestOf, SsReply } from '../../control/contract.js';
 import { startRunChild, type RunChild } from '../../io/run-child.js';
 import { SyndropError } from '../../errors.js';
-import type { EventRecord } from '../../observe/snapshot.js';
-import type { ListenerSnapshot, SocketSnapshot } from '../../observe/ss.js';
 import { ipv4ToString, parseIpv4 } from '../../wire/addr.js';
 import { haveTool, run, runInNetns, type RunResult } from '../exec.js';
 import type { LabNodeName, LabTopology } from '../topology.js';
@@ -75,24 +74,6 @@ export function timingFor(real: boolean): Timing {
   return real
     ? { real, connectTimeout: 20, maxTime: 25, clientSynRetries: null }
     : { real, connectTimeout: 2.5, maxTime: 4, clientSynRetries: 2 };
-}
-
-export interface StatsReply {
-  counters: Record<string, number>;
-  listeners: ListenerSnapshot[];
-}
-
-export interface SsReply {
-  listeners: ListenerSnapshot[];
-  sockets: SocketSnapshot[];
-}
-
-export interface MetricsEntry {
-  address: string;
-  tsval: number | null;
-  tsAgeSeconds: number | null;
-  rttMs: number | null;
-  line: string;
 }
 
 export class ScenarioContext {
@@ -186,20 +167,21 @@ export class ScenarioContext {
     await emulator?.stop('SIGTERM', 3000);
   }
 
-  request<T>(cmd: string, args: Record<string, unknown> = {}): Promise<T> {
-    return controlRequest<T>(cmd, args, { path: this.controlPath, timeoutMs: 5000 });
+  /** One command of the control contract to this scenario's emulator. */
+  request<C extends ControlCommand>(command: C, args: RequestOf<C>): Promise<ReplyOf<C>> {
+    return sendControl(this.controlPath, command, args, { timeoutMs: 5000 });
   }
 
   async counters(): Promise<Record<string, number>> {
-    return (await this.request<StatsReply>('stats')).counters;
+    return (await this.request('stats', {})).counters;
   }
 
   async ss(): Promise<SsReply> {
-    return this.request<SsReply>('ss');
+    return this.request('ss', {});
   }
 
-  async events(from = 0): Promise<{ next: number; events: EventRecord[] }> {
-    return this.request<{ next: number; events: EventRecord[] }>('events', { from, last: 100_000 });
+  async events(from = 0): Promise<EventsReply> {
+    return this.request('events', { from, last: 100_000 });
   }
 
   async setSysctl(assignment: string): Promise<void> {
@@ -209,7 +191,7 @@ export class ScenarioContext {
   /** The sysctl's value, or undefined when this kernel has no such sysctl. */
   async readSysctl(name: string): Promise<number | undefined> {
     try {
-      const reply = await this.request<{ values: Array<{ value: number }> }>('sysctl', { get: [name] });
+      const reply = await this.request('sysctl', { get: [name] });
       return reply.values[0]?.value;
     } catch (error) {
       if (error instanceof SyndropError && error.code === 'SYNDROP_ERR_UNKNOWN_SYSCTL') return undefined;
@@ -217,8 +199,8 @@ export class ScenarioContext {
     }
   }
 
-  async metrics(): Promise<MetricsEntry[]> {
-    return (await this.request<{ entries: MetricsEntry[] }>('metrics')).entries;
+  async metrics(): Promise<MetricsEntrySnapshot[]> {
+    return (await this.request('metrics', {})).entries;
   }
 
   // --- client namespaces ------------------------------------------------------------------

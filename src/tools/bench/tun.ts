@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { BIN_DIR } from '../../assets.js';
-import { controlRequest } from '../../control/client.js';
+import { request } from '../../control/client.js';
 import { labDown, labUp, listNetns } from '../../lab/lab.js';
 import { run } from '../../lab/exec.js';
 import { labTopology } from '../../lab/topology.js';
@@ -309,7 +309,7 @@ export class TunBench {
     const deadline = Date.now() + 15_000;
     for (;;) {
       try {
-        pid = (await controlRequest<{ pid: number }>('ping', {}, { path: this.controlPath, timeoutMs: 1000 })).pid;
+        pid = (await request(this.controlPath, 'ping', {}, { timeoutMs: 1000 })).pid;
         break;
       } catch (error) {
         if (child.exitCode !== null || Date.now() > deadline) {
@@ -321,7 +321,7 @@ export class TunBench {
     }
     await sleep(300);
     const stats = async () =>
-      (await controlRequest<{ counters: Record<string, number> }>('stats', {}, { path: this.controlPath, timeoutMs: 5000 })).counters;
+      (await request(this.controlPath, 'stats', {}, { timeoutMs: 5000 })).counters;
     const c0 = await stats();
     const d0 = await readStat(this.srv, this.tunDev, 'tx_dropped');
     const cpu0 = cpuTicks(pid);
