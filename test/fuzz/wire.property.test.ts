@@ -17,6 +17,7 @@ import { MAX_WINDOW_SCALE, TcpOptions } from '../../src/wire/tcp-options.js';
 import { NOT_TCP, parseSegment } from '../../src/wire/parse.js';
 import { WireError, WIRE_ERROR_NAMES } from '../../src/wire/wire-error.js';
 import * as cap from '../fixtures/captures.js';
+import { put16, refFold, refSum } from '../helpers/reference-checksum.js';
 
 const CODES = new Set<number>(Object.values(WireError));
 
@@ -43,18 +44,6 @@ function guarded(bytes: Uint8Array, lo: number, hi: number): Uint8Array {
 }
 
 // ── Reference checksum (independent of src/wire) to repair mutated frames ──
-function refSum(b: Uint8Array, start: number, end: number, sum = 0): number {
-  for (let i = start; i < end; i += 2) sum += b[i]! * 256 + (i + 1 < end ? b[i + 1]! : 0);
-  return sum;
-}
-function refFold(sum: number): number {
-  while (sum > 0xffff) sum = (sum % 0x10000) + Math.floor(sum / 0x10000);
-  return ~sum & 0xffff;
-}
-function put16(b: Uint8Array, at: number, v: number): void {
-  b[at] = (v >> 8) & 0xff;
-  b[at + 1] = v & 0xff;
-}
 /** Repairs the IP checksum (if the header fits) and the TCP/ICMP checksum (if the segment fits). */
 function repair(frame: Uint8Array, fixIp: boolean, fixInner: boolean): void {
   if (frame.length < 20) return;

@@ -8,6 +8,7 @@ import { NOT_TCP, parseSegment, segmentParseCodeName } from '../../src/wire/pars
 import { TcpFlag } from '../../src/wire/tcp.js';
 import { WireError } from '../../src/wire/wire-error.js';
 import * as cap from '../fixtures/captures.js';
+import { put16, refFold, refSum } from '../helpers/reference-checksum.js';
 
 const { hexBytes } = cap;
 
@@ -28,19 +29,6 @@ function emit(spec: SegmentSpec): Uint8Array {
   return out.slice(5, 5 + length);
 }
 
-// ── Independent reference checksums (not src/wire's), to repair edited captures ──
-function refSum(bytes: Uint8Array, start: number, end: number, sum = 0): number {
-  for (let i = start; i < end; i += 2) sum += bytes[i]! * 256 + (i + 1 < end ? bytes[i + 1]! : 0);
-  return sum;
-}
-function refFold(sum: number): number {
-  while (sum > 0xffff) sum = (sum % 0x10000) + Math.floor(sum / 0x10000);
-  return ~sum & 0xffff;
-}
-function put16(bytes: Uint8Array, at: number, value: number): void {
-  bytes[at] = value >> 8;
-  bytes[at + 1] = value & 0xff;
-}
 /** Recomputes total length, then the TCP and IPv4 checksums, of an edited packet. */
 function repair(frame: Uint8Array): Uint8Array {
   const ihl = (frame[0]! & 0x0f) * 4;

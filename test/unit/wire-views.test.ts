@@ -1,6 +1,6 @@
 // Checked views over real Linux 6.18 packets (test/fixtures/captures.ts), then every way the
 // checks reject a frame. Malformed frames are real captures with one field changed and the
-// checksums recomputed by an independent reference (below), so each case hits one reason.
+// checksums recomputed by an independent reference (test/helpers), so each case hits one reason.
 import { describe, expect, it } from 'vitest';
 import { IcmpType, IcmpView } from '../../src/wire/icmp.js';
 import { IpProtocol, Ipv4View } from '../../src/wire/ipv4.js';
@@ -9,26 +9,13 @@ import { MAX_WINDOW_SCALE, TcpOptions } from '../../src/wire/tcp-options.js';
 import { WireError, WIRE_ERROR_NAMES, type WireErrorCode } from '../../src/wire/wire-error.js';
 import { ipv4ToString } from '../../src/wire/addr.js';
 import * as cap from '../fixtures/captures.js';
+import { put16, refFold, refSum } from '../helpers/reference-checksum.js';
 
 const { hexBytes } = cap;
 
 const SERVER = 0x0ac90001; // 10.201.0.1
 const CLIENT = 0x0ac90002; // 10.201.0.2
 
-// ── Independent reference helpers (not src/wire's checksum code) ──
-
-function refSum(bytes: Uint8Array, start: number, end: number, sum = 0): number {
-  for (let i = start; i < end; i += 2) sum += bytes[i]! * 256 + (i + 1 < end ? bytes[i + 1]! : 0);
-  return sum;
-}
-function refFold(sum: number): number {
-  while (sum > 0xffff) sum = (sum % 0x10000) + Math.floor(sum / 0x10000);
-  return ~sum & 0xffff;
-}
-function put16(bytes: Uint8Array, at: number, value: number): void {
-  bytes[at] = value >> 8;
-  bytes[at + 1] = value & 0xff;
-}
 function get16(bytes: Uint8Array, at: number): number {
   return bytes[at]! * 256 + bytes[at + 1]!;
 }
