@@ -5,7 +5,7 @@
 import { TcpFlag } from '../wire/tcp.js';
 import type { Connection } from './conn.js';
 import { unhashConnection } from './conn-table.js';
-import { FLOW_TIMEWAIT, TCP_PAWS_WINDOW } from './constants.js';
+import { FLOW_TIMEWAIT, TCP_PAWS_MSL_SEC } from './constants.js';
 import { apply, emit } from './output.js';
 import { oowRateLimited } from './request-queue.js';
 import type { Segment } from './segment.js';
@@ -53,6 +53,16 @@ export function enterTimewait(state: KernelState, flow: Segment, conn: Connectio
   apply(state, flow, sw.timewaitCounting === 'onEnter' ? Verdict.TW_ENTER_COUNTED : Verdict.TW_ENTER, lifetime);
 }
 
+/**
+ * tcp_paws_reject(&tmp_opt, th->rst) as TIME_WAIT calls it: PAWS window 0, so a TSval one
+ * behind ts_recent is already old (spec §1.9, measured on 3.10–6.18 in §8c); no ts_recent, no
+ * rejection; a RST is let through once the stamp is TCP_PAWS_MSL old.
+ */
+function timewaitPawsReject(state: KernelState, tsRecent: number, tsRecentStamp: number, tsVal: number, isRst: boolean): boolean {
+  if (((tsRecent - tsVal) | 0) <= 0 || tsRecent === 0) return false;
+  return !(isRst && state.nowSeconds() - tsRecentStamp >= TCP_PAWS_MSL_SEC);
+}
+
 /** tcp_timewait_state_process (spec §1.9). */
 export function timewaitReceive(state: KernelState, seg: Segment, slot: number): number {
   const tw = state.timewait;
@@ -64,8 +74,8 @@ export function timewaitReceive(state: KernelState, seg: Segment, slot: number):
   const rcvNxt = tw.rcvNxt[slot]!;
   const tsRecent = tw.tsRecent[slot]!;
   const hasStamp = tw.tsRecentStamp[slot] !== 0;
-  const pawsReject = hasStamp && o.hasTimestamps && ((tsRecent - o.tsVal) | 0) > TCP_PAWS_WINDOW;
   const isRst = (flags & TcpFlag.RST) !== 0;
+  const pawsReject = hasStamp && o.hasTimestamps && timewaitPawsReject(state, tsRecent, tw.tsRecentStamp[slot]!, o.tsVal, isRst);
   const isSyn = (flags & TcpFlag.SYN) !== 0;
   const isAck = (flags & TcpFlag.ACK) !== 0;
   const endSeq = (seq + tcp.payloadLength + (isSyn ? 1 : 0) + ((flags & TcpFlag.FIN) !== 0 ? 1 : 0)) >>> 0;

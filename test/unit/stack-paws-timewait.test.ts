@@ -143,6 +143,42 @@ describe.each(ALL)('%s: a SYN meeting TIME_WAIT (spec §1.9)', (kernel) => {
   });
 });
 
+// The TIME_WAIT PAWS window is 0 (spec §1.9, corrected from real kernels in §8c): TSval one
+// behind ts_recent is already rejected, even with a higher sequence number. The counter per
+// version is written out here, not read from the profile under test.
+describe.each([
+  ['3.10', 'PAWSEstab'],
+  ['4.4', 'PAWSEstab'],
+  ['4.10', 'PAWSEstab'],
+  ['6.1', 'PAWSEstab'],
+  ['6.8', 'PAWSEstab'],
+  ['6.x', 'PAWSTimewait'],
+])('%s: TIME_WAIT PAWS window 0 (spec §1.9, §8c)', (kernel, counter) => {
+  it(`${kernel}: SYN with TSval = ts_recent − 1 and a higher seq gets the bucket's ACK and ${counter}+1, no SYN-ACK`, () => {
+    const h = new StackHarness(kernel);
+    httpListener(h, 4);
+    const tw = serverClosedConnection(h, 5000, CLIENT_C, { tsStart: 4990, tsLast: 5000 });
+    h.listenDeltas();
+    const { replies } = h.segment({ src: CLIENT_C, srcPort: 5000, seq: tw.rcvNxt + 1000, tsVal: 4999 });
+    const ack = only(replies);
+    expect(ack.flags).toBe(TcpFlag.ACK);
+    expect(ack.seq).toBe(tw.sndNxt);
+    expect(ack.ack).toBe(tw.rcvNxt);
+    expect(ack.tsEcr).toBe(5000);
+    expect(h.listenDeltas()).toEqual({ [counter]: 1 });
+    expect(h.host.timewait.live).toBe(1);
+  });
+
+  it(`${kernel}: SYN with TSval = ts_recent and a higher seq reuses the 4-tuple: SYN-ACK`, () => {
+    const h = new StackHarness(kernel);
+    httpListener(h, 4);
+    const tw = serverClosedConnection(h, 5000, CLIENT_C, { tsStart: 4990, tsLast: 5000 });
+    const { replies } = h.segment({ src: CLIENT_C, srcPort: 5000, seq: tw.rcvNxt + 1000, tsVal: 5000 });
+    expect(only(replies).flags).toBe(TcpFlag.SYN | TcpFlag.ACK);
+    expect(h.host.timewait.live).toBe(0);
+  });
+});
+
 describe('3.10: tcp_tw_recycle and the server-closed connection (spec §2.2, §2.4)', () => {
   it('3.10: closing first records metrics[C] = {ts 7000, tsStamp now}; TIME_WAIT lasts 3.5 × RTO = 700 ms; TW+1 at expiry (spec §9a #54)', () => {
     const h = new StackHarness('3.10', ['net.ipv4.tcp_tw_recycle=1', 'net.ipv4.tcp_timestamps=1']);
