@@ -65,8 +65,12 @@ export interface ProfileSwitches {
   readonly requestRstRule: 'inWindow' | 'exactSeq';
   /** Counter bumped by a PAWS-rejected segment hitting TIME_WAIT (spec §1.9, §8). */
   readonly timewaitPawsCounter: 'PAWSEstab' | 'PAWSTimewait';
-  /** When TcpExtTW / TcpExtTWKilled move (spec §2.4, §6, §8). */
-  readonly timewaitCounting: 'fastTimerTW' | 'expiryKilledIfShort' | 'onEnter';
+  /**
+   * When TcpExtTW / TcpExtTWKilled move (spec §2.4, §8c): when the TIME_WAIT ends, TWKilled for
+   * a short one (3.5 × RTO under tw_recycle, ≤ 4 s) and TW otherwise (3.10's two timer wheels,
+   * 4.x tw_timer_handler); or when the socket enters TIME_WAIT (__inet_twsk_schedule, 5.18+).
+   */
+  readonly timewaitCounting: 'atExpiry' | 'onEnter';
   /** Third-ACK overflow carries the kernel drop reason TCP_LISTEN_OVERFLOW (6.15+, spec §8b). */
   readonly listenOverflowDropReason: boolean;
   /** skb drop reasons exist at all (5.17+), so kernel names can be shown for NO_SOCKET etc. */

@@ -29,7 +29,7 @@ const eraA: ProfileSwitches = {
   requestTsRecentUpdate: 'request',
   requestRstRule: 'inWindow',
   timewaitPawsCounter: 'PAWSEstab',
-  timewaitCounting: 'fastTimerTW',
+  timewaitCounting: 'atExpiry',
   listenOverflowDropReason: false,
   hasDropReasons: false,
   synFloodLog: 'v3.10',
@@ -54,7 +54,6 @@ const eraB: ProfileSwitches = {
   requestOowRateLimit: true,
   requestRejectedAckPath: 'cookieCheck',
   requestRstRule: 'exactSeq',
-  timewaitCounting: 'expiryKilledIfShort',
   synFloodLog: 'v4.4',
   synackWindowWithTs: 28960,
   synackWindowNoTs: 29200,
@@ -77,6 +76,13 @@ const eraE: ProfileSwitches = {
   synackWindowWithTs: 65160,
   synackWindowNoTs: 64240,
 };
+
+/**
+ * 5.18+: TcpExtTW / TWKilled move when the socket enters TIME_WAIT, in __inet_twsk_schedule
+ * ("tcp/dccp: no longer use twsk_net(tw) from tw_timer_handler()", net-next January 2022, after
+ * 5.17-rc1); measured at entry on 6.1.20, 6.1.170 and 6.18 (spec §2.4, §8c).
+ */
+const countsTimewaitOnEntry = { timewaitCounting: 'onEnter' } as const;
 
 const eraF: ProfileSwitches = {
   ...eraE,
@@ -165,9 +171,9 @@ export const PROFILES: readonly Profile[] = [
   profile('5.4', 'E', 'somaxconn 4096, tcp_max_syn_backlog max(128, ehash/128)', ['ubuntu20.04'], eraE, sysctlsEraE),
   profile('5.10', 'E', '', ['debian11'], eraE, sysctlsEraE),
   profile('5.15', 'E', '', ['ubuntu22.04'], eraE, sysctlsEraE),
-  profile('6.1', 'E', 'drop reasons exist (5.17+), none on the listen path', ['debian12'], { ...eraE, hasDropReasons: true }, sysctlsEraE),
-  profile('6.1-late', 'E', '6.1.141+: the 6.13 SYN-queue comparison (qlen > backlog)', [], { ...eraE, hasDropReasons: true, synQueueFullCmp: '>' }, sysctlsEraE),
-  profile('6.8', 'E', 'flood warning names address:port (6.2+)', ['ubuntu24.04'], { ...eraE, hasDropReasons: true, synFloodLog: 'v6.2' }, sysctlsEraE),
+  profile('6.1', 'E', 'drop reasons exist (5.17+), none on the listen path', ['debian12'], { ...eraE, ...countsTimewaitOnEntry, hasDropReasons: true }, sysctlsEraE),
+  profile('6.1-late', 'E', '6.1.141+: the 6.13 SYN-queue comparison (qlen > backlog)', [], { ...eraE, ...countsTimewaitOnEntry, hasDropReasons: true, synQueueFullCmp: '>' }, sysctlsEraE),
+  profile('6.8', 'E', 'flood warning names address:port (6.2+)', ['ubuntu24.04'], { ...eraE, ...countsTimewaitOnEntry, hasDropReasons: true, synFloodLog: 'v6.2' }, sysctlsEraE),
   profile(
     '6.x',
     'F',

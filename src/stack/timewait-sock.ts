@@ -152,7 +152,7 @@ export function timewaitExpired(state: KernelState, flow: Segment, slot: number)
   flow.forFlow(tw.peerAddr[slot]!, tw.peerPort[slot]!, tw.localPort[slot]!, tw.sndNxt[slot]!, tw.rcvNxt[slot]!);
   const short = tw.recycleTimeout[slot]! > 0;
   killTimewait(state, slot);
-  if (sw.timewaitCounting === 'fastTimerTW') apply(state, flow, short ? Verdict.TW_EXPIRED_TW : Verdict.TW_EXPIRED_KILLED);
-  else if (sw.timewaitCounting === 'expiryKilledIfShort') apply(state, flow, short ? Verdict.TW_EXPIRED_KILLED : Verdict.TW_EXPIRED_TW);
+  // Counted at expiry: a short (recycled) TIME_WAIT as TWKilled, a 60 s one as TW (spec §2.4).
+  if (sw.timewaitCounting === 'atExpiry') apply(state, flow, short ? Verdict.TW_EXPIRED_KILLED : Verdict.TW_EXPIRED_TW);
   else apply(state, flow, Verdict.TW_EXPIRED);
 }

@@ -90,7 +90,7 @@ export const VERDICTS: readonly VerdictInfo[] = [
   v('REQ_EXPIRED', 'drop', 'REQSK_EXPIRED', 'reqsk_timer_handler', '§4.1', [C.TCPTimeouts], 'request dropped: SYN-ACK retransmissions exhausted'),
   // --- TIME_WAIT (tcp_timewait_state_process, tcp_time_wait) ---
   v('TW_ENTER', 'note', null, 'tcp_time_wait', '§2.4', [], 'connection entered TIME_WAIT'),
-  v('TW_ENTER_COUNTED', 'note', null, 'tcp_time_wait', '§8 TcpExtTW', [C.TW], 'connection entered TIME_WAIT (counted on entry, as 6.18 does)'),
+  v('TW_ENTER_COUNTED', 'note', null, 'tcp_time_wait', '§8 TcpExtTW', [C.TW], 'connection entered TIME_WAIT (counted on entry, as 5.18+ do)'),
   v('TW_EXPIRED_TW', 'note', null, 'inet_twsk_kill', '§2.4', [C.TW], 'TIME_WAIT ended'),
   v('TW_EXPIRED_KILLED', 'note', null, 'inet_twsk_kill', '§2.4', [C.TWKilled], 'TIME_WAIT ended'),
   v('TW_EXPIRED', 'note', null, 'inet_twsk_kill', '§8', [], 'TIME_WAIT ended'),
