@@ -61,8 +61,24 @@ export interface ProfileSwitches {
    * echoes the SYN's TSval).
    */
   readonly requestTsRecentUpdate: 'request' | 'child';
-  /** RST for a request: any in-window RST resets (3.10) or only seq == rcv_nxt, else challenge ACK (spec §8). */
+  /**
+   * RST for a pending request (spec §8, §8c): 'inWindow' = any in-window RST removes it
+   * (tcp_check_req's `flg & (TCP_FLAG_RST|TCP_FLAG_SYN)` → embryonic_reset; measured on
+   * 3.10.108, 4.4.1, 4.10.17, 6.1.20, 6.1.170 and 6.12.0); 'exactSeq' = only seq == rcv_nxt
+   * removes it, any other in-window RST gets a challenge ACK (RFC 5961 §3.2; measured on 6.18,
+   * absent from 6.12.0: an era-F switch).
+   */
   readonly requestRstRule: 'inWindow' | 'exactSeq';
+  /**
+   * A SYN that reuses a TIME_WAIT 4-tuple (spec §1.9, §8c): 'continue' = the SYN-ACK's ISN is
+   * the old snd_nxt + 65537 (TCP_SKB_CB(skb)->tcp_tw_isn reaches tcp_conn_request); 'clock' =
+   * tcp_v4_fill_cb() runs again after `goto process` and clears tcp_tw_isn, so the request is
+   * an ordinary one with a clock ISN (and the flood/peer checks apply). 'clock' from
+   * "tcp: add tcp_v4_fill_cb()/tcp_v4_restore_cb()" (Oct 2017, 4.14/4.15) until
+   * "tcp: replace TCP_SKB_CB(skb)->tcp_tw_isn with a per-cpu field" (6.10); measured clock on
+   * 6.1.20 and 6.1.170, +65537 on 4.10.17, 6.12.0 and 6.18.
+   */
+  readonly timewaitSynIsn: 'continue' | 'clock';
   /** Counter bumped by a PAWS-rejected segment hitting TIME_WAIT (spec §1.9, §8). */
   readonly timewaitPawsCounter: 'PAWSEstab' | 'PAWSTimewait';
   /**

@@ -28,6 +28,7 @@ const eraA: ProfileSwitches = {
   requestRejectedAckPath: 'listenerRst',
   requestTsRecentUpdate: 'request',
   requestRstRule: 'inWindow',
+  timewaitSynIsn: 'continue',
   timewaitPawsCounter: 'PAWSEstab',
   timewaitCounting: 'atExpiry',
   listenOverflowDropReason: false,
@@ -53,7 +54,6 @@ const eraB: ProfileSwitches = {
   synackTimer: 'perRequest',
   requestOowRateLimit: true,
   requestRejectedAckPath: 'cookieCheck',
-  requestRstRule: 'exactSeq',
   synFloodLog: 'v4.4',
   synackWindowWithTs: 28960,
   synackWindowNoTs: 29200,
@@ -66,6 +66,7 @@ const eraD: ProfileSwitches = {
   ...eraC,
   hasTwRecycle: false,
   unprovenPeerRule: 'rttMetric',
+  timewaitSynIsn: 'clock',
   tsOffsets: 'perPair',
   counters: { hasSynRetransCounters: true, hasPawsPassive: false, hasPawsTimewait: false },
 };
@@ -87,6 +88,8 @@ const countsTimewaitOnEntry = { timewaitCounting: 'onEnter' } as const;
 const eraF: ProfileSwitches = {
   ...eraE,
   requestTsRecentUpdate: 'child',
+  requestRstRule: 'exactSeq',
+  timewaitSynIsn: 'continue',
   synQueueFullCmp: '>',
   tsOffsets: 'perTuple',
   timewaitPawsCounter: 'PAWSTimewait',

@@ -96,8 +96,13 @@ export function timewaitReceive(state: KernelState, seg: Segment, slot: number):
     !pawsReject &&
     (((seq - rcvNxt) | 0) > 0 || (o.hasTimestamps && ((tsRecent - o.tsVal) | 0) < 0))
   ) {
-    let isn = (tw.sndNxt[slot]! + 65535 + 2) >>> 0;
-    if (isn === 0) isn = 1;
+    // tcp_tw_isn: the new request continues the old sequence space, unless this version
+    // loses the field before tcp_conn_request reads it (profile timewaitSynIsn, §8c).
+    let isn = 0;
+    if (sw.timewaitSynIsn === 'continue') {
+      isn = (tw.sndNxt[slot]! + 65535 + 2) >>> 0;
+      if (isn === 0) isn = 1;
+    }
     seg.timewaitIsn = isn;
     killTimewait(state, slot);
     apply(state, seg, Verdict.SYN_TIMEWAIT_REUSE, isn);

@@ -57,7 +57,7 @@ export const VERDICTS: readonly VerdictInfo[] = [
   v('DROP_SYN_FIN', 'drop', 'TCP_FLAGS', 'tcp_rcv_state_process', '§1.0', [], 'SYN+FIN to a listener discarded', 'dropReasons'),
   v('DROP_LISTEN_RST', 'drop', 'TCP_RESET', 'tcp_rcv_state_process', '§1.0', [], 'RST to a listener ignored', 'dropReasons'),
   v('DROP_LISTEN_OTHER', 'drop', 'TCP_FLAGS', 'tcp_rcv_state_process', '§1.0', [], 'segment without SYN/ACK/RST to a listener discarded', 'dropReasons'),
-  v('SYN_TIMEWAIT_REUSE', 'note', null, 'tcp_timewait_state_process', '§1.9', [], 'SYN reused a TIME_WAIT 4-tuple: TIME_WAIT killed, ISN = old snd_nxt + 65537'),
+  v('SYN_TIMEWAIT_REUSE', 'note', null, 'tcp_timewait_state_process', '§1.9', [], 'SYN reused a TIME_WAIT 4-tuple: TIME_WAIT killed; ISN = old snd_nxt + 65537, or a clock ISN where tcp_tw_isn is lost (4.14–6.9, §8c)'),
   // --- segments to a listener without a request: cookies and stray ACKs ---
   v('RST_STRAY_ACK', 'rst', 'NO_SOCKET', 'tcp_v4_send_reset', '§1.0, §8 stray ACK', [C.OutRsts], 'ACK to a listener matches nothing: RST sent'),
   v('COOKIE_NO_RECENT_OVERFLOW', 'rst', 'COOKIE_NO_RECENT_OVERFLOW', 'cookie_v4_check', '§3.4 (3.10)', [C.SyncookiesFailed, C.OutRsts], 'ACK looked like a cookie but no cookie was sent in the last 3 s: counted invalid, RST sent'),

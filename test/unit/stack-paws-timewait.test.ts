@@ -99,17 +99,25 @@ describe('tcp_peer_is_proven with paws_check (spec §2.3, §1.1 C8a, §1.2 D5)',
   });
 });
 
-describe.each(ALL)('%s: a SYN meeting TIME_WAIT (spec §1.9)', (kernel) => {
-  it(`${kernel}: SYN with a higher seq kills TIME_WAIT and is queued with ISN = snd_nxt + 65537, even with the SYN queue full (spec §9a #27)`, () => {
+// Spec §8 / §8c: the new request continues the old sequence space (ISN = old snd_nxt + 65537)
+// on 3.10–4.10 and 6.10+ (6.12.0, 6.18); 4.14–6.9 lose tcp_tw_isn and pick a clock ISN (6.1.20,
+// 6.1.170 measured), so their SYN goes through the ordinary flood check.
+const TW_ISN_CONTINUES = ['3.10', 'centos7', '4.4', '4.4-late', '4.9', '4.9-late', '4.10', '6.x'];
+const TW_ISN_FROM_CLOCK = ['4.15', '4.19', '5.4', '5.10', '5.15', '6.1', '6.1-late', '6.8'];
+
+describe('a SYN reusing a TIME_WAIT 4-tuple: which ISN (spec §1.9, §8c)', () => {
+  it('every profile is in exactly one of the two lists', () => {
+    expect([...TW_ISN_CONTINUES, ...TW_ISN_FROM_CLOCK].sort()).toEqual([...ALL].sort());
+  });
+
+  it.each(TW_ISN_CONTINUES)('%s: SYN with a higher seq kills TIME_WAIT and is queued with ISN = snd_nxt + 65537, even with the SYN queue full (spec §9a #27)', (kernel) => {
     const h = new StackHarness(kernel);
     const l = httpListener(h, 4);
     const tw = serverClosedConnection(h, 5000, CLIENT_C);
     expect(h.host.timewait.live).toBe(1);
     const capacity = l.synQueueCapacity(switchesOf(kernel));
     fillSynQueue(h, capacity);
-    expect(l.qlen).toBe(capacity);
     expect(l.synQueueFull(switchesOf(kernel))).toBe(true);
-    expect(l.acceptQueueFull()).toBe(false);
     h.listenDeltas();
     const { verdict, replies } = h.segment({ src: CLIENT_C, srcPort: 5000, seq: tw.rcvNxt + 1000, tsVal: 10_000 });
     // The TIME_WAIT decision (SYN_TIMEWAIT_REUSE) hands the SYN to the listener, which queues it.
@@ -124,6 +132,40 @@ describe.each(ALL)('%s: a SYN meeting TIME_WAIT (spec §1.9)', (kernel) => {
     expect(requestSlot(h, CLIENT_C, 5000)).toBeGreaterThanOrEqual(0);
   });
 
+  it.each(TW_ISN_FROM_CLOCK)('%s: SYN with a higher seq kills TIME_WAIT; the request gets a clock ISN, and with the SYN queue full a cookie (TCPReqQFullDoCookies+1, SyncookiesSent+1) (spec §8c)', (kernel) => {
+    const h = new StackHarness(kernel);
+    const l = httpListener(h, 4);
+    const tw = serverClosedConnection(h, 5000, CLIENT_C);
+    const capacity = l.synQueueCapacity(switchesOf(kernel));
+    fillSynQueue(h, capacity);
+    h.listenDeltas();
+    const { verdict, replies } = h.segment({ src: CLIENT_C, srcPort: 5000, seq: tw.rcvNxt + 1000, tsVal: 10_000 });
+    expect(verdict).toBe('SYN_COOKIE');
+    expect(h.host.verdictCounts[verdictByName('SYN_TIMEWAIT_REUSE')]).toBe(1);
+    const synAck = only(replies);
+    expect(synAck.flags).toBe(TcpFlag.SYN | TcpFlag.ACK);
+    expect(synAck.ack).toBe((tw.rcvNxt + 1001) >>> 0);
+    expect(synAck.seq).not.toBe((tw.sndNxt + 65537) >>> 0);
+    expect(h.listenDeltas()).toEqual({ TCPReqQFullDoCookies: 1, SyncookiesSent: 1 });
+    expect(h.host.timewait.live).toBe(0);
+    expect(l.qlen).toBe(capacity);
+  });
+
+  it.each(TW_ISN_FROM_CLOCK)('%s: with room in the SYN queue the reusing SYN is queued with a clock ISN, not snd_nxt + 65537 (spec §8c)', (kernel) => {
+    const h = new StackHarness(kernel);
+    const l = httpListener(h, 4);
+    const tw = serverClosedConnection(h, 5000, CLIENT_C);
+    h.listenDeltas();
+    const { verdict, replies } = h.segment({ src: CLIENT_C, srcPort: 5000, seq: tw.rcvNxt + 1000, tsVal: 10_000 });
+    expect(verdict).toBe('SYN_QUEUED');
+    const synAck = only(replies);
+    expect(synAck.seq).not.toBe((tw.sndNxt + 65537) >>> 0);
+    expect(h.listenDeltas()).toEqual({});
+    expect(l.qlen).toBe(1);
+  });
+});
+
+describe.each(ALL)('%s: a SYN meeting TIME_WAIT (spec §1.9)', (kernel) => {
   it(`${kernel}: SYN with an older TSval is PAWS-rejected by TIME_WAIT: ACK, no SYN-ACK (spec §9a #28)`, () => {
     const h = new StackHarness(kernel);
     httpListener(h, 4);
