@@ -285,3 +285,46 @@ describe.each(ALL)('%s: SYN to a broadcast or multicast destination', (kernel) =
     expect(queues(h)).toEqual({ qlen: 0, young: 0, acc: 0 });
   });
 });
+
+// Aliases name what a kernel of that distribution measured (spec §8a, §8c), not a guess.
+describe('distribution aliases behave as their measured kernels (spec §8a, §8c)', () => {
+  /** Spoofed SYNs answered at backlog `backlog`, syncookies 0 (the §8a/§8c capacity test). */
+  function answered(kernel: string, backlog: number): { answered: number; log: string[] } {
+    const h = harness(kernel, ['net.ipv4.tcp_syncookies=0']);
+    h.host.listen(8083, backlog);
+    let n = 0;
+    for (let i = 0; i < 40; i++) n += h.segment({ src: CLIENT_C, srcPort: 20000 + i, dstPort: 8083 }).replies.filter(isSynAck).length;
+    return { answered: n, log: [...h.host.kernelLog] };
+  }
+
+  it('debian12 (Debian 6.1.0-47, 6.1.170): 3 SYNs answered at backlog 2 and 17 at backlog 16, with the old flood text (spec §8c)', () => {
+    expect(answered('debian12', 2).answered).toBe(3);
+    const at16 = answered('debian12', 16);
+    expect(at16.answered).toBe(17);
+    expect(at16.log).toEqual(['TCP: request_sock_TCP: Possible SYN flooding on port 8083. Dropping request.  Check SNMP counters.']);
+  });
+
+  it('6.1 (6.1.20): exactly the backlog, 2 at backlog 2 (spec §8a)', () => {
+    expect(answered('6.1', 2).answered).toBe(2);
+  });
+
+  it.each([
+    ['debian9', 3],
+    ['ubuntu16.04', 3],
+    ['4.4', 5],
+    ['4.9', 5],
+  ])('%s: listen(2), never accept, 6 sequential clients → %i connect (4.9.337 / 4.4.178 measured 3; 4.4.1 / 4.9.154 measured 5, spec §8a)', (kernel, connected) => {
+    const h = harness(kernel);
+    h.app.listen(80, 2, { ratePerSecond: 0 });
+    let ok = 0;
+    // A client "connects" when it gets a SYN-ACK (its ACK may still overflow: a ghost).
+    for (let i = 0; i < 6; i++) {
+      const syn = h.segment({ src: CLIENT_D, srcPort: 40000 + i, seq: 1000 });
+      const synAck = syn.replies.find(isSynAck);
+      if (synAck === undefined) continue;
+      ok++;
+      h.segment({ src: CLIENT_D, srcPort: 40000 + i, seq: 1001, ack: synAck.seq + 1, flags: 0x10, tsVal: 101, tsEcr: synAck.tsVal ?? 0 });
+    }
+    expect(ok).toBe(connected);
+  });
+});
