@@ -22,6 +22,6 @@ export function registerSysctl(program: Command): void {
       values = [...reply.values, ...again.values];
     }
     if (options.json) return printJson(Object.fromEntries(values.map((v) => [v.name, v.value])));
-    for (const v of values) process.stdout.write(`${v.name} = ${v.value}\n`);
+    for (const v of values) process.stdout.write(`${v.name} = ${typeof v.value === 'number' ? v.value : v.value.join('\t')}\n`);
   });
 }

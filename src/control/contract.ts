@@ -48,8 +48,8 @@ export interface SysctlRequest {
 
 export interface SysctlReply {
   profile: string;
-  /** The values read (get), else the values set, else every sysctl. */
-  values: Array<{ name: string; value: number }>;
+  /** The values read (get), else the values set, else every sysctl (tcp_rmem: three integers). */
+  values: Array<{ name: string; value: number | readonly number[] }>;
 }
 
 export interface SsReply {

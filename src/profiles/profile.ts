@@ -93,10 +93,20 @@ export interface ProfileSwitches {
   readonly hasDropReasons: boolean;
   /** Text of the one-time flood warning (spec §1.3). */
   readonly synFloodLog: 'v3.10' | 'v4.4' | 'v6.2';
-  /** SYN-ACK window and our window scale (spec §1.10). */
-  readonly synackWindowWithTs: number;
-  readonly synackWindowNoTs: number;
-  readonly synackWindowScale: number;
+  /**
+   * tcp_select_initial_window's cap on the initial receive window, in segments of the MSS
+   * (spec §1.10, §8c): 10 (3.10: 14480 with TS), 20 (4.x: 28960), 0 = none, the window is the
+   * receive space rounded down to the MSS, at most 65535 (5.x+: 65160 with TS, 64240 without,
+   * 65000 for a 1300-byte cookie MSS).
+   */
+  readonly initialRcvWndSegments: number;
+  /**
+   * Without window scaling the advertised window of a full socket shrinks by the sequence
+   * number the peer's FIN consumed (tcp_select_window never shrinks below the current window,
+   * and the current window lost the FIN): 64239 after a FIN on 6.1; 3.10 and 4.x keep 14600 /
+   * 29200 (spec §8c).
+   */
+  readonly unscaledWindowLosesFin: boolean;
   /** Counters this kernel has (spec §6). */
   readonly counters: CounterPresence;
 }
@@ -116,9 +126,16 @@ export type SysctlName =
   | 'net.ipv4.tcp_window_scaling'
   | 'net.ipv4.tcp_sack'
   | 'net.ipv4.tcp_invalid_ratelimit'
-  | 'net.ipv4.tcp_rfc1337';
+  | 'net.ipv4.tcp_rfc1337'
+  | 'net.core.rmem_max'
+  | 'net.ipv4.tcp_rmem';
 
-export type SysctlValues = Record<SysctlName, number>;
+/** Sysctls that hold three integers (min, default, max), as `sysctl` prints them. */
+export type VectorSysctlName = 'net.ipv4.tcp_rmem';
+export type ScalarSysctlName = Exclude<SysctlName, VectorSysctlName>;
+export type SysctlTriple = readonly [number, number, number];
+
+export type SysctlValues = Record<ScalarSysctlName, number> & Record<VectorSysctlName, SysctlTriple>;
 
 export interface Profile {
   /** The canonical `--kernel` name, e.g. '3.10', '6.x'. */

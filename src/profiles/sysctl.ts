@@ -1,5 +1,5 @@
 import { SyndropError } from '../errors.js';
-import type { Profile, SysctlName, SysctlValues } from './profile.js';
+import type { Profile, ScalarSysctlName, SysctlName, SysctlTriple, SysctlValues, VectorSysctlName } from './profile.js';
 
 interface SysctlRule {
   readonly min: number;
@@ -31,7 +31,23 @@ const RULES: Record<SysctlName, SysctlRule> = {
   'net.ipv4.tcp_sack': { min: 0, max: 1, meaning: 'selective acknowledgements' },
   'net.ipv4.tcp_invalid_ratelimit': { min: 0, max: INT_MAX, meaning: 'ms between answers to out-of-window segments' },
   'net.ipv4.tcp_rfc1337': { min: 0, max: 1, meaning: '1: RST does not kill TIME_WAIT' },
+  'net.core.rmem_max': { min: 0, max: INT_MAX, meaning: 'largest SO_RCVBUF; with tcp_rmem max it sets the window scale we offer' },
+  'net.ipv4.tcp_rmem': { min: 1, max: INT_MAX, meaning: 'receive buffer min, default, max: default/2 is the initial window, max sets the window scale' },
 };
+
+const VECTOR_SYSCTLS: ReadonlySet<string> = new Set<VectorSysctlName>(['net.ipv4.tcp_rmem']);
+
+export function isVectorSysctl(name: SysctlName): name is VectorSysctlName {
+  return VECTOR_SYSCTLS.has(name);
+}
+
+/** A sysctl value: one integer, or three for the vector ones. */
+export type SysctlValue = number | SysctlTriple;
+
+/** As `sysctl` prints it: vectors tab-separated. */
+export function formatSysctlValue(value: SysctlValue): string {
+  return typeof value === 'number' ? String(value) : value.join('\t');
+}
 
 /** Per-kernel overrides of a range (e.g. tcp_timestamps=2 only from 4.10). */
 function ruleFor(profile: Profile, name: SysctlName): SysctlRule {
@@ -56,7 +72,7 @@ export function sysctlExists(profile: Profile, name: string): name is SysctlName
 }
 
 /** Validates one write; returns the canonical name and numeric value or throws like `sysctl -w` would. */
-export function validateSysctl(profile: Profile, rawName: string, rawValue: string): { name: SysctlName; value: number } {
+export function validateSysctl(profile: Profile, rawName: string, rawValue: string): { name: SysctlName; value: SysctlValue } {
   const name = normalizeSysctlName(rawName);
   if (!sysctlExists(profile, name)) {
     const removed = name === 'net.ipv4.tcp_tw_recycle' ? ' (tcp_tw_recycle was removed in Linux 4.12)' : '';
@@ -67,17 +83,19 @@ export function validateSysctl(profile: Profile, rawName: string, rawValue: stri
   }
   const text = rawValue.trim();
   const rule = ruleFor(profile, name);
-  if (!/^-?\d+$/.test(text) || Number(text) < rule.min || Number(text) > rule.max) {
-    throw new SyndropError(
-      'SYNDROP_ERR_BAD_SYSCTL',
-      `sysctl: setting key "${name}": Invalid argument — expected an integer ${rule.min}..${rule.max} (${rule.meaning})`,
-    );
+  const fields = isVectorSysctl(name) ? 3 : 1;
+  const parts = text.split(/[\s,]+/);
+  const valid = parts.length === fields && parts.every((p) => /^-?\d+$/.test(p) && Number(p) >= rule.min && Number(p) <= rule.max);
+  if (!valid) {
+    const expected = fields === 1 ? `an integer ${rule.min}..${rule.max}` : `${fields} integers ${rule.min}..${rule.max} ("4096 131072 6291456")`;
+    throw new SyndropError('SYNDROP_ERR_BAD_SYSCTL', `sysctl: setting key "${name}": Invalid argument — expected ${expected} (${rule.meaning})`);
   }
-  return { name, value: Number(text) };
+  const numbers = parts.map(Number);
+  return { name, value: fields === 1 ? numbers[0]! : (numbers as unknown as SysctlTriple) };
 }
 
 /** Parses `name=value` as given to --sysctl / `syndrop sysctl`. */
-export function parseSysctlAssignment(profile: Profile, assignment: string): { name: SysctlName; value: number } {
+export function parseSysctlAssignment(profile: Profile, assignment: string): { name: SysctlName; value: SysctlValue } {
   const eq = assignment.indexOf('=');
   if (eq <= 0) {
     throw new SyndropError('SYNDROP_ERR_BAD_SYSCTL', `sysctl: "${assignment}" must be of the form name=value`);
@@ -101,6 +119,10 @@ export interface HotSysctls {
   invalidRatelimit: number;
   rfc1337: number;
   maxTwBuckets: number;
+  /** tcp_rmem[1]: the listener's receive buffer, whose half is the initial receive space. */
+  rmemDefault: number;
+  /** max(tcp_rmem[2], rmem_max): the space the offered window scale must cover. */
+  rmemLimit: number;
 }
 
 /** The live sysctl table of one emulated host: the profile's defaults, then overrides. */
@@ -120,6 +142,8 @@ export class Sysctls {
     invalidRatelimit: 0,
     rfc1337: 0,
     maxTwBuckets: 0,
+    rmemDefault: 0,
+    rmemLimit: 0,
   };
 
   constructor(profile: Profile, overrides: readonly string[] = []) {
@@ -127,7 +151,7 @@ export class Sysctls {
     this.values = { ...profile.sysctlDefaults };
     for (const assignment of overrides) {
       const { name, value } = parseSysctlAssignment(profile, assignment);
-      this.values[name] = value;
+      this.store(name, value);
     }
     this.refreshHot();
   }
@@ -145,21 +169,37 @@ export class Sysctls {
     hot.invalidRatelimit = this.get('net.ipv4.tcp_invalid_ratelimit');
     hot.rfc1337 = this.get('net.ipv4.tcp_rfc1337');
     hot.maxTwBuckets = this.get('net.ipv4.tcp_max_tw_buckets');
+    const rmem = this.vector('net.ipv4.tcp_rmem');
+    hot.rmemDefault = rmem[1];
+    hot.rmemLimit = Math.max(rmem[2], this.get('net.core.rmem_max'));
+  }
+
+  private store(name: SysctlName, value: SysctlValue): void {
+    (this.values as Record<string, SysctlValue>)[name] = value;
   }
 
   /** Value of a sysctl; 0 for one this kernel does not have (e.g. tcp_tw_recycle on 4.12+). */
-  get(name: SysctlName): number {
+  get(name: ScalarSysctlName): number {
     return this.values[name] ?? 0;
   }
 
-  set(assignment: string): { name: SysctlName; value: number } {
+  /** A three-integer sysctl (tcp_rmem). */
+  vector(name: VectorSysctlName): SysctlTriple {
+    return this.values[name] ?? [0, 0, 0];
+  }
+
+  private valueOf(name: SysctlName): SysctlValue {
+    return isVectorSysctl(name) ? this.vector(name) : this.get(name);
+  }
+
+  set(assignment: string): { name: SysctlName; value: SysctlValue } {
     const parsed = parseSysctlAssignment(this.profile, assignment);
-    this.values[parsed.name] = parsed.value;
+    this.store(parsed.name, parsed.value);
     this.refreshHot();
     return parsed;
   }
 
-  read(rawName: string): { name: SysctlName; value: number } {
+  read(rawName: string): { name: SysctlName; value: SysctlValue } {
     const name = normalizeSysctlName(rawName);
     if (!sysctlExists(this.profile, name)) {
       throw new SyndropError(
@@ -167,10 +207,17 @@ export class Sysctls {
         `sysctl: cannot stat ${procPath(name)}: No such file or directory — kernel ${this.profile.name} has no ${name}`,
       );
     }
-    return { name, value: this.get(name) };
+    return { name, value: this.valueOf(name) };
   }
 
-  entries(): Array<{ name: SysctlName; value: number }> {
-    return (Object.keys(this.values) as SysctlName[]).sort().map((name) => ({ name, value: this.get(name) }));
+  entries(): Array<{ name: SysctlName; value: SysctlValue }> {
+    return (Object.keys(this.values) as SysctlName[]).sort().map((name) => ({ name, value: this.valueOf(name) }));
+  }
+
+  /** The integer sysctls only, by name (what explain and the scenario models read). */
+  scalars(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const { name, value } of this.entries()) if (typeof value === 'number') out[name] = value;
+    return out;
   }
 }

@@ -34,9 +34,8 @@ const eraA: ProfileSwitches = {
   listenOverflowDropReason: false,
   hasDropReasons: false,
   synFloodLog: 'v3.10',
-  synackWindowWithTs: 14480,
-  synackWindowNoTs: 14600,
-  synackWindowScale: 7,
+  initialRcvWndSegments: 10,
+  unscaledWindowLosesFin: false,
   counters: { hasSynRetransCounters: false, hasPawsPassive: true, hasPawsTimewait: false },
 };
 
@@ -55,8 +54,7 @@ const eraB: ProfileSwitches = {
   requestOowRateLimit: true,
   requestRejectedAckPath: 'cookieCheck',
   synFloodLog: 'v4.4',
-  synackWindowWithTs: 28960,
-  synackWindowNoTs: 29200,
+  initialRcvWndSegments: 20,
   counters: { hasSynRetransCounters: true, hasPawsPassive: true, hasPawsTimewait: false },
 };
 
@@ -74,8 +72,8 @@ const eraD: ProfileSwitches = {
 const eraE: ProfileSwitches = {
   ...eraD,
   cookieRejectFutureOverflow: true,
-  synackWindowWithTs: 65160,
-  synackWindowNoTs: 64240,
+  initialRcvWndSegments: 0,
+  unscaledWindowLosesFin: true,
 };
 
 /**
@@ -97,7 +95,6 @@ const eraF: ProfileSwitches = {
   listenOverflowDropReason: true,
   hasDropReasons: true,
   synFloodLog: 'v6.2',
-  synackWindowScale: 10,
   counters: { hasSynRetransCounters: true, hasPawsPassive: false, hasPawsTimewait: true },
 };
 
@@ -116,6 +113,11 @@ const sysctlsOld: Partial<SysctlValues> = {
   'net.ipv4.tcp_window_scaling': 1,
   'net.ipv4.tcp_sack': 1,
   'net.ipv4.tcp_rfc1337': 0,
+  // tcp_rmem[1] 87380, [2] 6 MiB (the memory-dependent max of a machine with a few GiB or
+  // more): wscale 7 (spec §1.10); rmem_max 212992. A small guest has a smaller [2]: with
+  // 256 MiB the kernels of §8c offered wscale 5.
+  'net.core.rmem_max': 212992,
+  'net.ipv4.tcp_rmem': [4096, 87380, 6291456],
 };
 
 /** tcp_invalid_ratelimit exists from 4.0 (it rate-limits the out-of-window answers). */
@@ -133,7 +135,13 @@ const sysctlsEraE: Partial<SysctlValues> = {
   'net.ipv4.tcp_tw_reuse': 2,
   'net.core.somaxconn': 4096,
   'net.ipv4.tcp_max_syn_backlog': 2048,
+  // "tcp: up initial rmem to 128KB and SYN rwin to around 64KB": the receive space gives the
+  // 65160 / 64240 SYN-ACK windows of §1.10.
+  'net.ipv4.tcp_rmem': [4096, 131072, 6291456],
 };
+
+/** 6.x: tcp_rmem[2] 32 MiB on the host (24 GiB): wscale 10 (spec §1.10, host-kernel-facts). */
+const sysctlsEraF: Partial<SysctlValues> = { ...sysctlsEraE, 'net.ipv4.tcp_rmem': [4096, 131072, 33554432] };
 
 function profile(
   name: string,
@@ -183,7 +191,7 @@ export const PROFILES: readonly Profile[] = [
     'newest (6.13+, the host runs 6.18): both queues hold backlog + 1; TCP_LISTEN_OVERFLOW drop reason',
     ['6.13', '6.18', 'latest'],
     eraF,
-    sysctlsEraE,
+    sysctlsEraF,
   ),
 ];
 

@@ -76,7 +76,7 @@ export function controlHandlers(instance: ServedInstance): ControlHandlers {
       refresh();
       const problems = explain({
         profile: host.profile,
-        sysctls: Object.fromEntries(host.sysctls.entries().map((e) => [e.name, e.value])),
+        sysctls: host.sysctls.scalars(),
         counters: counterSnapshot(host),
         verdicts: verdictTotals(host),
         listeners: listenerSnapshots(host),

@@ -10,7 +10,7 @@ import type { Segment } from './segment.js';
 import { inWindow } from './seq.js';
 import { childReceive, createChild } from './sockets.js';
 import type { KernelState } from './state.js';
-import { sendRequestAck, sendRequestSynAck } from './synack.js';
+import { requestReceiveWindow, sendRequestAck, sendRequestSynAck } from './synack.js';
 import { Verdict } from './verdict.js';
 
 /** A segment for a pending request (spec §3.1). Returns NONE to hand it to the listener. */
@@ -42,7 +42,7 @@ export function checkReq(state: KernelState, seg: Segment, slot: number): number
     return Verdict.NONE;
   }
   // R4: PAWS or out of window → ACK (rate limited on 4.x+).
-  const window = tstampOk ? sw.synackWindowWithTs : sw.synackWindowNoTs;
+  const window = requestReceiveWindow(state, tstampOk);
   if (pawsReject || !inWindow(seq, (seq + tcp.payloadLength) >>> 0, rcvNxt, (rcvNxt + window) >>> 0)) {
     if ((flags & TcpFlag.RST) === 0) {
       if (sw.requestOowRateLimit && oowRateLimited(state, r.lastOowAck, slot)) {
@@ -105,6 +105,7 @@ export function checkReq(state: KernelState, seg: Segment, slot: number): number
     timestamps: tstampOk,
     tsOffset: r.tsOffset[slot]!,
     tsRecent: childTsRecent,
+    rcvWnd: window,
     rttSample: r.numRetrans[slot] === 0 ? state.now - r.sentAt[slot]! : -1,
   });
   dropRequest(state, slot, listener);

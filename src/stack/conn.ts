@@ -3,6 +3,7 @@
 // Not on the SYN path: plain objects are fine here.
 
 import { TcpFlag } from '../wire/tcp.js';
+import { advertisedWindow } from './receive-window.js';
 
 export const ConnState = {
   ESTABLISHED: 1,
@@ -31,8 +32,6 @@ export const TCP_RTO_MIN = 200;
 export const TCP_RTO_MAX = 120_000;
 /** tcp_retries2 default: give up after this many retransmissions of the same data. */
 export const TCP_RETRIES2 = 15;
-/** Our receive buffer: what the window advertises (the app reads at once). */
-export const RECEIVE_WINDOW = 65535 * 4;
 
 /** The application's side of a connection (src/app implements it). */
 export interface ConnectionHandler {
@@ -74,6 +73,12 @@ export class Connection {
   mss: number;
   peerWindowScale: number;
   ourWindowScale: number;
+  /** rcv_wnd in bytes: the initial receive window of this version (receive-window.ts). */
+  rcvWnd = 0xffff;
+  /** The version lets an unscaled window shrink by a received FIN (6.1: 64239). */
+  windowLosesFin = false;
+  /** The peer's FIN was received (it consumed a sequence number). */
+  finReceived = false;
   sackOk: boolean;
   timestamps: boolean;
   tsRecent = 0;
@@ -158,7 +163,7 @@ export class Connection {
   }
 
   get window(): number {
-    return Math.min(0xffff, RECEIVE_WINDOW >>> this.ourWindowScale);
+    return advertisedWindow(this.rcvWnd, this.ourWindowScale, this.finReceived && this.windowLosesFin);
   }
 
   get sendQueueBytes(): number {
@@ -276,11 +281,18 @@ export class Connection {
 
   // --- input (after the host checked sequence acceptability and PAWS) ---
 
-  /** Processes ACK, data and FIN of an acceptable segment; returns true if an ACK is owed. */
-  receiveSegment(flags: number, seq: number, ack: number, window: number, data: Uint8Array, dataOffset: number, dataLength: number): boolean {
+  /**
+   * Processes ACK, data and FIN of an acceptable segment. New data and a FIN are acknowledged
+   * at once, before the application sees them: the kernel ACKs in softirq (quick-ACK mode at
+   * the start of a connection) and the process reads later, so its answer carries the same
+   * ack number and no second pure ACK follows it (spec §8c). Data out of order gets a
+   * duplicate ACK.
+   */
+  receiveSegment(flags: number, seq: number, ack: number, window: number, data: Uint8Array, dataOffset: number, dataLength: number): void {
     let ackOwed = false;
     if ((flags & TcpFlag.ACK) !== 0) this.processAck(ack, window);
-    if (this.isClosed()) return false;
+    if (this.isClosed()) return;
+    let chunk: Uint8Array | null = null;
     // Data: in order only; anything ahead is dropped and re-requested by a duplicate ACK.
     if (dataLength > 0) {
       const skip = (this.rcvNxt - seq) | 0;
@@ -292,19 +304,20 @@ export class Connection {
       if (seq === this.rcvNxt) {
         if (this.state === ConnState.ESTABLISHED || this.state === ConnState.FIN_WAIT_1 || this.state === ConnState.FIN_WAIT_2) {
           this.rcvNxt = (this.rcvNxt + dataLength) >>> 0;
-          const chunk = data.slice(dataOffset, dataOffset + dataLength);
-          this.deliver(chunk);
+          chunk = data.slice(dataOffset, dataOffset + dataLength);
         }
       }
       ackOwed = true;
-      if (this.isClosed()) return false;
     }
-    if ((flags & TcpFlag.FIN) !== 0 && ((seq + dataLength) >>> 0) === this.rcvNxt) {
+    const fin = (flags & TcpFlag.FIN) !== 0 && ((seq + dataLength) >>> 0) === this.rcvNxt;
+    if (fin) {
       this.rcvNxt = (this.rcvNxt + 1) >>> 0;
+      this.finReceived = true;
       ackOwed = true;
-      this.peerFin();
     }
-    return ackOwed;
+    if (ackOwed) this.host.sendConnSegment(this, TcpFlag.ACK, this.sndNxt, null, 0, 0);
+    if (chunk !== null) this.deliver(chunk);
+    if (fin && !this.isClosed()) this.peerFin();
   }
 
   isClosed(): boolean {

@@ -3,6 +3,7 @@
 
 import type { Listener } from './listener.js';
 import { apply, sendReset } from './output.js';
+import { initialReceiveWindow } from './receive-window.js';
 import type { Segment } from './segment.js';
 import { childReceive, createChild } from './sockets.js';
 import type { KernelState } from './state.js';
@@ -72,6 +73,8 @@ export function cookieCheck(state: KernelState, seg: Segment, listener: Listener
     timestamps: decoded.timestamps,
     tsOffset: tsOffset,
     tsRecent: o.hasTimestamps ? o.tsVal : 0,
+    // cookie_v4_check sizes the window from the cookie's MSS (65000 = 50 × 1300, spec §8c).
+    rcvWnd: initialReceiveWindow(sw, state.sysctls.hot, sw.cookieMssTable[mssIndex]!),
     rttSample: -1,
   });
   apply(state, seg, Verdict.COOKIE_ACCEPTED, mssIndex, listener);

@@ -9,6 +9,7 @@ import { FLOW_CONN, TCP_MIN_SND_MSS } from './constants.js';
 import type { Listener } from './listener.js';
 import { Counter } from './mib.js';
 import { apply, emit } from './output.js';
+import { offeredWindowScale } from './receive-window.js';
 import { Segment } from './segment.js';
 import type { KernelState } from './state.js';
 import { enterTimewait } from './timewait-sock.js';
@@ -27,6 +28,8 @@ export interface ChildParameters {
   timestamps: boolean;
   tsOffset: number;
   tsRecent: number;
+  /** rcv_wnd the request (or the cookie's MSS) gave the child (receive-window.ts). */
+  rcvWnd: number;
   /** The handshake's RTT sample (ms), −1 when the SYN-ACK was retransmitted (Karn). */
   rttSample: number;
 }
@@ -102,12 +105,14 @@ export function createChild(state: KernelState, listener: Listener, child: Child
     child.irs,
     mss,
     child.peerWindowScale,
-    state.switches.synackWindowScale,
+    offeredWindowScale(state.sysctls.hot),
     child.sackOk,
     timestamps,
     child.tsOffset,
   );
   conn.tsRecent = child.tsRecent;
+  conn.rcvWnd = child.rcvWnd;
+  conn.windowLosesFin = state.switches.unscaledWindowLosesFin;
   conn.tsRecentStamp = timestamps ? state.nowSeconds() : 0;
   if (child.rttSample >= 0) conn.sampleRtt(child.rttSample);
   state.connections.set(id, conn);
@@ -122,8 +127,7 @@ export function createChild(state: KernelState, listener: Listener, child: Child
 /** The third ACK (or cookie ACK) is processed by the new child (tcp_child_process). */
 export function childReceive(state: KernelState, seg: Segment, conn: Connection): void {
   const tcp = seg.tcp;
-  const owed = conn.receiveSegment(tcp.flags, tcp.seq, tcp.ack, tcp.window, tcp.buf, tcp.payloadOffset, tcp.payloadLength);
-  if (owed && !conn.isClosed()) sendConnAck(state, conn);
+  conn.receiveSegment(tcp.flags, tcp.seq, tcp.ack, tcp.window, tcp.buf, tcp.payloadOffset, tcp.payloadLength);
   // A process blocked in accept() wakes up now (sk_data_ready on the listener).
   state.application?.run(state.now);
 }

@@ -4,6 +4,7 @@
 import type { SegmentSpec } from '../wire/builder.js';
 import { TcpFlag } from '../wire/tcp.js';
 import { emit } from './output.js';
+import { initialReceiveWindow, offeredWindowScale } from './receive-window.js';
 import { ReqFlag } from './reqsk.js';
 import type { KernelState } from './state.js';
 
@@ -42,7 +43,6 @@ export function synAckSpec(
   peerWindowScale: number,
   tstampOk: boolean,
 ): SegmentSpec {
-  const sw = state.switches;
   const spec = state.spec.reset();
   spec.srcAddr = state.address;
   spec.dstAddr = peerAddr;
@@ -51,10 +51,10 @@ export function synAckSpec(
   spec.seq = isn;
   spec.ack = (clientIsn + 1) | 0;
   spec.flags = TcpFlag.SYN | TcpFlag.ACK;
-  spec.window = tstampOk ? sw.synackWindowWithTs : sw.synackWindowNoTs;
+  spec.window = requestReceiveWindow(state, tstampOk);
   spec.mss = state.ourMss;
   spec.sackPermitted = sackOk;
-  spec.windowScale = peerWindowScale >= 0 ? sw.synackWindowScale : -1;
+  spec.windowScale = peerWindowScale >= 0 ? offeredWindowScale(state.sysctls.hot) : -1;
   spec.hasTimestamps = tstampOk;
   return spec;
 }
@@ -62,7 +62,6 @@ export function synAckSpec(
 /** tcp_v4_reqsk_send_ack: seq snt_isn+1, ack rcv_nxt, our window, TSecr = ts_recent. */
 export function sendRequestAck(state: KernelState, slot: number): void {
   const r = state.requests;
-  const sw = state.switches;
   const tstampOk = (r.flags[slot]! & ReqFlag.TIMESTAMPS) !== 0;
   const spec = state.spec.reset();
   spec.srcAddr = state.address;
@@ -72,12 +71,18 @@ export function sendRequestAck(state: KernelState, slot: number): void {
   spec.seq = (r.sntIsn[slot]! + 1) >>> 0;
   spec.ack = (r.rcvIsn[slot]! + 1) >>> 0;
   spec.flags = TcpFlag.ACK;
-  const ws = r.peerWindowScale[slot]! >= 0 ? sw.synackWindowScale : 0;
-  spec.window = (tstampOk ? sw.synackWindowWithTs : sw.synackWindowNoTs) >>> ws;
+  // rsk_rcv_wnd >> rcv_wscale: shifted without rounding, unlike a full socket's window.
+  const ws = r.peerWindowScale[slot]! >= 0 ? offeredWindowScale(state.sysctls.hot) : 0;
+  spec.window = requestReceiveWindow(state, tstampOk) >>> ws;
   if (tstampOk) {
     spec.hasTimestamps = true;
     spec.tsVal = (state.tsNow() + r.tsOffset[slot]!) >>> 0;
     spec.tsEcr = r.tsRecent[slot]!;
   }
   emit(state, spec);
+}
+
+/** tcp_openreq_init_rwin: the request's rcv_wnd, from our advertised MSS less the TS option. */
+export function requestReceiveWindow(state: KernelState, tstampOk: boolean): number {
+  return initialReceiveWindow(state.switches, state.sysctls.hot, state.ourMss - (tstampOk ? 12 : 0));
 }

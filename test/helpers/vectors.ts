@@ -129,15 +129,40 @@ export function only(replies: Reply[]): Reply {
 }
 
 /**
+ * The SYN-ACK window and window scale each kernel writes with its default sysctls, stated
+ * literally from spec §1.10 and §8c (never read from the profile under test): with TS / without
+ * TS; wscale 7 from a 6 MiB tcp_rmem max, 10 from the host's 32 MiB.
+ */
+export const SYNACK_WINDOW: Record<string, { ts: number; noTs: number; wscale: number }> = {
+  '3.10': { ts: 14480, noTs: 14600, wscale: 7 },
+  centos7: { ts: 14480, noTs: 14600, wscale: 7 },
+  '4.4': { ts: 28960, noTs: 29200, wscale: 7 },
+  '4.4-late': { ts: 28960, noTs: 29200, wscale: 7 },
+  '4.9': { ts: 28960, noTs: 29200, wscale: 7 },
+  '4.9-late': { ts: 28960, noTs: 29200, wscale: 7 },
+  '4.10': { ts: 28960, noTs: 29200, wscale: 7 },
+  '4.15': { ts: 28960, noTs: 29200, wscale: 7 },
+  '4.19': { ts: 28960, noTs: 29200, wscale: 7 },
+  '5.4': { ts: 65160, noTs: 64240, wscale: 7 },
+  '5.10': { ts: 65160, noTs: 64240, wscale: 7 },
+  '5.15': { ts: 65160, noTs: 64240, wscale: 7 },
+  '6.1': { ts: 65160, noTs: 64240, wscale: 7 },
+  '6.1-late': { ts: 65160, noTs: 64240, wscale: 7 },
+  '6.8': { ts: 65160, noTs: 64240, wscale: 7 },
+  '6.x': { ts: 65160, noTs: 64240, wscale: 10 },
+};
+
+/**
  * A SYN-ACK for the default SYN (seq 1000, MSS 1460, SACK, TS 100, WS 7): exact flags, ack,
- * options and window as the profile writes them (spec §1.10).
+ * options and window as the spec gives them per kernel (spec §1.10, §8c).
  */
 export function expectSynAck(
   kernel: string,
   reply: Reply,
   o: { clientSeq?: number; tsEcr?: number | null; sack?: boolean; windowScale?: boolean; dstPort?: number; src?: number } = {},
 ): void {
-  const sw = switchesOf(kernel);
+  const expected = SYNACK_WINDOW[kernel];
+  if (expected === undefined) throw new Error(`no literal SYN-ACK window for kernel ${kernel}`);
   expect(reply.flags).toBe(TcpFlag.SYN | TcpFlag.ACK);
   expect(reply.ack).toBe(((o.clientSeq ?? 1000) + 1) >>> 0);
   expect(reply.srcPort).toBe(80);
@@ -147,14 +172,14 @@ export function expectSynAck(
   const ts = o.tsEcr === undefined ? 100 : o.tsEcr;
   if (ts === null) {
     expect(reply.tsVal).toBeNull();
-    expect(reply.window).toBe(sw.synackWindowNoTs);
+    expect(reply.window).toBe(expected.noTs);
   } else {
     expect(reply.tsEcr).toBe(ts);
     expect(reply.tsVal).not.toBeNull();
-    expect(reply.window).toBe(sw.synackWindowWithTs);
+    expect(reply.window).toBe(expected.ts);
   }
   expect(reply.sackPermitted).toBe(o.sack ?? true);
-  expect(reply.windowScale).toBe((o.windowScale ?? true) ? sw.synackWindowScale : null);
+  expect(reply.windowScale).toBe((o.windowScale ?? true) ? expected.wscale : null);
   expect(reply.payload.length).toBe(0);
 }
 
@@ -178,6 +203,8 @@ export interface ClosedConnection {
   /** Our TSval on the last ACK (TIME_WAIT's ACK), null without timestamps. */
   lastTsVal: number | null;
   synAck: Reply;
+  /** The ACK of the client's FIN, sent as the socket entered TIME_WAIT. */
+  twAck: Reply;
 }
 
 const GET = new TextEncoder().encode('GET / HTTP/1.1\r\nHost: s\r\n\r\n');
@@ -192,11 +219,11 @@ export function serverClosedConnection(
   h: StackHarness,
   srcPort: number,
   src = CLIENT_C,
-  o: { tsStart?: number | null; tsLast?: number | null; rttMs?: number } = {},
+  o: { tsStart?: number | null; tsLast?: number | null; rttMs?: number; windowScale?: number | null } = {},
 ): ClosedConnection {
   const tsStart = o.tsStart === undefined ? 100 : o.tsStart;
   const ts = (k: number): number | null => (tsStart === null ? null : tsStart + k);
-  const syn = h.segment({ src, srcPort, seq: 1000, tsVal: ts(0) });
+  const syn = h.segment({ src, srcPort, seq: 1000, tsVal: ts(0), ...(o.windowScale === undefined ? {} : { windowScale: o.windowScale }) });
   const synAck = syn.replies.find(isSynAck);
   if (synAck === undefined) throw new Error(`no SYN-ACK: ${syn.verdict}`);
   if (o.rttMs) h.advanceTo(h.now + o.rttMs);
@@ -222,7 +249,7 @@ export function serverClosedConnection(
   const finReply = h.segment({ src, srcPort, seq: clientSeq, ack: serverFinEnd, flags: TcpFlag.ACK | TcpFlag.FIN, tsVal: last });
   const twAck = finReply.replies.find((r) => r.flags === TcpFlag.ACK);
   if (twAck === undefined) throw new Error('no ACK of our FIN from TIME_WAIT');
-  return { sndNxt: serverFinEnd, rcvNxt: (clientSeq + 1) >>> 0, lastTsVal: twAck.tsVal, synAck };
+  return { sndNxt: serverFinEnd, rcvNxt: (clientSeq + 1) >>> 0, lastTsVal: twAck.tsVal, synAck, twAck };
 }
 
 export function httpListener(h: StackHarness, backlog = 128) {

@@ -188,11 +188,12 @@ export class ScenarioContext {
     await this.request('sysctl', { set: [assignment] });
   }
 
-  /** The sysctl's value, or undefined when this kernel has no such sysctl. */
+  /** An integer sysctl's value, or undefined when this kernel has no such sysctl. */
   async readSysctl(name: string): Promise<number | undefined> {
     try {
       const reply = await this.request('sysctl', { get: [name] });
-      return reply.values[0]?.value;
+      const value = reply.values[0]?.value;
+      return typeof value === 'number' ? value : undefined;
     } catch (error) {
       if (error instanceof SyndropError && error.code === 'SYNDROP_ERR_UNKNOWN_SYSCTL') return undefined;
       throw error;

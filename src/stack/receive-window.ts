@@ -1,0 +1,51 @@
+// tcp_select_initial_window and tcp_select_window as far as the listen path shows them (spec
+// §1.10, §8c): the receive window a SYN-ACK, a child socket and its TIME_WAIT advertise, and
+// the window scale we offer. A real socket's window later grows with autotuning; syndrop's
+// application reads at once, so the initial window stays the advertised one.
+
+import type { ProfileSwitches } from '../profiles/profile.js';
+import type { HotSysctls } from '../profiles/sysctl.js';
+
+/** TCP_MAX_WSCALE. */
+const MAX_WSCALE = 14;
+
+/**
+ * The window scale we offer: the smallest shift that makes max(tcp_rmem[2], rmem_max) fit in
+ * 16 bits, ilog2(space) − 15 clamped to 0..14 (3.10's shift loop gives the same): 6 MiB → 7,
+ * 32 MiB → 10, 1 MiB → 5.
+ */
+export function offeredWindowScale(hot: HotSysctls): number {
+  const space = hot.rmemLimit >>> 0;
+  if (space === 0) return 0;
+  const ilog2 = 31 - Math.clz32(space);
+  return Math.min(MAX_WSCALE, Math.max(0, ilog2 - 15));
+}
+
+/**
+ * rcv_wnd for a connection whose segments carry `mss` bytes (our advertised MSS minus the TS
+ * option, or a cookie's MSS): the receive space tcp_rmem[1] / 2 (tcp_win_from_space at the
+ * default scaling) rounded down to the MSS, at most 65535, and on 3.10 / 4.x at most 10 / 20
+ * segments (fewer above a 1460-byte MSS, never under 2).
+ */
+export function initialReceiveWindow(sw: ProfileSwitches, hot: HotSysctls, mss: number): number {
+  let space = Math.floor(hot.rmemDefault / 2);
+  if (space > mss) space -= space % mss;
+  let window = Math.min(space, 0xffff);
+  const segments = sw.initialRcvWndSegments;
+  if (segments > 0) {
+    const cap = mss > 1460 ? Math.max(Math.floor((1460 * segments) / mss), 2) : segments;
+    window = Math.min(window, cap * mss);
+  }
+  return window;
+}
+
+/**
+ * The window field of a full socket's segment (tcp_select_window for a socket whose window
+ * has not grown): scaled windows are rounded up to the scale's unit (ALIGN, 65160 / 32 →
+ * 2037, 65160 / 1024 → 64); unscaled ones lose the sequence number of a received FIN where the
+ * version does not grow the window back (`finLost`: 64239 on 6.1, profile unscaledWindowLosesFin).
+ */
+export function advertisedWindow(rcvWnd: number, rcvWscale: number, finLost: boolean): number {
+  if (rcvWscale > 0) return Math.min(0xffff, Math.ceil(rcvWnd / 2 ** rcvWscale));
+  return Math.min(0xffff, rcvWnd - (finLost ? 1 : 0));
+}
