@@ -107,6 +107,15 @@ export interface ProfileSwitches {
    * 29200 (spec §8c).
    */
   readonly unscaledWindowLosesFin: boolean;
+  /**
+   * IP id of the segments the per-netns control socket sends for a request, a TIME_WAIT
+   * bucket or a listener (ACKs and RSTs, spec §8c): 'hashed' = the shared ident generator
+   * (__ip_select_ident, non-zero: the ctl socket's IP_PMTUDISC_WANT sets ignore_df), measured
+   * on 3.10.108, 4.4.1, 4.10.17; 'zero' = DF with id 0 ("ipv4: tcp: send zero IPID for RST and
+   * ACK sent in SYN-RECV and TIME-WAIT state", 2018, 4.17), measured on 6.1 and 6.18.
+   * SYN-ACKs carry 0 and full sockets a per-socket counter on every kernel.
+   */
+  readonly ctlReplyIpId: 'hashed' | 'zero';
   /** Counters this kernel has (spec §6). */
   readonly counters: CounterPresence;
 }

@@ -36,6 +36,7 @@ const eraA: ProfileSwitches = {
   synFloodLog: 'v3.10',
   initialRcvWndSegments: 10,
   unscaledWindowLosesFin: false,
+  ctlReplyIpId: 'hashed',
   counters: { hasSynRetransCounters: false, hasPawsPassive: true, hasPawsTimewait: false },
 };
 
@@ -72,6 +73,7 @@ const eraD: ProfileSwitches = {
 const eraE: ProfileSwitches = {
   ...eraD,
   cookieRejectFutureOverflow: true,
+  ctlReplyIpId: 'zero',
   initialRcvWndSegments: 0,
   unscaledWindowLosesFin: true,
 };
@@ -178,7 +180,7 @@ export const PROFILES: readonly Profile[] = [
   profile('4.9-late', 'B', '4.9.166+ (4.9.337 measured, §8a): stable backport of the "full" SYN rule; debian9 = Debian 9\'s last kernel, 4.9.337', ['debian9'], { ...eraB, synDropRule: 'full' }, sysctlsEraB),
   profile('4.10', 'C', '4.10.1–4.10.17 (measured, §8a, §8c): first release dropping SYNs when the accept queue is full; random TS offsets per connection', [], eraC, sysctlsEraB),
   profile('4.15', 'D', 'tcp_tw_recycle removed (4.12); TS offsets per address pair; ubuntu18.04 = Bionic\'s 4.15.0', ['ubuntu18.04'], eraD, sysctlsEraD),
-  profile('4.19', 'D', 'tcp_tw_reuse default 2; debian10 = Buster\'s 4.19.y (4.19.222 measured, §8a)', ['debian10'], eraD, { ...sysctlsEraD, 'net.ipv4.tcp_tw_reuse': 2 }),
+  profile('4.19', 'D', 'tcp_tw_reuse default 2; ACKs and RSTs of the control socket carry IP id 0 (4.17+); debian10 = Buster\'s 4.19.y (4.19.222 measured, §8a)', ['debian10'], { ...eraD, ctlReplyIpId: 'zero' }, { ...sysctlsEraD, 'net.ipv4.tcp_tw_reuse': 2 }),
   profile('5.4', 'E', 'somaxconn 4096, tcp_max_syn_backlog max(128, ehash/128); ubuntu20.04 = Focal\'s 5.4.0 (5.4.59 measured, §8a)', ['ubuntu20.04'], eraE, sysctlsEraE),
   profile('5.10', 'E', 'debian11 = Bullseye\'s 5.10.y', ['debian11'], eraE, sysctlsEraE),
   profile('5.15', 'E', 'ubuntu22.04 = Jammy\'s 5.15.0 (5.15.0 measured, §8a)', ['ubuntu22.04'], eraE, sysctlsEraE),

@@ -74,5 +74,6 @@ export function sendReset(state: KernelState, seg: Segment): void {
     spec.ack = (tcp.seq + tcp.payloadLength + synFin) >>> 0;
     spec.flags = TcpFlag.RST | TcpFlag.ACK;
   }
+  spec.ipId = state.ctlReplyIpId(seg.peerAddr);
   emit(state, spec);
 }

@@ -112,6 +112,7 @@ export function createChild(state: KernelState, listener: Listener, child: Child
   );
   conn.tsRecent = child.tsRecent;
   conn.rcvWnd = child.rcvWnd;
+  conn.ipId = state.initialSocketIpId(peerAddr, peerPort, localPort, child.iss);
   conn.windowLosesFin = state.switches.unscaledWindowLosesFin;
   conn.tsRecentStamp = timestamps ? state.nowSeconds() : 0;
   if (child.rttSample >= 0) conn.sampleRtt(child.rttSample);
@@ -150,6 +151,8 @@ export function sendConnSegment(
   spec.ack = (flags & TcpFlag.ACK) !== 0 ? conn.rcvNxt : 0;
   spec.flags = flags;
   spec.window = conn.window;
+  spec.ipId = conn.ipId;
+  conn.ipId = (conn.ipId + 1) & 0xffff;
   if (conn.timestamps && (flags & TcpFlag.RST) === 0) {
     spec.hasTimestamps = true;
     spec.tsVal = (state.tsNow() + conn.tsOffset) >>> 0;

@@ -11,6 +11,11 @@ import type { Connection, ConnectionHost } from './conn.js';
 import { EventRing } from './events.js';
 import { FlowTable } from './flow-table.js';
 import { HostKeys, hsiphash3, hsiphash4, seededRandom } from './hash.js';
+
+/** IP_IDENTS_SZ. */
+const IP_IDENTS = 2048;
+/** Separates the IP id hash from the TS-offset hash that shares its key. */
+const IP_IDENT_DOMAIN = 0x49504944;
 import type { Listener } from './listener.js';
 import { TcpMetrics } from './metrics.js';
 import { newCounterArray } from './mib.js';
@@ -59,6 +64,8 @@ export class KernelState {
   readonly events: EventRing;
   readonly tx: TxRing;
   readonly keys: HostKeys;
+  /** ip_idents: the shared IP id counters of the control socket's replies. */
+  private readonly ipIdents = new Uint16Array(IP_IDENTS);
   readonly metrics = new TcpMetrics();
   readonly listeners: Listener[] = [];
   readonly requests = new RequestPool();
@@ -126,6 +133,26 @@ export class KernelState {
     const h = hsiphash4(this.keys.isn0, this.keys.isn1, peerAddr, this.address, (peerPort << 16) | localPort, 0);
     // int32 bit pattern (no boxed uint32 per SYN); stored in a Uint32Array or written as bytes.
     return (h + Math.floor(this.now * 15625)) | 0;
+  }
+
+  /**
+   * IP id for an ACK or RST of the control socket (spec §8c, profile ctlReplyIpId): 0, or the
+   * shared generator's next id for this destination (ip_idents_reserve: a bucket chosen by a
+   * keyed hash of the addresses, counting up from a keyed start; the kernel's time-based
+   * perturbation between uses is left out).
+   */
+  ctlReplyIpId(peerAddr: number): number {
+    if (this.switches.ctlReplyIpId === 'zero') return 0;
+    const h = hsiphash3(this.keys.ts0, this.keys.ts1, peerAddr, this.address, IP_IDENT_DOMAIN);
+    const bucket = h & (IP_IDENTS - 1);
+    const next = (this.ipIdents[bucket]! + 1) & 0xffff;
+    this.ipIdents[bucket] = next;
+    return ((h >>> 16) + next) & 0xffff;
+  }
+
+  /** A full socket's first IP id (inet_id: random at creation, spec §8c). */
+  initialSocketIpId(peerAddr: number, peerPort: number, localPort: number, iss: number): number {
+    return hsiphash4(this.keys.isn0, this.keys.isn1, peerAddr, this.address, (peerPort << 16) | localPort, iss) & 0xffff;
   }
 
   /** TSval offset of a flow (spec §2.5): none, per connection / 4-tuple, or per address pair. */

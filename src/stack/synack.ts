@@ -74,6 +74,7 @@ export function sendRequestAck(state: KernelState, slot: number): void {
   // rsk_rcv_wnd >> rcv_wscale: shifted without rounding, unlike a full socket's window.
   const ws = r.peerWindowScale[slot]! >= 0 ? offeredWindowScale(state.sysctls.hot) : 0;
   spec.window = requestReceiveWindow(state, tstampOk) >>> ws;
+  spec.ipId = state.ctlReplyIpId(spec.dstAddr);
   if (tstampOk) {
     spec.hasTimestamps = true;
     spec.tsVal = (state.tsNow() + r.tsOffset[slot]!) >>> 0;

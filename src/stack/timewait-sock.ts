@@ -136,6 +136,7 @@ export function sendTimewaitAck(state: KernelState, slot: number): void {
   spec.ack = tw.rcvNxt[slot]!;
   spec.flags = TcpFlag.ACK;
   spec.window = tw.window[slot]!;
+  spec.ipId = state.ctlReplyIpId(spec.dstAddr);
   if (tw.tsRecentStamp[slot] !== 0) {
     spec.hasTimestamps = true;
     spec.tsVal = (state.tsNow() + tw.tsOffset[slot]!) >>> 0;

@@ -27,6 +27,8 @@ export interface Reply {
   ack: number;
   flags: number;
   window: number;
+  /** IPv4 identification. */
+  ipId: number;
   payload: Uint8Array;
   mss: number | null;
   windowScale: number | null;
@@ -182,7 +184,7 @@ export function decodeReply(bytes: Uint8Array): Reply {
   if (code === NOT_TCP) {
     const ip = new Ipv4View(bytes, 0, len);
     return {
-      src: ip.srcAddr, dst: ip.dstAddr, srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0,
+      src: ip.srcAddr, dst: ip.dstAddr, srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, ipId: ip.ident,
       payload: bytes.slice(ip.payloadOffset), mss: null, windowScale: null, sackPermitted: false, tsVal: null, tsEcr: null, bytes,
     };
   }
@@ -197,6 +199,7 @@ export function decodeReply(bytes: Uint8Array): Reply {
     ack: spec.ack,
     flags: spec.flags,
     window: spec.window,
+    ipId: spec.ipId,
     payload,
     mss: spec.mss !== 0 ? spec.mss : null,
     windowScale: spec.windowScale >= 0 ? spec.windowScale : null,
