@@ -106,7 +106,6 @@ export const COUNTERS: readonly CounterInfo[] = [
   counter('SyndropRxUnknownProto', null, 'Syndrop', null, 'rejected: neither TCP nor ICMP'),
   counter('SyndropRxBadDataOffset', null, 'Syndrop', null, 'rejected: TCP data offset below 5 or beyond the segment'),
   counter('SyndropRxBadTcpChecksum', null, 'Syndrop', null, 'rejected: TCP checksum'),
-  counter('SyndropRxBadOption', null, 'Syndrop', null, 'rejected: TCP option overruns the header or has a bad length'),
   counter('SyndropRxBadIcmp', null, 'Syndrop', null, 'rejected: ICMP too short or bad checksum'),
   counter('SyndropRxSyn', null, 'Syndrop', null, 'SYNs (without ACK) received, valid or not for a listener'),
   counter('SyndropTxSynAck', null, 'Syndrop', null, 'SYN-ACKs sent, retransmissions and cookies included'),
@@ -182,7 +181,6 @@ export const Counter = {
   RxUnknownProto: indexOf('SyndropRxUnknownProto'),
   RxBadDataOffset: indexOf('SyndropRxBadDataOffset'),
   RxBadTcpChecksum: indexOf('SyndropRxBadTcpChecksum'),
-  RxBadOption: indexOf('SyndropRxBadOption'),
   RxBadIcmp: indexOf('SyndropRxBadIcmp'),
   RxSyn: indexOf('SyndropRxSyn'),
   TxSynAck: indexOf('SyndropTxSynAck'),
@@ -224,7 +222,6 @@ export const WIRE_ERROR_COUNTERS: readonly number[] = (() => {
   byError[WireError.Fragment] = Counter.RxFragment;
   byError[WireError.BadDataOffset] = Counter.RxBadDataOffset;
   byError[WireError.BadTcpChecksum] = Counter.RxBadTcpChecksum;
-  byError[WireError.BadOption] = Counter.RxBadOption;
   byError[WireError.BadIcmp] = Counter.RxBadIcmp;
   return byError;
 })();

@@ -35,9 +35,9 @@ export const MAX_WINDOW_SCALE = 14;
 /**
  * The options of one segment, parsed in place (tcp_parse_options). One instance is reused
  * for every frame: `parse` overwrites every field, so nothing is allocated per packet.
- * Options with a wrong length for their kind are skipped as Linux does; an option whose
- * length runs past the header, or a length below 2, rejects the segment (Linux stops
- * parsing there and keeps the segment; syndrop counts it as malformed instead).
+ * Options with a wrong length for their kind are skipped as Linux does; at an option whose
+ * length runs past the header, or is below 2, tcp_parse_options stops and the segment goes
+ * on with the options read so far (spec §8c, issue 15 item 13): `malformed` says so.
  */
 export class TcpOptions {
   hasMss = false;
@@ -50,6 +50,8 @@ export class TcpOptions {
   tsEcr = 0;
   /** Count of options not understood (skipped by length). */
   unknownCount = 0;
+  /** The walk stopped at an option with a bad length (the segment is still processed). */
+  malformed = false;
 
   clear(): void {
     this.hasMss = false;
@@ -61,9 +63,10 @@ export class TcpOptions {
     this.tsVal = 0;
     this.tsEcr = 0;
     this.unknownCount = 0;
+    this.malformed = false;
   }
 
-  /** Walks options in [start, end). */
+  /** Walks options in [start, end); never rejects the segment (Linux keeps it). */
   parse(buf: Uint8Array, start: number, end: number): WireErrorCode {
     this.clear();
     let i = start;
@@ -74,9 +77,16 @@ export class TcpOptions {
         i++;
         continue;
       }
-      if (i + 1 >= end) return WireError.BadOption;
+      // "silly options" and partial options: stop parsing, keep what was read.
+      if (i + 1 >= end) {
+        this.malformed = true;
+        break;
+      }
       const length = buf[i + LENGTH]!;
-      if (length < 2 || i + length > end) return WireError.BadOption;
+      if (length < 2 || i + length > end) {
+        this.malformed = true;
+        break;
+      }
       switch (kind) {
         case TcpOptionKind.MSS:
           if (length === MSS) {

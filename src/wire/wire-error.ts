@@ -12,8 +12,7 @@ export const WireError = {
   Fragment: 6,
   BadDataOffset: 7,
   BadTcpChecksum: 8,
-  BadOption: 9,
-  BadIcmp: 10,
+  BadIcmp: 9,
 } as const;
 
 export type WireErrorCode = (typeof WireError)[keyof typeof WireError];
@@ -28,7 +27,6 @@ export const WIRE_ERROR_NAMES: readonly string[] = [
   'fragment',
   'bad-data-offset',
   'bad-tcp-checksum',
-  'bad-option',
   'bad-icmp',
 ];
 

@@ -267,7 +267,7 @@ describe('checked views never throw, always answer a WireError, never read outsi
     );
     expect(stats.tcpOk).toBeGreaterThan(100);
     // Mutations reach most rejection reasons, not only the checksums.
-    for (const code of [WireError.Ok, WireError.Truncated, WireError.BadVersion, WireError.BadIpChecksum, WireError.BadTcpChecksum, WireError.BadDataOffset, WireError.BadOption]) {
+    for (const code of [WireError.Ok, WireError.Truncated, WireError.BadVersion, WireError.BadIpChecksum, WireError.BadTcpChecksum, WireError.BadDataOffset]) {
       expect(seen.has(code), WIRE_ERROR_NAMES[code]).toBe(true);
     }
   });
@@ -296,12 +296,13 @@ describe('checked views never throw, always answer a WireError, never read outsi
           repair(frame, true, true);
           const verdict = rxProperties(frame, off);
           seen.add(verdict);
-          expect([WireError.Ok, WireError.BadOption]).toContain(verdict);
+          // Linux keeps a segment whatever its option bytes (tcp_parse_options stops early).
+          expect(verdict).toBe(WireError.Ok);
         },
       ),
       { numRuns: 2000 },
     );
-    expect(seen).toEqual(new Set([WireError.Ok, WireError.BadOption]));
+    expect(seen).toEqual(new Set([WireError.Ok]));
   });
 
   it('every prefix of every capture, at every offset 0..3', () => {

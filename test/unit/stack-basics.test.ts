@@ -16,6 +16,7 @@ import { TcpFlag } from '../../src/wire/tcp.js';
 import { AcceptLoop } from '../../src/app/accept-loop.js';
 import * as cap from '../fixtures/captures.js';
 import { decodeReply, StackHarness, type Reply } from '../helpers/stack-harness.js';
+import { put16, refFold, refSum } from '../helpers/reference-checksum.js';
 
 const SERVER = parseIpv4('10.201.0.1');
 
@@ -182,5 +183,28 @@ describe('flow control: a zero window does not stall the connection', () => {
     h.advanceTo(60_010);
     const opened = h.segment({ srcPort: 50010, seq: 1001 + get.length, ack: iss + 1, flags: TcpFlag.ACK, window: 65535, tsVal: 103, tsEcr: synAck.tsVal! }).replies;
     expect(text(opened)).toMatch(/200 OK/);
+  });
+});
+
+describe('a SYN whose options end in a malformed one is kept (tcp_parse_options stops; issue 15 item 13)', () => {
+  it.each(['3.10', '4.10', '6.x'])('%s: MSS 1400 then a window-scale option of length 1: queued with a SYN-ACK without wscale (the option was never read), counted as an accepted frame', (kernel) => {
+    const h = new StackHarness(kernel);
+    h.host.listen(80, 128);
+    const frame = h.frame({ mss: 1400, windowScale: 7, sack: false, tsVal: null });
+    // Options as written: MSS (4 bytes) then NOP, WS(3): find the WS kind and cut its length to 1.
+    const ws = frame.indexOf(3, 40 + 4);
+    expect(frame[ws + 1]).toBe(3);
+    frame[ws + 1] = 1;
+    frame[36] = 0;
+    frame[37] = 0;
+    const pseudo = refSum(new Uint8Array([...frame.subarray(12, 20), 0, 6, 0, frame.length - 20]), 0, 12);
+    put16(frame, 36, refFold(refSum(frame, 20, frame.length, pseudo)));
+    const before = h.host.counters.slice();
+    const { verdict, replies } = h.send(frame);
+    expect(verdict).toBe('SYN_QUEUED');
+    const synAck = replies[0]!;
+    expect(synAck.mss).toBe(1460);
+    expect(synAck.windowScale).toBeNull();
+    expect(h.host.counters[Counter.RxAccepted]! - before[Counter.RxAccepted]!).toBe(1);
   });
 });

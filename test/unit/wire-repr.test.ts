@@ -136,7 +136,9 @@ describe('parseSegment → writeTcpSegment reproduces every captured Linux packe
     const badIp = frame.slice();
     badIp[8] ^= 0x01; // TTL: only the IPv4 header checksum notices
     expect(segmentParseCodeName(parseSegment(badIp, 0, badIp.length, spec))).toBe('bad-ip-checksum');
-    expect(segmentParseCodeName(parseSegment(withOptions('SYN_TS', [2, 4, 5, 0xb4, 3, 9, 1, 1]), 0, 48, spec))).toBe('bad-option');
+    // A window-scale option claiming 9 bytes: Linux stops parsing there and keeps the segment.
+    expect(segmentParseCodeName(parseSegment(withOptions('SYN_TS', [2, 4, 5, 0xb4, 3, 9, 1, 1]), 0, 48, spec))).toBe('ok');
+    expect([spec.mss, spec.windowScale]).toEqual([1460, -1]);
   });
 });
 

@@ -518,24 +518,31 @@ describe('TCP options walk (tcp_parse_options)', () => {
     expect([opts.mss, opts.sackPermitted, opts.tsVal, opts.tsEcr, opts.windowScale]).toEqual([1460, true, 1979314673, 0, 10]);
   });
 
-  it('option length byte running past the header is bad-option', () => {
-    expect(parseOptions([2, 5, 0x05, 0xb4]).verdict).toBe('bad-option'); // MSS claims 5 of 4 bytes left
-    expect(parseOptions([1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2]).verdict).toBe('ok'); // TS exactly fills the header
-    expect(parseOptions([1, 1, 1, 1, 8, 10, 0, 0, 0, 1, 0, 0]).verdict).toBe('bad-option'); // TS needs 10, 8 left
-    expect(parseOptions([1, 1, 1, 1, 0xfe, 0xff, 0, 0]).verdict).toBe('bad-option');
+  // tcp_parse_options: at a partial or "silly" option Linux stops parsing and keeps the
+  // segment with the options read so far (issue 15 item 13).
+  it('an option length running past the header stops the walk; the segment is kept with what was read', () => {
+    const mss = parseOptions([2, 5, 0x05, 0xb4]); // MSS claims 5 of 4 bytes left
+    expect([mss.verdict, mss.opts.malformed, mss.opts.hasMss]).toEqual(['ok', true, false]);
+    const exact = parseOptions([1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2]); // TS exactly fills the header
+    expect([exact.verdict, exact.opts.malformed, exact.opts.hasTimestamps]).toEqual(['ok', false, true]);
+    const ts = parseOptions([2, 4, 0x05, 0xb4, 8, 10, 0, 0, 0, 1, 0, 0]); // MSS read, then TS needs 10 of 8
+    expect([ts.verdict, ts.opts.malformed, ts.opts.hasMss, ts.opts.mss, ts.opts.hasTimestamps]).toEqual(['ok', true, true, 1460, false]);
+    expect(parseOptions([1, 1, 1, 1, 0xfe, 0xff, 0, 0]).opts.malformed).toBe(true);
   });
 
-  it('option length below 2 is bad-option', () => {
+  it('an option length below 2 stops the walk; options before it survive, options after it are not read', () => {
     for (const length of [0, 1]) {
       for (const kind of [2, 3, 4, 8, 0x1e, 0xfd]) {
-        expect(parseOptions([kind, length, 0, 0]).verdict, `kind ${kind} len ${length}`).toBe('bad-option');
+        const { verdict, opts } = parseOptions([3, 3, 7, kind, length, 2, 4, 0x05, 0xb4, 1, 1, 1]);
+        expect([verdict, opts.malformed, opts.hasWindowScale, opts.windowScale, opts.hasMss], `kind ${kind} len ${length}`).toEqual(['ok', true, true, 7, false]);
       }
     }
   });
 
-  it('an option kind in the last byte (no room for its length) is bad-option', () => {
-    expect(parseOptions([1, 1, 1, 2]).verdict).toBe('bad-option');
-    expect(parseOptions([2, 4, 0x05, 0xb4, 1, 1, 1, 3]).verdict).toBe('bad-option');
+  it('an option kind in the last byte (no room for its length) stops the walk', () => {
+    expect(parseOptions([1, 1, 1, 2]).opts.malformed).toBe(true);
+    const late = parseOptions([2, 4, 0x05, 0xb4, 1, 1, 1, 3]);
+    expect([late.verdict, late.opts.malformed, late.opts.mss]).toEqual(['ok', true, 1460]);
   });
 
   it('unknown kinds are skipped by their length and counted; later options still parse', () => {
