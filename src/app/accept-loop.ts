@@ -5,6 +5,7 @@
 import type { Connection, ConnectionHandler } from '../stack/conn.js';
 import type { Host, ListenerApplication } from '../stack/host.js';
 import type { Listener } from '../stack/listener.js';
+import { deferAcceptRetrans } from '../stack/defer-accept.js';
 
 /** Accept behaviour of the application on one listener. */
 export interface AcceptPolicy {
@@ -12,6 +13,14 @@ export interface AcceptPolicy {
   ratePerSecond: number;
   paused: boolean;
   handler: ConnectionHandler | null;
+}
+
+/** What the application sets on its socket before listen(). */
+export interface ListenSocketOptions {
+  /** bind(2) address; 0 or absent = INADDR_ANY. */
+  boundAddress?: number;
+  /** setsockopt(TCP_DEFER_ACCEPT) in seconds. */
+  deferAcceptSeconds?: number;
 }
 
 export class AcceptLoop implements ListenerApplication {
@@ -25,9 +34,13 @@ export class AcceptLoop implements ListenerApplication {
     host.attachApplication(this);
   }
 
-  /** listen(2) on the host, then this application's accept behaviour on that listener. */
-  listen(port: number, backlog: number, policy?: Partial<AcceptPolicy>): Listener {
-    const listener = this.host.listen(port, backlog);
+  /**
+   * socket(), the options the application sets (bind address, TCP_DEFER_ACCEPT seconds),
+   * listen(2), then this application's accept behaviour on that listener.
+   */
+  listen(port: number, backlog: number, policy?: Partial<AcceptPolicy>, socket: ListenSocketOptions = {}): Listener {
+    const listener = this.host.listen(port, backlog, socket.boundAddress ?? 0);
+    if (socket.deferAcceptSeconds !== undefined) listener.deferAcceptRetrans = deferAcceptRetrans(socket.deferAcceptSeconds);
     Object.assign(this.policy(listener.index), policy ?? {});
     return listener;
   }

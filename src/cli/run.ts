@@ -7,6 +7,7 @@ import { Instance } from '../server/instance.js';
 import { requireRoot } from '../lab/lab.js';
 import { labTopology, EMULATED_HOST } from '../lab/topology.js';
 import { resolveProfile } from '../profiles/resolve.js';
+import { deferAcceptSeconds } from '../stack/defer-accept.js';
 import { collect, controlPathOf, parseInteger, parseNonNegativeInt, parsePort, withControlOptions, type ControlOptions } from './common.js';
 
 interface RunOptions extends ControlOptions {
@@ -19,6 +20,8 @@ interface RunOptions extends ControlOptions {
   netns?: string;
   dev?: string;
   address: string;
+  bind: string;
+  deferAccept: number;
   pcap?: string;
   pcapMax?: number;
   seed?: number;
@@ -39,6 +42,8 @@ export function registerRun(program: Command): void {
       .option('--netns <name>', 'network namespace holding the TUN device (default: the lab server, sd-srv)')
       .option('--dev <name>', 'TUN device name (default: sd0)')
       .option('--address <ipv4>', 'address of the emulated host', EMULATED_HOST)
+      .option('--bind <ipv4>', "the listener's bind(2) address: 0.0.0.0 (any, as most servers) or the host's address", '0.0.0.0')
+      .option('--defer-accept <seconds>', 'TCP_DEFER_ACCEPT on the listener: bare third ACKs are dropped until data or the deferral ends', parseNonNegativeInt('--defer-accept'), 0)
       .option('--pcap <file>', 'write every frame in and out to a pcapng file (drops carry a comment)')
       .option('--pcap-max <MB>', 'rotate the capture at this size (keeps 10 files)', parseNonNegativeInt('--pcap-max'))
       .option('--seed <n>', 'seed for ISNs, cookie keys and clocks (reproducible runs)', parseNonNegativeInt('--seed'))
@@ -54,6 +59,8 @@ export function registerRun(program: Command): void {
       address: options.address,
       port: options.port,
       backlog: options.backlog,
+      bind: options.bind,
+      deferAccept: options.deferAccept,
       app: options.app,
       acceptRate: options.acceptRate === undefined ? Infinity : options.acceptRate,
       device: options.dev ?? topology.tun.name,
@@ -68,8 +75,9 @@ export function registerRun(program: Command): void {
       const rate = options.acceptRate === undefined ? 'at once' : options.acceptRate === 0 ? 'never' : `${options.acceptRate}/s`;
       process.stderr.write(
         `syndrop: kernel ${profile.name} (${profile.description})\n` +
-          `syndrop: listening on ${options.address}:${options.port} app=${options.app} backlog ${options.backlog} → ` +
-          `accept queue ${listener.maxAckBacklog} (+1), SYN queue ${listener.synQueueCapacity(profile.switches)}; accept ${rate}\n` +
+          `syndrop: listening on ${options.bind}:${options.port} (host ${options.address}) app=${options.app} backlog ${options.backlog} → ` +
+          `accept queue ${listener.maxAckBacklog} (+1), SYN queue ${listener.synQueueCapacity(profile.switches)}; accept ${rate}` +
+          `${listener.deferAcceptRetrans > 0 ? `; TCP_DEFER_ACCEPT ${options.deferAccept} s (reads back ${deferAcceptSeconds(listener.deferAcceptRetrans)} s = ${listener.deferAcceptRetrans} SYN-ACK retransmits)` : ''}\n` +
           `syndrop: TUN ${options.dev ?? topology.tun.name} in ${options.netns ?? topology.tun.netns}; control ${instance.controlPath}` +
           `${options.pcap ? `; capture ${options.pcap}` : ''}\n`,
       );

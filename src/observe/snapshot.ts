@@ -16,7 +16,8 @@ export function counterSnapshot(host: Host): Record<string, number> {
 
 export function listenerSnapshots(host: Host): ListenerSnapshot[] {
   return host.listeners.map((l) => ({
-    localAddress: ipv4ToString(host.address),
+    // As ss shows it: the bound address, 0.0.0.0 for a wildcard listener.
+    localAddress: ipv4ToString(l.boundAddress),
     localPort: l.port,
     acceptQueueLength: l.acceptQueueLength,
     acceptQueueMax: l.maxAckBacklog,

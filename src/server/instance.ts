@@ -24,6 +24,10 @@ export interface InstanceOptions {
   address: string;
   port: number;
   backlog: number;
+  /** bind(2) address of the listener: '0.0.0.0' (the wildcard) or the emulated host's. */
+  bind: string;
+  /** TCP_DEFER_ACCEPT seconds on the listener; 0 = off. */
+  deferAccept: number;
   app: string;
   /** accept() per second; Infinity = at once, 0 = never. */
   acceptRate: number;
@@ -60,7 +64,16 @@ export class Instance implements ServedInstance {
     const host = new Host({ profile: options.profile, sysctls, address, seed: options.seed });
     const handler = createApp(options.app);
     const acceptLoop = new AcceptLoop(host);
-    acceptLoop.listen(options.port, options.backlog, { handler, ratePerSecond: options.acceptRate, paused: false });
+    const bound = parseIpv4(options.bind);
+    if (bound !== 0 && bound !== address) {
+      throw usageError(`--bind ${options.bind}: the emulated host has only ${options.address}; bind to it or to 0.0.0.0`);
+    }
+    acceptLoop.listen(
+      options.port,
+      options.backlog,
+      { handler, ratePerSecond: options.acceptRate, paused: false },
+      { boundAddress: bound, deferAcceptSeconds: options.deferAccept },
+    );
     await claimControlPathOrExplain(options.controlPath);
     const device = options.frameDevice ?? TunDevice.open(options.device, options.netns === null ? {} : { netns: options.netns });
     const pcap =

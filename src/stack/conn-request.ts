@@ -1,6 +1,7 @@
 // tcp_conn_request / tcp_v4_conn_request (spec §1.1 for 3.10, §1.2 for 4.4+): what a SYN
 // on a listener becomes — a queued request, a cookie, or a silent drop — and the SYN-ACK.
 
+import { ipv4ToString } from '../wire/addr.js';
 import { FLOW_REQUEST, TCP_MSS_DEFAULT, TCP_PAWS_MSL_SEC, TCP_PAWS_WINDOW, TCP_TIMEOUT_INIT } from './constants.js';
 import type { Listener } from './listener.js';
 import { apply, count, emit } from './output.js';
@@ -108,7 +109,8 @@ export function floodWarning(state: KernelState, listener: Listener, cookies: bo
     case 'v4.4':
       return `TCP: request_sock_TCP: Possible SYN flooding on port ${listener.port}. ${action}.  Check SNMP counters.`;
     default:
-      return `TCP: request_sock_TCP: Possible SYN flooding on port 0.0.0.0:${listener.port}. ${action}.`;
+      // 6.2+ names the listener's bound address (0.0.0.0 for a wildcard listener, §8a, §8).
+      return `TCP: request_sock_TCP: Possible SYN flooding on port ${ipv4ToString(listener.boundAddress)}:${listener.port}. ${action}.`;
   }
 }
 

@@ -86,13 +86,17 @@ export class Host {
     this.state.application = application;
   }
 
-  /** listen(port, backlog); a second call on the same port only updates the backlog (spec §5.1). */
-  listen(port: number, backlog: number): Listener {
+  /**
+   * bind(boundAddress:port) + listen(backlog); a second call on the same port only updates the
+   * backlog (spec §5.1). `boundAddress` 0 is the wildcard.
+   */
+  listen(port: number, backlog: number, boundAddress = 0): Listener {
     const state = this.state;
     let listener = state.listenerFor(port);
     const first = listener === undefined;
     if (listener === undefined) {
       listener = new Listener(state.listeners.length, port);
+      listener.boundAddress = boundAddress >>> 0;
       state.listeners.push(listener);
     }
     listener.listen(backlog, state.sysctls.get('net.core.somaxconn'), state.sysctls.hot.maxSynBacklog, state.switches, first);

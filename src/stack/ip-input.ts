@@ -136,7 +136,9 @@ function tcpReceive(state: KernelState, seg: Segment): number {
 /** A segment for a listening port with no matching flow (spec §1.0). */
 function listenerReceive(state: KernelState, seg: Segment): number {
   const tcp = seg.tcp;
-  const listener = state.listenerFor(tcp.dstPort);
+  const found = state.listenerFor(tcp.dstPort);
+  // __inet_lookup_listener: a listener bound to one address matches only segments to it.
+  const listener = found !== undefined && (found.boundAddress === 0 || found.boundAddress === seg.ip.dstAddr >>> 0) ? found : undefined;
   const flags = tcp.flags;
   if (listener === undefined) {
     if ((flags & TcpFlag.RST) !== 0 || seg.toBroadcast) return apply(state, seg, Verdict.DROP_NO_SOCKET_RST);

@@ -5,6 +5,8 @@ import type { Connection } from './conn.js';
 export class Listener {
   readonly index: number;
   readonly port: number;
+  /** The address bind(2) gave it: 0 = INADDR_ANY (0.0.0.0), as most servers listen. */
+  boundAddress = 0;
   /** listen()'s argument as given. */
   backlogRequested = 0;
   /** sk_max_ack_backlog = min(backlog, somaxconn), unsigned compare (spec §5.1). */

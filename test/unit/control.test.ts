@@ -425,6 +425,8 @@ describe('syndrop run: the instance serves the contract', () => {
       address: '10.77.0.2',
       port: 80,
       backlog: 8,
+      bind: '0.0.0.0',
+      deferAccept: 0,
       app: 'http',
       acceptRate: Infinity,
       device: 'sdtest0',
