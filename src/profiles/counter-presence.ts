@@ -9,4 +9,6 @@ export interface CounterPresence {
   readonly hasPawsPassive: boolean;
   /** PAWSTimewait, TCPACKSkippedTimeWait's TW PAWS split: 6.16+. */
   readonly hasPawsTimewait: boolean;
+  /** TSEcrRejected: 6.15+ (and 6.14.y stable). */
+  readonly hasTsecrRejected: boolean;
 }

@@ -70,6 +70,12 @@ export interface ProfileSwitches {
    */
   readonly requestRstRule: 'inWindow' | 'exactSeq';
   /**
+   * 6.15+ ("tcp: be less liberal in TSEcr received while in SYN_RECV state", 2025; 6.14.y
+   * stable): an ACK for a request whose TSecr is not between the first and the latest SYN-ACK
+   * TSval gets an ACK, is dropped and counts TcpExtTSEcrRejected.
+   */
+  readonly requestTsecrCheck: boolean;
+  /**
    * A SYN that reuses a TIME_WAIT 4-tuple (spec §1.9, §8c): 'continue' = the SYN-ACK's ISN is
    * the old snd_nxt + 65537 (TCP_SKB_CB(skb)->tcp_tw_isn reaches tcp_conn_request); 'clock' =
    * tcp_v4_fill_cb() runs again after `goto process` and clears tcp_tw_isn, so the request is
@@ -116,6 +122,12 @@ export interface ProfileSwitches {
    * SYN-ACKs carry 0 and full sockets a per-socket counter on every kernel.
    */
   readonly ctlReplyIpId: 'hashed' | 'zero';
+  /**
+   * Ticks per second of the TCP timestamp clock (spec §8c): jiffies up to 4.12, so the build's
+   * HZ (1000 on RHEL/CentOS 7 and the self-built kernels of §8a/§8c, 250 on Debian/Ubuntu);
+   * 1000 from 4.13 (a 1 ms clock whatever HZ).
+   */
+  readonly tsClockHz: number;
   /** Counters this kernel has (spec §6). */
   readonly counters: CounterPresence;
 }

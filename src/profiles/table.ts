@@ -28,6 +28,7 @@ const eraA: ProfileSwitches = {
   requestRejectedAckPath: 'listenerRst',
   requestTsRecentUpdate: 'request',
   requestRstRule: 'inWindow',
+  requestTsecrCheck: false,
   timewaitSynIsn: 'continue',
   timewaitPawsCounter: 'PAWSEstab',
   timewaitCounting: 'atExpiry',
@@ -37,7 +38,8 @@ const eraA: ProfileSwitches = {
   initialRcvWndSegments: 10,
   unscaledWindowLosesFin: false,
   ctlReplyIpId: 'hashed',
-  counters: { hasSynRetransCounters: false, hasPawsPassive: true, hasPawsTimewait: false },
+  tsClockHz: 1000,
+  counters: { hasSynRetransCounters: false, hasPawsPassive: true, hasPawsTimewait: false, hasTsecrRejected: false },
 };
 
 const eraB: ProfileSwitches = {
@@ -56,7 +58,7 @@ const eraB: ProfileSwitches = {
   requestRejectedAckPath: 'cookieCheck',
   synFloodLog: 'v4.4',
   initialRcvWndSegments: 20,
-  counters: { hasSynRetransCounters: true, hasPawsPassive: true, hasPawsTimewait: false },
+  counters: { hasSynRetransCounters: true, hasPawsPassive: true, hasPawsTimewait: false, hasTsecrRejected: false },
 };
 
 const eraC: ProfileSwitches = { ...eraB, synDropRule: 'full', tsOffsets: 'perConn' };
@@ -67,7 +69,7 @@ const eraD: ProfileSwitches = {
   unprovenPeerRule: 'rttMetric',
   timewaitSynIsn: 'clock',
   tsOffsets: 'perPair',
-  counters: { hasSynRetransCounters: true, hasPawsPassive: false, hasPawsTimewait: false },
+  counters: { hasSynRetransCounters: true, hasPawsPassive: false, hasPawsTimewait: false, hasTsecrRejected: false },
 };
 
 const eraE: ProfileSwitches = {
@@ -89,6 +91,7 @@ const eraF: ProfileSwitches = {
   ...eraE,
   requestTsRecentUpdate: 'child',
   requestRstRule: 'exactSeq',
+  requestTsecrCheck: true,
   timewaitSynIsn: 'continue',
   synQueueFullCmp: '>',
   tsOffsets: 'perTuple',
@@ -97,7 +100,7 @@ const eraF: ProfileSwitches = {
   listenOverflowDropReason: true,
   hasDropReasons: true,
   synFloodLog: 'v6.2',
-  counters: { hasSynRetransCounters: true, hasPawsPassive: false, hasPawsTimewait: true },
+  counters: { hasSynRetransCounters: true, hasPawsPassive: false, hasPawsTimewait: true, hasTsecrRejected: true },
 };
 
 const sysctlsOld: Partial<SysctlValues> = {
@@ -163,6 +166,12 @@ function profile(
   });
 }
 
+/**
+ * Debian and Ubuntu build with HZ=250: up to 4.12 their TSvals step by 1 every 4 ms (spec
+ * §8c). The profiles their aliases name (ubuntu16.04 → 4.4-late, debian9 → 4.9-late) carry it.
+ */
+const debianUbuntuHz = { tsClockHz: 250 } as const;
+
 /** Newest last; `6.x` is the default. */
 export const PROFILES: readonly Profile[] = [
   profile('3.10', 'A', 'vanilla 3.10: young rule, 200 ms prune timer, tcp_syncookies=2 acts as 1', [], eraA, sysctlsOld),
@@ -175,9 +184,9 @@ export const PROFILES: readonly Profile[] = [
     sysctlsOld,
   ),
   profile('4.4', 'B', '4.4.1 as first released (measured, §8a): young rule, per-request SYN-ACK timers', [], { ...eraB, cookieCountsListenDrop: true }, sysctlsEraB),
-  profile('4.4-late', 'B', '4.4.178+ (measured, §8a): stable backport of the "full" SYN rule; ubuntu16.04 = an updated Xenial 4.4.0 kernel, which takes the 4.4.y stable updates', ['ubuntu16.04'], { ...eraB, cookieCountsListenDrop: true, synDropRule: 'full' }, sysctlsEraB),
+  profile('4.4-late', 'B', '4.4.178+ (measured, §8a): stable backport of the "full" SYN rule; ubuntu16.04 = an updated Xenial 4.4.0 kernel, which takes the 4.4.y stable updates; HZ=250 TS clock (4 ms steps)', ['ubuntu16.04'], { ...eraB, cookieCountsListenDrop: true, synDropRule: 'full', ...debianUbuntuHz }, sysctlsEraB),
   profile('4.9', 'B', '4.9.154 as released (measured, §8a): young rule', [], eraB, sysctlsEraB),
-  profile('4.9-late', 'B', '4.9.166+ (4.9.337 measured, §8a): stable backport of the "full" SYN rule; debian9 = Debian 9\'s last kernel, 4.9.337', ['debian9'], { ...eraB, synDropRule: 'full' }, sysctlsEraB),
+  profile('4.9-late', 'B', '4.9.166+ (4.9.337 measured, §8a): stable backport of the "full" SYN rule; debian9 = Debian 9\'s last kernel, 4.9.337; HZ=250 TS clock (4 ms steps)', ['debian9'], { ...eraB, synDropRule: 'full', ...debianUbuntuHz }, sysctlsEraB),
   profile('4.10', 'C', '4.10.1–4.10.17 (measured, §8a, §8c): first release dropping SYNs when the accept queue is full; random TS offsets per connection', [], eraC, sysctlsEraB),
   profile('4.15', 'D', 'tcp_tw_recycle removed (4.12); TS offsets per address pair; ubuntu18.04 = Bionic\'s 4.15.0', ['ubuntu18.04'], eraD, sysctlsEraD),
   profile('4.19', 'D', 'tcp_tw_reuse default 2; ACKs and RSTs of the control socket carry IP id 0 (4.17+); debian10 = Buster\'s 4.19.y (4.19.222 measured, §8a)', ['debian10'], { ...eraD, ctlReplyIpId: 'zero' }, { ...sysctlsEraD, 'net.ipv4.tcp_tw_reuse': 2 }),

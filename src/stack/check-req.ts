@@ -41,16 +41,20 @@ export function checkReq(state: KernelState, seg: Segment, slot: number): number
   if ((flags & TcpFlag.ACK) !== 0 && tcp.ack !== ((r.sntIsn[slot]! + 1) >>> 0)) {
     return Verdict.NONE;
   }
-  // R4: PAWS or out of window → ACK (rate limited on 4.x+).
+  // 6.15+ ("tcp: be less liberal in TSEcr received while in SYN_RECV state"): a TSecr that
+  // echoes none of our SYN-ACKs' TSvals is rejected like an old timestamp.
+  const tsecrReject =
+    sw.requestTsecrCheck && tstampOk && o.hasTimestamps && o.tsEcr !== 0 && !tsecrEchoesSynAck(o.tsEcr, r.sntTsvalFirst[slot]!, r.sntTsvalLast[slot]!);
+  // R4: PAWS, a foreign TSecr, or out of window → ACK (rate limited on 4.x+).
   const window = requestReceiveWindow(state, tstampOk);
-  if (pawsReject || !inWindow(seq, (seq + tcp.payloadLength) >>> 0, rcvNxt, (rcvNxt + window) >>> 0)) {
+  if (pawsReject || tsecrReject || !inWindow(seq, (seq + tcp.payloadLength) >>> 0, rcvNxt, (rcvNxt + window) >>> 0)) {
     if ((flags & TcpFlag.RST) === 0) {
       if (sw.requestOowRateLimit && oowRateLimited(state, r.lastOowAck, slot)) {
         return apply(state, seg, Verdict.REQ_OOW_RATELIMITED, 0, listener);
       }
       sendRequestAck(state, slot);
     }
-    return apply(state, seg, pawsReject ? Verdict.REQ_PAWS_REJECT : Verdict.REQ_OUT_OF_WINDOW, 0, listener);
+    return apply(state, seg, pawsReject ? Verdict.REQ_PAWS_REJECT : tsecrReject ? Verdict.REQ_TSECR_REJECT : Verdict.REQ_OUT_OF_WINDOW, 0, listener);
   }
   // R5: remember the newest timestamp — in the request, or (newest kernels) only in the
   // child that takes the request over.
@@ -112,4 +116,9 @@ export function checkReq(state: KernelState, seg: Segment, slot: number): number
   apply(state, seg, Verdict.REQ_ESTABLISHED, listener.acceptQueueLength, listener);
   childReceive(state, seg, conn);
   return Verdict.REQ_ESTABLISHED;
+}
+
+/** between(tsecr, first, last) in sequence space: our SYN-ACKs sent TSvals first … last. */
+function tsecrEchoesSynAck(tsecr: number, first: number, last: number): boolean {
+  return ((last - first) >>> 0) >= ((tsecr - first) >>> 0);
 }

@@ -23,6 +23,9 @@ export class RequestPool extends SlotPool {
   /** Last TSval seen from the client (ts_recent) and our TS offset for this flow. */
   tsRecent: Uint32Array;
   tsOffset: Uint32Array;
+  /** TSvals of our first and latest SYN-ACK (snt_tsval_first / _last, 6.15+ TSecr check). */
+  sntTsvalFirst: Uint32Array;
+  sntTsvalLast: Uint32Array;
   mss: Uint16Array;
   /** Client's window scale, -1 if none (then we send none either). */
   peerWindowScale: Int8Array;
@@ -43,6 +46,8 @@ export class RequestPool extends SlotPool {
     this.sntIsn = new Uint32Array(capacity);
     this.tsRecent = new Uint32Array(capacity);
     this.tsOffset = new Uint32Array(capacity);
+    this.sntTsvalFirst = new Uint32Array(capacity);
+    this.sntTsvalLast = new Uint32Array(capacity);
     this.mss = new Uint16Array(capacity);
     this.peerWindowScale = new Int8Array(capacity);
     this.flags = new Uint8Array(capacity);
@@ -53,13 +58,14 @@ export class RequestPool extends SlotPool {
   }
 
   /** Bytes held per slot across all arrays (the pool's share of a half-open request). */
-  static readonly BYTES_PER_SLOT = 4 + 2 + 2 + 4 + 4 + 4 + 4 + 4 + 2 + 1 + 1 + 1 + 1 + 8 + 8 + 4;
+  static readonly BYTES_PER_SLOT = 4 + 2 + 2 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 2 + 1 + 1 + 1 + 1 + 8 + 8 + 4;
 
   allocate(): number {
     const slot = this.takeSlot();
     this.flags[slot] = ReqFlag.IN_USE;
     this.numTimeout[slot] = 0;
     this.numRetrans[slot] = 0;
+    this.sntTsvalFirst[slot] = 0;
     this.lastOowAck[slot] = -Infinity;
     return slot;
   }
@@ -86,6 +92,8 @@ export class RequestPool extends SlotPool {
     this.sntIsn = grownCopy(this.sntIsn, capacity);
     this.tsRecent = grownCopy(this.tsRecent, capacity);
     this.tsOffset = grownCopy(this.tsOffset, capacity);
+    this.sntTsvalFirst = grownCopy(this.sntTsvalFirst, capacity);
+    this.sntTsvalLast = grownCopy(this.sntTsvalLast, capacity);
     this.mss = grownCopy(this.mss, capacity);
     this.peerWindowScale = grownCopy(this.peerWindowScale, capacity);
     this.flags = grownCopy(this.flags, capacity);

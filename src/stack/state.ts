@@ -112,10 +112,13 @@ export class KernelState {
     return undefined;
   }
 
-  /** Our TCP timestamp clock (ms, HZ=1000 profiles) before any per-flow offset. */
+  /**
+   * Our TCP timestamp clock before any per-flow offset: jiffies up to 4.12 (HZ ticks per
+   * second: 4 ms steps on Debian/Ubuntu's HZ=250 builds), milliseconds from 4.13 (spec §8c).
+   */
   tsNow(): number {
     // int32 bit pattern: callers add their offset and fold with >>> 0 (no boxed uint32).
-    return (this.tsClockBase + Math.floor(this.now)) | 0;
+    return (this.tsClockBase + Math.floor((this.now * this.switches.tsClockHz) / 1000)) | 0;
   }
 
   /**

@@ -24,7 +24,17 @@ export function sendRequestSynAck(state: KernelState, slot: number, isn: number,
     tstampOk,
   );
   if (tstampOk) {
-    spec.tsVal = (state.tsNow() + r.tsOffset[slot]!) | 0;
+    let tsVal = (state.tsNow() + r.tsOffset[slot]!) | 0;
+    if (state.switches.requestTsecrCheck) {
+      // tcp_synack_options (6.15+): remember the first and latest TSval; a first TSval of 0
+      // is sent as ~0 so that 0 can mean "none yet".
+      if (r.sntTsvalFirst[slot] === 0) {
+        if (tsVal === 0) tsVal = -1;
+        r.sntTsvalFirst[slot] = tsVal;
+      }
+      r.sntTsvalLast[slot] = tsVal;
+    }
+    spec.tsVal = tsVal;
     spec.tsEcr = r.tsRecent[slot]!;
   }
   emit(state, spec);

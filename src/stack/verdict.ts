@@ -74,6 +74,7 @@ export const VERDICTS: readonly VerdictInfo[] = [
   v('REQ_OOW_RATELIMITED', 'drop', 'OOW_RATELIMIT', 'tcp_oow_rate_limited', '§3.1 R2/R4, §8', [C.TCPACKSkippedSynRecv], 'answer to a pending request suppressed by tcp_invalid_ratelimit'),
   v('REQ_BAD_ACK', 'rst', 'TCP_ACK_UNSENT_DATA', 'tcp_check_req', '§3.1 R3', [C.OutRsts], 'ACK number does not match the SYN-ACK: RST sent, request kept'),
   v('REQ_OUT_OF_WINDOW', 'ack', 'TCP_OVERWINDOW', 'tcp_check_req', '§3.1 R4', [], 'segment outside the request window: ACK sent'),
+  v('REQ_TSECR_REJECT', 'ack', 'TCP_RFC7323_TSECR', 'tcp_check_req', '§3.1 R4 (6.15+)', [C.TSEcrRejected], 'ACK for a pending request echoes a TSecr none of our SYN-ACKs sent: ACK sent', 'dropReasons'),
   v('REQ_PAWS_REJECT', 'ack', 'TCP_RFC7323_PAWS', 'tcp_check_req', '§3.1 R4, §8', [C.PAWSEstab], 'older timestamp for a pending request: ACK sent', 'dropReasons'),
   v('REQ_RESET', 'drop', 'TCP_RESET', 'tcp_check_req', '§3.1 R7', [C.AttemptFails, C.EmbryonicRsts], 'RST for a pending request: request removed', 'dropReasons'),
   v('REQ_SYN_RESET', 'rst', 'TCP_INVALID_SYN', 'tcp_check_req', '§3.1 R7', [C.AttemptFails, C.EmbryonicRsts, C.OutRsts], 'new SYN inside the window of a pending request: RST sent, request removed'),
@@ -153,6 +154,7 @@ export const Verdict = Object.freeze(Object.fromEntries(VERDICTS.map((x, i) => [
     | 'REQ_BAD_ACK'
     | 'REQ_OUT_OF_WINDOW'
     | 'REQ_PAWS_REJECT'
+    | 'REQ_TSECR_REJECT'
     | 'REQ_RESET'
     | 'REQ_SYN_RESET'
     | 'REQ_CHALLENGE_ACK'

@@ -208,3 +208,25 @@ describe('a SYN whose options end in a malformed one is kept (tcp_parse_options 
     expect(h.host.counters[Counter.RxAccepted]! - before[Counter.RxAccepted]!).toBe(1);
   });
 });
+
+describe('the TCP timestamp clock per version (spec §8c: jiffies up to 4.12, 1 ms from 4.13)', () => {
+  it.each([
+    ['3.10', 1000],
+    ['centos7', 1000],
+    ['4.4', 1000],
+    ['ubuntu16.04', 250],
+    ['debian9', 250],
+    ['4.10', 1000],
+    ['4.15', 1000],
+    ['6.x', 1000],
+  ])('%s: SYN-ACK TSvals 1 s apart differ by %i', (kernel, perSecond) => {
+    const h = new StackHarness(kernel, ['net.ipv4.tcp_timestamps=1']);
+    h.host.listen(80, 128);
+    h.advanceTo(10_000);
+    const first = h.segment({ src: parseIpv4('10.0.0.7'), srcPort: 5000 }).replies[0]!;
+    h.advanceTo(11_000);
+    const second = h.segment({ src: parseIpv4('10.0.0.7'), srcPort: 5000, seq: 1000 }).replies[0]!;
+    // The retransmitted SYN gets the same request's SYN-ACK again, with the clock's new TSval.
+    expect((second.tsVal! - first.tsVal!) >>> 0).toBe(perSecond);
+  });
+});

@@ -185,3 +185,38 @@ describe.each(P_4_4_PLUS)('%s: duplicate SYNs (spec §8 retransmitted SYN)', (ke
     expect(queues(h).qlen).toBe(1);
   });
 });
+
+// 6.15+ "tcp: be less liberal in TSEcr received while in SYN_RECV state" (profile 6.x, the
+// host's 6.18); older kernels establish whatever the TSecr.
+describe('third ACK with a TSecr none of our SYN-ACKs sent (issue 15 item 12)', () => {
+  function third(kernel: string, tsEcrOf: (synAckTsVal: number) => number, retransmitFirst = false) {
+    const { h, synAck } = pending(kernel);
+    if (retransmitFirst) h.advanceTo(kernel === '3.10' ? 1200 : 1000);
+    h.listenDeltas();
+    return { h, synAck, r: h.segment({ src: CLIENT_C, srcPort: 5000, seq: 1001, ack: synAck.seq + 1, flags: TcpFlag.ACK, tsVal: 101, tsEcr: tsEcrOf(synAck.tsVal!) >>> 0 }) };
+  }
+
+  it('6.x: TSecr 1000 past our TSval → ACK (seq ISN + 1, ack 1001), dropped, TSEcrRejected+1, request kept', () => {
+    const { h, synAck, r } = third('6.x', (ts) => ts + 1000);
+    expect(r.verdict).toBe('REQ_TSECR_REJECT');
+    const ack = only(r.replies);
+    expect([ack.flags, ack.seq, ack.ack]).toEqual([TcpFlag.ACK, (synAck.seq + 1) >>> 0, 1001]);
+    expect(h.listenDeltas()).toEqual({ TSEcrRejected: 1 });
+    expect(queues(h)).toEqual({ qlen: 1, young: 1, acc: 0 });
+  });
+
+  it('6.x: after a SYN-ACK retransmit the first SYN-ACK\'s TSval is still a valid TSecr', () => {
+    const { r } = third('6.x', (ts) => ts, true);
+    expect(r.verdict).toBe('REQ_ESTABLISHED');
+  });
+
+  it('6.x: TSecr 0 is not checked', () => {
+    const { r } = third('6.x', () => 0);
+    expect(r.verdict).toBe('REQ_ESTABLISHED');
+  });
+
+  it.each(['3.10', '4.10', '5.15', '6.1', '6.8'])('%s: the same foreign TSecr establishes the connection (no such check)', (kernel) => {
+    const { r } = third(kernel, (ts) => ts + 1000);
+    expect(r.verdict).toBe('REQ_ESTABLISHED');
+  });
+});
