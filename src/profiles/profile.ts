@@ -148,6 +148,7 @@ export type SysctlName =
   | 'net.ipv4.tcp_sack'
   | 'net.ipv4.tcp_invalid_ratelimit'
   | 'net.ipv4.tcp_rfc1337'
+  | 'net.ipv4.tcp_ecn'
   | 'net.core.rmem_max'
   | 'net.ipv4.tcp_rmem';
 

@@ -31,6 +31,7 @@ const RULES: Record<SysctlName, SysctlRule> = {
   'net.ipv4.tcp_sack': { min: 0, max: 1, meaning: 'selective acknowledgements' },
   'net.ipv4.tcp_invalid_ratelimit': { min: 0, max: INT_MAX, meaning: 'ms between answers to out-of-window segments' },
   'net.ipv4.tcp_rfc1337': { min: 0, max: 1, meaning: '1: RST does not kill TIME_WAIT' },
+  'net.ipv4.tcp_ecn': { min: 0, max: 2, meaning: '0 off, 1 ask on outgoing and accept incoming, 2 accept when the peer asks (default)' },
   'net.core.rmem_max': { min: 0, max: INT_MAX, meaning: 'largest SO_RCVBUF; with tcp_rmem max it sets the window scale we offer' },
   'net.ipv4.tcp_rmem': { min: 1, max: INT_MAX, meaning: 'receive buffer min, default, max: default/2 is the initial window, max sets the window scale' },
 };
@@ -121,6 +122,7 @@ export interface HotSysctls {
   maxTwBuckets: number;
   /** tcp_rmem[1]: the listener's receive buffer, whose half is the initial receive space. */
   rmemDefault: number;
+  ecn: number;
   /** max(tcp_rmem[2], rmem_max): the space the offered window scale must cover. */
   rmemLimit: number;
 }
@@ -143,6 +145,7 @@ export class Sysctls {
     rfc1337: 0,
     maxTwBuckets: 0,
     rmemDefault: 0,
+    ecn: 0,
     rmemLimit: 0,
   };
 
@@ -169,6 +172,7 @@ export class Sysctls {
     hot.invalidRatelimit = this.get('net.ipv4.tcp_invalid_ratelimit');
     hot.rfc1337 = this.get('net.ipv4.tcp_rfc1337');
     hot.maxTwBuckets = this.get('net.ipv4.tcp_max_tw_buckets');
+    hot.ecn = this.get('net.ipv4.tcp_ecn');
     const rmem = this.vector('net.ipv4.tcp_rmem');
     hot.rmemDefault = rmem[1];
     hot.rmemLimit = Math.max(rmem[2], this.get('net.core.rmem_max'));

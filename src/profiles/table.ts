@@ -118,6 +118,8 @@ const sysctlsOld: Partial<SysctlValues> = {
   'net.ipv4.tcp_window_scaling': 1,
   'net.ipv4.tcp_sack': 1,
   'net.ipv4.tcp_rfc1337': 0,
+  // 2 = answer a peer that asks (ECE|CWR on its SYN), since 2.6.31.
+  'net.ipv4.tcp_ecn': 2,
   // tcp_rmem[1] 87380, [2] 6 MiB (the memory-dependent max of a machine with a few GiB or
   // more): wscale 7 (spec §1.10); rmem_max 212992. A small guest has a smaller [2]: with
   // 256 MiB the kernels of §8c offered wscale 5.

@@ -110,6 +110,7 @@ export function checkReq(state: KernelState, seg: Segment, slot: number): number
     tsOffset: r.tsOffset[slot]!,
     tsRecent: childTsRecent,
     rcvWnd: window,
+    ecnOk: (r.flags[slot]! & ReqFlag.ECN) !== 0,
     rttSample: r.numRetrans[slot] === 0 ? state.now - r.sentAt[slot]! : -1,
   });
   dropRequest(state, slot, listener);

@@ -2,6 +2,7 @@
 // on a listener becomes — a queued request, a cookie, or a silent drop — and the SYN-ACK.
 
 import { ipv4ToString } from '../wire/addr.js';
+import { TcpFlag } from '../wire/tcp.js';
 import { FLOW_REQUEST, TCP_MSS_DEFAULT, TCP_PAWS_MSL_SEC, TCP_PAWS_WINDOW, TCP_TIMEOUT_INIT } from './constants.js';
 import type { Listener } from './listener.js';
 import { apply, count, emit } from './output.js';
@@ -46,6 +47,7 @@ export function connRequest(state: KernelState, seg: Segment, listener: Listener
   let sackOk = o.sackPermitted;
   let peerWindowScale = o.hasWindowScale ? o.windowScale : -1;
   const tstampOk = o.hasTimestamps;
+  seg.ecnOk = synAsksForEcn(state, seg);
   if (wantCookie && !tstampOk) {
     // tcp_clear_options: a cookie without timestamps cannot carry wscale or SACK.
     sackOk = false;
@@ -76,6 +78,7 @@ export function connRequest(state: KernelState, seg: Segment, listener: Listener
   r.peerWindowScale[slot] = peerWindowScale;
   if (sackOk) r.flags[slot]! |= ReqFlag.SACK;
   if (tstampOk) r.flags[slot]! |= ReqFlag.TIMESTAMPS;
+  if (seg.ecnOk) r.flags[slot]! |= ReqFlag.ECN;
   r.sentAt[slot] = state.now;
   state.flows.set(src, sport, dport, (slot << 2) | FLOW_REQUEST);
   if (listener.qlen === 0) listener.pruneTimerStart = state.now;
@@ -168,10 +171,21 @@ export function sendCookieSynAck(
   // tcp_synq_overflow: remember when the last cookie went out (≥3.13: at most once a second).
   if (!sw.cookieOverflowStampEverySecond || state.now > listener.lastOverflow + 1000) listener.lastOverflow = state.now;
   const spec = synAckSpec(state, src, sport, dport, isn, clientIsn, sackOk, peerWindowScale, tstampOk);
+  if (seg.ecnOk) spec.flags |= TcpFlag.ECE;
   if (tstampOk) {
-    spec.tsVal = (cookieTimestamp(state.tsNow(), peerWindowScale, sackOk) + tsOffset) | 0;
+    spec.tsVal = (cookieTimestamp(state.tsNow(), peerWindowScale, sackOk, seg.ecnOk) + tsOffset) | 0;
     spec.tsEcr = seg.options.tsVal;
   }
   emit(state, spec);
   return apply(state, seg, sw.cookieCountsListenDrop ? Verdict.SYN_COOKIE_LISTENDROP : Verdict.SYN_COOKIE, mssIndex, listener);
+}
+
+/**
+ * tcp_ecn_create_request: the SYN asks for ECN (ECE and CWR) without being ECT-marked itself,
+ * and tcp_ecn allows answering (1 or 2). Without timestamps a cookie cannot carry the
+ * agreement, but the cookie SYN-ACK still says ECE (spec §3, §1.10).
+ */
+function synAsksForEcn(state: KernelState, seg: Segment): boolean {
+  const ecnFlags = TcpFlag.ECE | TcpFlag.CWR;
+  return state.sysctls.hot.ecn !== 0 && (seg.tcp.flags & ecnFlags) === ecnFlags && seg.ip.ecn === 0;
 }

@@ -79,6 +79,8 @@ export class Connection {
   windowLosesFin = false;
   /** The peer's FIN was received (it consumed a sequence number). */
   finReceived = false;
+  /** ECN negotiated on the handshake (TCP_ECN_OK). */
+  ecnOk = false;
   /** inet_id: the IP id of our next segment, counting up from a random start (spec §8c). */
   ipId = 0;
   sackOk: boolean;

@@ -55,6 +55,7 @@ export function cookieCheck(state: KernelState, seg: Segment, listener: Listener
     state.sysctls.hot.timestamps,
     state.sysctls.hot.sack,
     state.sysctls.hot.windowScaling,
+    state.sysctls.hot.ecn,
   );
   if (!decoded.ok) {
     sendReset(state, seg);
@@ -75,6 +76,7 @@ export function cookieCheck(state: KernelState, seg: Segment, listener: Listener
     tsRecent: o.hasTimestamps ? o.tsVal : 0,
     // cookie_v4_check sizes the window from the cookie's MSS (65000 = 50 × 1300, spec §8c).
     rcvWnd: initialReceiveWindow(sw, state.sysctls.hot, sw.cookieMssTable[mssIndex]!),
+    ecnOk: decoded.ecnOk,
     rttSample: -1,
   });
   apply(state, seg, Verdict.COOKIE_ACCEPTED, mssIndex, listener);

@@ -10,6 +10,8 @@ export const ReqFlag = {
   /** The client's ACK arrived but the accept queue was full (inet_rsk(req)->acked). */
   ACKED: 4,
   IN_USE: 8,
+  /** The SYN negotiated ECN: SYN-ACKs carry ECE, the child marks its data ECT(0). */
+  ECN: 16,
 } as const;
 
 export class RequestPool extends SlotPool {

@@ -16,7 +16,7 @@ export class Segment {
   /** The options as tcp_parse_options records them (sysctls applied, spec §1.7). */
   readonly options = new TcpOptions();
   /** Scratch for cookie_v4_check's decoded options (spec §3.4). */
-  readonly cookieOptions: DecodedCookieOptions = { ok: true, sackOk: false, peerWindowScale: -1, timestamps: false };
+  readonly cookieOptions: DecodedCookieOptions = { ok: true, sackOk: false, peerWindowScale: -1, timestamps: false, ecnOk: false };
 
   // The flow the events record (header fields read once from the checked bytes).
   peerAddr = 0;
@@ -34,6 +34,12 @@ export class Segment {
    */
   timewaitIsn = 0;
 
+  /**
+   * inet_rsk(req)->ecn_ok as tcp_ecn_create_request decides it from this SYN: ECE and CWR set,
+   * the IP header not ECT-marked, and tcp_ecn ≠ 0 (spec §1.10, issue 15 item 11).
+   */
+  ecnOk = false;
+
   /** A frame arrives: nothing known yet beyond its source. */
   begin(peerAddr: number): void {
     this.peerAddr = peerAddr;
@@ -42,6 +48,7 @@ export class Segment {
     this.seq = this.ack = this.flags = 0;
     this.toBroadcast = false;
     this.timewaitIsn = 0;
+    this.ecnOk = false;
     this.options.hasTimestamps = false;
   }
 

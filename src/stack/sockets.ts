@@ -2,6 +2,7 @@
 // inet_csk_complete_hashdance), the segment that completed it (tcp_child_process), the
 // connection's output and timers, and its end. Connections call back through FullSockets.
 
+import { IP_ECN_ECT0 } from '../wire/ipv4.js';
 import { TcpFlag } from '../wire/tcp.js';
 import { Connection, type ConnectionHost } from './conn.js';
 import { unhashConnection } from './conn-table.js';
@@ -30,6 +31,8 @@ export interface ChildParameters {
   tsRecent: number;
   /** rcv_wnd the request (or the cookie's MSS) gave the child (receive-window.ts). */
   rcvWnd: number;
+  /** ECN was negotiated: new data leaves ECT(0)-marked (tcp_ecn_send). */
+  ecnOk: boolean;
   /** The handshake's RTT sample (ms), −1 when the SYN-ACK was retransmitted (Karn). */
   rttSample: number;
 }
@@ -112,6 +115,7 @@ export function createChild(state: KernelState, listener: Listener, child: Child
   );
   conn.tsRecent = child.tsRecent;
   conn.rcvWnd = child.rcvWnd;
+  conn.ecnOk = child.ecnOk;
   conn.ipId = state.initialSocketIpId(peerAddr, peerPort, localPort, child.iss);
   conn.windowLosesFin = state.switches.unscaledWindowLosesFin;
   conn.tsRecentStamp = timestamps ? state.nowSeconds() : 0;
@@ -159,6 +163,9 @@ export function sendConnSegment(
     spec.tsEcr = conn.tsRecent;
   }
   if (data !== null && dataLength > 0) {
+    // tcp_ecn_send: new data of an ECN connection is ECT(0); pure ACKs, FINs and
+    // retransmissions are not.
+    if (conn.ecnOk && ((seq - conn.sndNxt) | 0) >= 0) spec.tos = IP_ECN_ECT0;
     spec.payload = data;
     spec.payloadOffset = dataOffset;
     spec.payloadLength = dataLength;

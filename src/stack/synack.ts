@@ -23,6 +23,8 @@ export function sendRequestSynAck(state: KernelState, slot: number, isn: number,
     r.peerWindowScale[slot]!,
     tstampOk,
   );
+  // tcp_ecn_make_synack: a request that negotiated ECN says ECE on every SYN-ACK.
+  if ((r.flags[slot]! & ReqFlag.ECN) !== 0) spec.flags |= TcpFlag.ECE;
   if (tstampOk) {
     let tsVal = (state.tsNow() + r.tsOffset[slot]!) | 0;
     if (state.switches.requestTsecrCheck) {

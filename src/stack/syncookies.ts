@@ -10,6 +10,7 @@ const COOKIEMASK = (1 << COOKIEBITS) - 1;
 /** Low 6 bits of a cookie SYN-ACK's TSval carry the options (cookie_init_timestamp). */
 export const TS_OPT_WSCALE_MASK = 0x0f;
 export const TS_OPT_SACK = 1 << 4;
+/** The cookie's TS bit for an ECN agreement (TS_OPT_ECN). */
 export const TS_OPT_ECN = 1 << 5;
 const TSBITS = 6;
 const TSMASK = (1 << TSBITS) - 1;
@@ -76,9 +77,10 @@ export function checkCookie(
  * cookie_init_timestamp: our raw TS clock with the low 6 bits replaced by the options,
  * never ahead of the clock. `peerWindowScale` -1 = the client sent none.
  */
-export function cookieTimestamp(tsNow: number, peerWindowScale: number, sackOk: boolean): number {
+export function cookieTimestamp(tsNow: number, peerWindowScale: number, sackOk: boolean, ecnOk = false): number {
   let options = peerWindowScale >= 0 ? peerWindowScale : TS_OPT_WSCALE_MASK;
   if (sackOk) options |= TS_OPT_SACK;
+  if (ecnOk) options |= TS_OPT_ECN;
   // int32 bit patterns throughout (callers fold with >>> 0): no boxed uint32 on the cookie path.
   let ts = (tsNow & ~TSMASK) | options;
   if (((ts - tsNow) | 0) > 0) ts = (((tsNow >>> TSBITS) - 1) << TSBITS) | options;
@@ -91,6 +93,8 @@ export interface DecodedCookieOptions {
   /** -1 = no window scaling. */
   peerWindowScale: number;
   timestamps: boolean;
+  /** The SYN negotiated ECN (cookie_ecn_ok). */
+  ecnOk: boolean;
 }
 
 /**
@@ -105,17 +109,25 @@ export function decodeCookieOptions(
   sysctlTimestamps: number,
   sysctlSack: number,
   sysctlWindowScaling: number,
+  sysctlEcn = 2,
 ): DecodedCookieOptions {
   out.ok = true;
   out.sackOk = false;
   out.peerWindowScale = -1;
   out.timestamps = false;
+  out.ecnOk = false;
   if (!sawTimestamps) return out;
   if (sysctlTimestamps === 0) {
     out.ok = false;
     return out;
   }
   out.timestamps = true;
+  // cookie_ecn_ok: an ECN agreement in the cookie needs tcp_ecn on (no per-route ECN here).
+  out.ecnOk = (tsEcrRaw & TS_OPT_ECN) !== 0;
+  if (out.ecnOk && sysctlEcn === 0) {
+    out.ok = false;
+    return out;
+  }
   out.sackOk = (tsEcrRaw & TS_OPT_SACK) !== 0;
   if (out.sackOk && sysctlSack === 0) {
     out.ok = false;

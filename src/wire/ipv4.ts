@@ -41,6 +41,11 @@ const { DONT_FRAGMENT, MORE_FRAGMENTS, FRAGMENT_OFFSET_MASK } = Ipv4FlagsFragmen
  * Construct only after `Ipv4View.check` returned Ok (or over bytes we built ourselves).
  * `len` is the frame as received and may exceed totalLength (link padding).
  */
+/** The ECN bits of the TOS byte (RFC 3168). */
+export const IP_ECN_MASK = 0x03;
+/** ECT(0): what Linux marks an ECN connection's data with. */
+export const IP_ECN_ECT0 = 0x02;
+
 export class Ipv4View extends ByteWindow {
   /**
    * Checked constructor's test: header fits, version 4, IHL ≥ 5 and within the frame,
@@ -70,6 +75,11 @@ export class Ipv4View extends ByteWindow {
   get headerLength(): number {
     return (this.buf[this.off + VERSION_IHL]! & 0x0f) * 4;
   }
+  /** The ECN field of the TOS byte (RFC 3168): 0 = not ECT, 1 = ECT(1), 2 = ECT(0), 3 = CE. */
+  get ecn(): number {
+    return this.tos & IP_ECN_MASK;
+  }
+
   get tos(): number {
     return this.buf[this.off + TOS]!;
   }

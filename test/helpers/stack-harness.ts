@@ -27,8 +27,9 @@ export interface Reply {
   ack: number;
   flags: number;
   window: number;
-  /** IPv4 identification. */
+  /** IPv4 identification and TOS byte (DSCP + ECN). */
   ipId: number;
+  tos: number;
   payload: Uint8Array;
   mss: number | null;
   windowScale: number | null;
@@ -48,6 +49,8 @@ export interface SegmentOptions {
   ack?: number;
   flags?: number;
   window?: number;
+  /** IPv4 TOS byte (its low two bits are the ECN field). */
+  tos?: number;
   mss?: number | null;
   windowScale?: number | null;
   sack?: boolean;
@@ -81,6 +84,7 @@ export class StackHarness {
     spec.ack = (o.ack ?? 0) >>> 0;
     spec.flags = o.flags ?? TcpFlag.SYN;
     spec.window = o.window ?? 64240;
+    spec.tos = o.tos ?? 0;
     const isSyn = (spec.flags & TcpFlag.SYN) !== 0;
     spec.mss = o.mss === undefined ? (isSyn ? 1460 : 0) : (o.mss ?? 0);
     spec.windowScale = o.windowScale === undefined ? (isSyn ? 7 : -1) : (o.windowScale ?? -1);
@@ -184,7 +188,7 @@ export function decodeReply(bytes: Uint8Array): Reply {
   if (code === NOT_TCP) {
     const ip = new Ipv4View(bytes, 0, len);
     return {
-      src: ip.srcAddr, dst: ip.dstAddr, srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, ipId: ip.ident,
+      src: ip.srcAddr, dst: ip.dstAddr, srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, ipId: ip.ident, tos: ip.tos,
       payload: bytes.slice(ip.payloadOffset), mss: null, windowScale: null, sackPermitted: false, tsVal: null, tsEcr: null, bytes,
     };
   }
@@ -200,6 +204,7 @@ export function decodeReply(bytes: Uint8Array): Reply {
     flags: spec.flags,
     window: spec.window,
     ipId: spec.ipId,
+    tos: spec.tos,
     payload,
     mss: spec.mss !== 0 ? spec.mss : null,
     windowScale: spec.windowScale >= 0 ? spec.windowScale : null,

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { rmSync } from 'node:fs';
 import { EMULATED, cliJson, integrationPrerequisites, ns, runInNetns, startSyndrop, testLabDown, testLabUp } from '../helpers/lab-fixture.js';
 
 const skip = await integrationPrerequisites(['ip', 'iptables', 'python3', 'hping3']);
@@ -76,6 +77,27 @@ describe.skipIf(skip !== undefined)('listener options with real clients (issue 1
     } finally {
       await syndrop.stop();
     }
+  });
+
+  it('ECN: a real client with tcp_ecn=1 gets a SYN-ACK with ECE and ECT(0)-marked data (issue 15 item 11)', async () => {
+    const pcap = `/tmp/syndrop-ecn-${process.pid}.pcapng`;
+    const before = (await runInNetns(ns('c3'), ['sysctl', '-n', 'net.ipv4.tcp_ecn'])).stdout.trim();
+    await runInNetns(ns('c3'), ['sysctl', '-qw', 'net.ipv4.tcp_ecn=1']);
+    const syndrop = await startSyndrop(['--kernel', '6.x', '--pcap', pcap, '--seed', '5']);
+    try {
+      const curl = await runInNetns(ns('c3'), ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '-m', '3', `http://${EMULATED}/`], { allowFailure: true });
+      expect(curl.stdout).toBe('200');
+    } finally {
+      await syndrop.stop();
+      await runInNetns(ns('c3'), ['sysctl', '-qw', `net.ipv4.tcp_ecn=${before}`]);
+    }
+    const fields = async (filter: string, field: string) =>
+      (await runInNetns(ns('c3'), ['tshark', '-r', pcap, '-Y', filter, '-T', 'fields', '-e', field], { allowFailure: true })).stdout.trim().split('\n');
+    expect(await fields('tcp.flags.syn==1 && tcp.flags.ack==1', 'tcp.flags.ece')).toEqual([expect.stringMatching(/^(1|True)$/)]);
+    const dataEcn = await fields(`ip.src==${EMULATED} && tcp.len>0`, 'ip.dsfield.ecn');
+    expect(dataEcn.length).toBeGreaterThan(0);
+    expect(new Set(dataEcn)).toEqual(new Set(['2']));
+    rmSync(pcap, { force: true });
   });
 
   it('--bind with an address the host does not have is refused with one line and exit 2', async () => {
