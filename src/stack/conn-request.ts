@@ -6,6 +6,7 @@ import { TcpFlag } from '../wire/tcp.js';
 import { FLOW_REQUEST, TCP_MSS_DEFAULT, TCP_PAWS_MSL_SEC, TCP_PAWS_WINDOW, TCP_TIMEOUT_INIT } from './constants.js';
 import type { Listener } from './listener.js';
 import { apply, count, emit } from './output.js';
+import { restartPruneSeries } from './prune-scan.js';
 import { scheduleRequestTimer } from './request-queue.js';
 import { ReqFlag } from './reqsk.js';
 import type { Segment } from './segment.js';
@@ -81,7 +82,7 @@ export function connRequest(state: KernelState, seg: Segment, listener: Listener
   if (seg.ecnOk) r.flags[slot]! |= ReqFlag.ECN;
   r.sentAt[slot] = state.now;
   state.flows.set(src, sport, dport, (slot << 2) | FLOW_REQUEST);
-  if (listener.qlen === 0) listener.pruneTimerStart = state.now;
+  if (listener.qlen === 0) restartPruneSeries(listener, state.now);
   listener.qlen++;
   listener.young++;
   scheduleRequestTimer(state, slot, listener, state.now + TCP_TIMEOUT_INIT);

@@ -35,6 +35,11 @@ export class Listener {
   drops = 0;
   /** 3.10: when the 200 ms prune timer (re)started, i.e. when qlen went 0 → 1. */
   pruneTimerStart = 0;
+  /** 3.10: clock_hand at the first run of the current series, and whether a series ran. */
+  pruneHandBase = 0;
+  pruneSeriesLive = false;
+  /** 3.10: when qlen last fell to 0 (the series of runs stops at the next run). */
+  qlenEmptySince = 0;
   /** 3.10: the prune run in progress (its time) and the threshold it computed (spec §4.2). */
   pruneRunAt = -1;
   pruneRunThresh = 0;

@@ -5,6 +5,7 @@ import { TCP_RTO_MAX, TCP_TIMEOUT_INIT } from './constants.js';
 import type { Listener } from './listener.js';
 import { apply } from './output.js';
 import { dropRequest, scheduleRequestTimer } from './request-queue.js';
+import { nextRunReaching, synTableBucket } from './prune-scan.js';
 import { ReqFlag } from './reqsk.js';
 import type { Segment } from './segment.js';
 import type { KernelState } from './state.js';
@@ -17,6 +18,14 @@ export function requestTimerFired(state: KernelState, flow: Segment, slot: numbe
   const r = state.requests;
   const sw = state.switches;
   const listener = state.listeners[r.listener[slot]!]!;
+  if (sw.synackTimer === 'listener200ms') {
+    // 3.10: only when this run's walk reaches the request's bucket (spec §4.2).
+    const at = nextRunReaching(listener, synTableBucket(state, listener, r.peerAddr[slot]!, r.peerPort[slot]!), state.now);
+    if (at !== state.now) {
+      state.requestTimers.schedule(slot, at);
+      return;
+    }
+  }
   flow.forFlow(r.peerAddr[slot]!, r.peerPort[slot]!, r.localPort[slot]!, r.sntIsn[slot]!, r.rcvIsn[slot]!);
   const maxRetries = listener.synRetries || state.sysctls.hot.synackRetries;
   const thresh = retryThreshold(state, listener, maxRetries);

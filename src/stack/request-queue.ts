@@ -23,7 +23,7 @@ export function dropRequest(state: KernelState, slot: number, listener: Listener
     state.flows.delete(r.peerAddr[slot]!, r.peerPort[slot]!, r.localPort[slot]!);
   }
   state.requestTimers.cancel(slot);
-  listener.qlen--;
+  if (--listener.qlen === 0) listener.qlenEmptySince = state.now;
   if (r.numTimeout[slot] === 0) listener.young--;
   r.free(slot);
 }
