@@ -31,9 +31,68 @@ export function switchesOf(kernel: string): ProfileSwitches {
   return resolveProfile(kernel).switches;
 }
 
-/** The profile's kernel has the 4.x+ SYN-ACK retransmit counter (TCPSynRetrans). */
+/**
+ * What the spec says each kernel does, written out per profile for the vectors' expected
+ * values (issue 15 item 15): a wrong switch in src/profiles/table.ts must fail them, so they
+ * never read the table under test.
+ */
+export interface SpecFacts {
+  /** TCPSynRetrans / TCPACKSkippedSynRecv exist: 4.x+ (§6). */
+  synRetransCounters: boolean;
+  /** The accept-queue SYN rule is "full and young > 1": 3.10, RHEL 7, 4.4.1, 4.9.154 (§1.1 C3, §8a). */
+  youngRule: boolean;
+  /** A cookie SYN-ACK also counts ListenDrops: 3.10.108, 4.4.1, 4.4.178 (§1.1 C10, §8a). */
+  cookieListenDrop: boolean;
+  /** SYN-queue slots at listen(5) with tcp_max_syn_backlog 256: 3.10's 16-entry table, else the backlog, + 1 on 6.13+ (§5.2–§5.3, §8a). */
+  synQueueAt5: number;
+  /** The counter of a PAWS-rejected segment in TIME_WAIT: PAWSTimewait from 6.16 (§8, §8c). */
+  timewaitPaws: 'PAWSEstab' | 'PAWSTimewait';
+  /** Request timers run on the listener's 200 ms prune ticks (3.10, §4.2). */
+  prune200ms: boolean;
+  /** ts_recent moves to the child only (6.x era F, §8c "defer ts_recent changes"). */
+  tsRecentDeferred: boolean;
+}
+
+const facts = (o: Partial<SpecFacts>): SpecFacts => ({
+  synRetransCounters: true,
+  youngRule: false,
+  cookieListenDrop: false,
+  synQueueAt5: 5,
+  timewaitPaws: 'PAWSEstab',
+  prune200ms: false,
+  tsRecentDeferred: false,
+  ...o,
+});
+const ERA_A = { synRetransCounters: false, youngRule: true, cookieListenDrop: true, synQueueAt5: 16, prune200ms: true };
+
+export const SPEC_FACTS: Record<string, SpecFacts> = {
+  '3.10': facts(ERA_A),
+  centos7: facts(ERA_A),
+  '4.4': facts({ youngRule: true, cookieListenDrop: true }),
+  '4.4-late': facts({ cookieListenDrop: true }),
+  '4.9': facts({ youngRule: true }),
+  '4.9-late': facts({}),
+  '4.10': facts({}),
+  '4.15': facts({}),
+  '4.19': facts({}),
+  '5.4': facts({}),
+  '5.10': facts({}),
+  '5.15': facts({}),
+  '6.1': facts({}),
+  '6.1-late': facts({ synQueueAt5: 6 }),
+  '6.8': facts({}),
+  '6.x': facts({ synQueueAt5: 6, timewaitPaws: 'PAWSTimewait', tsRecentDeferred: true }),
+};
+
+export function specFacts(kernel: string): SpecFacts {
+  const f = SPEC_FACTS[kernel];
+  if (f === undefined) throw new Error(`no spec facts written out for kernel ${kernel}`);
+  return f;
+}
+
+/** The kernel has the 4.x+ SYN-ACK retransmit counter (TCPSynRetrans), per the spec (§6). */
 export function hasSynRetrans(kernel: string): boolean {
-  return switchesOf(kernel).counters.hasSynRetransCounters;
+  return specFacts(kernel).synRetransCounters;
 }
 
 // --------------------------------------------------------------------- addresses

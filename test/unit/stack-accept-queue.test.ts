@@ -21,6 +21,7 @@ import {
   queues,
   requestAcked,
   requestSlot,
+  specFacts,
   switchesOf,
   thirdAck,
 } from '../helpers/vectors.js';
@@ -170,7 +171,7 @@ describe.each(P_4_4_TO_6_8)('%s: listen(fd, 0) with one child queued', (kernel) 
   // Spec §9a #38 lists 4.4 … 6.8 as "drop". For 4.4/4.9 as released the accept-queue rule is
   // still `full && young > 1` (§1.2 D2, note A) and young is 0 here (cookies add no request),
   // so the SYN passes D2 and gets the cookie the flood action chose. Tested per the rule.
-  const young = switchesOf(kernel).synDropRule === 'young';
+  const young = specFacts(kernel).youngRule;
   it(`${kernel}: SYN from D ${young ? 'passes the young rule and is cookied' : 'dropped after the flood action ran'} (spec §9a #38, §1.2 D1–D2)`, () => {
     const h = harness(kernel, ['net.ipv4.tcp_syncookies=1']);
     neverAccepting(h, 0);
@@ -179,10 +180,10 @@ describe.each(P_4_4_TO_6_8)('%s: listen(fd, 0) with one child queued', (kernel) 
     h.listenDeltas();
     const { verdict, replies } = h.segment({ src: CLIENT_D, srcPort: 5000 });
     if (young) {
-      expect(verdict).toBe(switchesOf(kernel).cookieCountsListenDrop ? 'SYN_COOKIE_LISTENDROP' : 'SYN_COOKIE');
+      expect(verdict).toBe(specFacts(kernel).cookieListenDrop ? 'SYN_COOKIE_LISTENDROP' : 'SYN_COOKIE');
       expectSynAck(kernel, only(replies));
       expect(h.listenDeltas()).toEqual(
-        switchesOf(kernel).cookieCountsListenDrop
+        specFacts(kernel).cookieListenDrop
           ? { TCPReqQFullDoCookies: 1, SyncookiesSent: 1, ListenDrops: 1 }
           : { TCPReqQFullDoCookies: 1, SyncookiesSent: 1 },
       );

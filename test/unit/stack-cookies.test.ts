@@ -16,6 +16,7 @@ import {
   listenerOf,
   only,
   queues,
+  specFacts,
   switchesOf,
 } from '../helpers/vectors.js';
 
@@ -26,7 +27,7 @@ function harness(kernel: string, sysctls: string[] = []): StackHarness {
 /** Fills the SYN queue of a backlog-5 never-accepting listener, then C:5000's SYN gets a cookie. */
 function cookieFromC(h: StackHarness, kernel: string, syn: { mss?: number; tsVal?: number | null; sack?: boolean; windowScale?: number | null } = {}) {
   const l = h.app.listen(80, 5, { ratePerSecond: 0 });
-  fillSynQueue(h, l.synQueueCapacity(switchesOf(kernel)));
+  fillSynQueue(h, specFacts(kernel).synQueueAt5);
   expect(l.synQueueFull(switchesOf(kernel))).toBe(true);
   const r = h.segment({ src: CLIENT_C, srcPort: 5000, seq: 1000, ...syn });
   expect(r.verdict).toMatch(/^SYN_COOKIE/);

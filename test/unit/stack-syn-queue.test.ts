@@ -16,6 +16,7 @@ import {
   listenerOf,
   only,
   queues,
+  specFacts,
   switchesOf,
 } from '../helpers/vectors.js';
 
@@ -95,7 +96,7 @@ describe.each(P_4_4_TO_6_8)('%s: SYN queue full at qlen >= backlog (spec §1.4)'
     h.listenDeltas();
     const { verdict, replies } = h.segment({ src: CLIENT_C, srcPort: 5000 });
     expectSynAck(kernel, only(replies));
-    const countsDrop = switchesOf(kernel).cookieCountsListenDrop;
+    const countsDrop = specFacts(kernel).cookieListenDrop;
     expect(verdict).toBe(countsDrop ? 'SYN_COOKIE_LISTENDROP' : 'SYN_COOKIE');
     expect(h.listenDeltas()).toEqual(
       countsDrop
@@ -229,7 +230,7 @@ describe.each(SYNCOOKIES_2)('%s: tcp_syncookies=2 always sends cookies', (kernel
     h.host.listen(80, 128);
     const { verdict, replies } = h.segment({ src: CLIENT_C, srcPort: 5000 });
     expectSynAck(kernel, only(replies));
-    const countsDrop = switchesOf(kernel).cookieCountsListenDrop;
+    const countsDrop = specFacts(kernel).cookieListenDrop;
     expect(verdict).toBe(countsDrop ? 'SYN_COOKIE_LISTENDROP' : 'SYN_COOKIE');
     expect(h.listenDeltas()).toEqual(
       countsDrop
@@ -247,7 +248,7 @@ describe.each(P_4_4_TO_6_8)('%s: listen(fd, 0)', (kernel) => {
     h.host.listen(80, 0);
     const { verdict, replies } = h.segment({ src: CLIENT_C, srcPort: 5000 });
     expectSynAck(kernel, only(replies));
-    const countsDrop = switchesOf(kernel).cookieCountsListenDrop;
+    const countsDrop = specFacts(kernel).cookieListenDrop;
     expect(verdict).toBe(countsDrop ? 'SYN_COOKIE_LISTENDROP' : 'SYN_COOKIE');
     expect(h.listenDeltas()).toEqual(
       countsDrop

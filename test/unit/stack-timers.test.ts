@@ -15,6 +15,7 @@ import {
   queues,
   requestAcked,
   requestSlot,
+  specFacts,
   thirdAck,
 } from '../helpers/vectors.js';
 
@@ -58,14 +59,14 @@ describe.each(ALL)('%s: the request timer after a dropped third ACK', (kernel) =
     // the first tick whose walk reaches its bucket, at most two ticks late (spec §4.2).
     let handledAt = firstExpiry;
     let replies = h.advanceTo(firstExpiry);
-    while (replies.length === 0 && h.host.profile.switches.synackTimer === 'listener200ms' && handledAt < firstExpiry + 400) {
+    while (replies.length === 0 && specFacts(kernel).prune200ms && handledAt < firstExpiry + 400) {
       handledAt += 200;
       replies = h.advanceTo(handledAt);
     }
     // TSecr: the third ACK's TSval became the request's ts_recent (spec §3.1 R5) — except on
     // kernels that defer ts_recent to the child, where the SYN's TSval is still echoed
     // (measured on 6.18 by the differential suite).
-    const deferred = h.host.profile.switches.requestTsRecentUpdate === 'child';
+    const deferred = specFacts(kernel).tsRecentDeferred;
     expectRetransmittedSynAck(only(replies), synAck.seq, deferred ? 100 : 101);
     expect(h.listenDeltas()).toEqual(retransmitDeltas(kernel, 1));
     expect(queues(h)).toEqual({ qlen: 1, young: 0, acc: 2 });
