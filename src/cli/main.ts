@@ -10,6 +10,7 @@ import { registerExplain } from './explain.js';
 import { registerLab } from './lab.js';
 import { registerMetrics } from './metrics.js';
 import { registerProfiles } from './profiles.js';
+import { registerReplay } from './replay.js';
 import { registerRun } from './run.js';
 import { registerScenario } from './scenario.js';
 import { registerSs } from './ss.js';
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
   registerProfiles(program);
   registerVerify(program);
   registerScenario(program);
+  registerReplay(program);
   // Every subcommand reports commander errors through exitOverride too.
   const override = (command: Command) => {
     command.exitOverride();
