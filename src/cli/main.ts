@@ -13,6 +13,7 @@ import { registerProfiles } from './profiles.js';
 import { registerReplay } from './replay.js';
 import { registerRun } from './run.js';
 import { registerScenario } from './scenario.js';
+import { registerSimulate } from './simulate.js';
 import { registerSs } from './ss.js';
 import { registerStats } from './stats.js';
 import { registerSysctl } from './sysctl.js';
@@ -51,6 +52,7 @@ export function buildProgram(): Command {
   registerVerify(program);
   registerScenario(program);
   registerReplay(program);
+  registerSimulate(program);
   // Every subcommand reports commander errors through exitOverride too.
   const override = (command: Command) => {
     command.exitOverride();
