@@ -10,7 +10,8 @@ import type { LatencySummary, ReplayResult } from './replay-result.js';
 /** Names of the link types link-layer.ts reads (tcpdump.org registry numbers). */
 const LINK_NAMES: Record<number, string> = { 0: 'null', 1: 'Ethernet', 12: 'raw', 101: 'raw', 108: 'loop', 113: 'Linux cooked', 228: 'IPv4', 229: 'IPv6', 276: 'Linux cooked v2' };
 
-function ms(value: number | null): string {
+/** Milliseconds for people: `12 ms`, `1.50 s`, `42 s`; — for none. */
+export function ms(value: number | null): string {
   if (value === null) return '—';
   return value >= 1000 ? `${(value / 1000).toFixed(value >= 10_000 ? 0 : 2)} s` : `${value} ms`;
 }

@@ -2,12 +2,9 @@
 // of several runs (kernels × a swept setting) as one table, and CSV of the series.
 
 import { renderTable } from '../observe/table.js';
+import { ms } from '../replay/replay-text.js';
 import type { SimulateResult } from './simulate-result.js';
 
-function ms(value: number | null): string {
-  if (value === null) return '—';
-  return value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value} ms`;
-}
 
 const LISTEN_COUNTERS = ['TcpExtListenOverflows', 'TcpExtListenDrops', 'TcpExtTCPReqQFullDrop', 'TcpExtTCPReqQFullDoCookies', 'TcpExtSyncookiesSent', 'TcpExtSyncookiesRecv', 'TcpExtEmbryonicRsts', 'TcpPassiveOpens'];
 
