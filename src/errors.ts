@@ -19,7 +19,8 @@ export type SyndropErrorCode =
   | 'SYNDROP_ERR_BAD_PROFILE'
   | 'SYNDROP_ERR_CONTROL'
   | 'SYNDROP_ERR_COMMAND_FAILED'
-  | 'SYNDROP_ERR_MISSING_TOOL';
+  | 'SYNDROP_ERR_MISSING_TOOL'
+  | 'SYNDROP_ERR_BAD_CAPTURE';
 
 const usageCodes: ReadonlySet<SyndropErrorCode> = new Set([
   'SYNDROP_ERR_USAGE',

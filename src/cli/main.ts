@@ -10,8 +10,10 @@ import { registerExplain } from './explain.js';
 import { registerLab } from './lab.js';
 import { registerMetrics } from './metrics.js';
 import { registerProfiles } from './profiles.js';
+import { registerReplay } from './replay.js';
 import { registerRun } from './run.js';
 import { registerScenario } from './scenario.js';
+import { registerSimulate } from './simulate.js';
 import { registerSs } from './ss.js';
 import { registerStats } from './stats.js';
 import { registerSysctl } from './sysctl.js';
@@ -49,6 +51,8 @@ export function buildProgram(): Command {
   registerProfiles(program);
   registerVerify(program);
   registerScenario(program);
+  registerReplay(program);
+  registerSimulate(program);
   // Every subcommand reports commander errors through exitOverride too.
   const override = (command: Command) => {
     command.exitOverride();

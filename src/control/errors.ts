@@ -25,6 +25,7 @@ export const ERROR_CODES: Readonly<Record<SyndropErrorCode, number>> = {
   SYNDROP_ERR_CONTROL: EXIT_RUNTIME,
   SYNDROP_ERR_COMMAND_FAILED: EXIT_RUNTIME,
   SYNDROP_ERR_MISSING_TOOL: EXIT_RUNTIME,
+  SYNDROP_ERR_BAD_CAPTURE: EXIT_RUNTIME,
 };
 
 export function isSyndropErrorCode(code: unknown): code is SyndropErrorCode {

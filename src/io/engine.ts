@@ -5,9 +5,9 @@
 import { performance } from 'node:perf_hooks';
 
 import type { Host } from '../stack/host.js';
-import { VERDICTS } from '../stack/verdict.js';
-import { COUNTERS, Counter } from '../stack/mib.js';
+import { Counter } from '../stack/mib.js';
 import type { PcapngWriter } from '../observe/pcapng.js';
+import { verdictComment } from '../observe/verdict-comment.js';
 import type { TunDevice } from './tun.js';
 
 export const RX_SLOT_SIZE = 2048;
@@ -110,12 +110,8 @@ export class Engine {
     this.flushIfNeeded();
     const before = tx.count;
     const verdict = this.host.receive(this.rxSlab, off, length, now);
-    const info = VERDICTS[verdict]!;
     const micros = this.captureMicros();
-    const comment =
-      info.reason !== null && (info.action === 'drop' || info.action === 'rst')
-        ? `syndrop ${this.host.profile.name}: ${info.reason} — ${info.text} (${info.kernelFunction}, spec ${info.spec}; ${info.counters.map((c) => COUNTERS[c]!.name).join(' ') || 'no counter'})`
-        : undefined;
+    const comment = verdictComment(this.host.profile.name, verdict);
     pcap.writePacket(this.rxSlab, off, length, micros, 'in', comment);
     for (let i = before; i < tx.count; i++) pcap.writePacket(tx.slab, tx.offsets[i]!, tx.lengths[i]!, micros, 'out');
   }

@@ -30,6 +30,10 @@ export function renderTable(rows: readonly (readonly string[])[], layout: TableL
   if (layout.widths !== undefined) {
     options.colWidths = [...layout.widths];
     options.wordWrap = true;
+  } else if (layout.head !== undefined) {
+    // cli-table3 fixes its column widths at the first toString() (the head's line count
+    // below): without fixed widths the body would be cut to the head's.
+    options.colWidths = naturalWidths([layout.head, ...rows]);
   }
   if (layout.align !== undefined) options.colAligns = [...layout.align];
   const body = new Table(options);

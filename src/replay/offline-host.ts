@@ -1,0 +1,109 @@
+// One emulated host on a virtual clock, without a device: what `replay` and `simulate`
+// both drive. Frames go in through Host.receive at times the caller chooses, timers and
+// the accept loop run through Host.tick, and every frame the host sends and every
+// decision it records is handed to the caller as it happens (design.md "Wave 2 target":
+// offline = captures or workloads → stack, virtual time, no io).
+
+import { AcceptLoop } from '../app/accept-loop.js';
+import { createApp } from '../app/handlers.js';
+import { resolveProfile } from '../profiles/resolve.js';
+import { Sysctls } from '../profiles/sysctl.js';
+import type { ConnectionHandler } from '../stack/conn.js';
+import type { RawEvent } from '../stack/events.js';
+import { Host } from '../stack/host.js';
+import type { Listener } from '../stack/listener.js';
+import type { TxRing } from '../stack/tx.js';
+
+export interface OfflineHostOptions {
+  kernel: string;
+  sysctls: readonly string[];
+  /** The emulated host's IPv4 address (host order number). */
+  address: number;
+  port: number;
+  backlog: number;
+  /** accept() per second; Infinity = at once, 0 = never. */
+  acceptRate: number;
+  /** An app name (http, echo, discard), a handler, or null: accept and hold the connection. */
+  app: string | ConnectionHandler | null;
+  seed: number;
+}
+
+/** Called for every frame the host sent, at virtual ms `now`, before the ring is cleared. */
+export type TxSink = (tx: TxRing, index: number, now: number) => void;
+export type EventSink = (event: RawEvent) => void;
+
+/** Timers that fire at one instant without the clock moving: past this, something loops. */
+const MAX_TURNS_AT_ONE_INSTANT = 1_000_000;
+
+export class OfflineHost {
+  readonly host: Host;
+  readonly acceptLoop: AcceptLoop;
+  readonly listener: Listener;
+  #eventsRead = 0;
+  #txSink: TxSink = () => {};
+  #eventSink: EventSink = () => {};
+
+  constructor(options: OfflineHostOptions) {
+    const profile = resolveProfile(options.kernel);
+    const sysctls = new Sysctls(profile, options.sysctls);
+    this.host = new Host({ profile, sysctls, address: options.address, seed: options.seed });
+    this.acceptLoop = new AcceptLoop(this.host);
+    const handler = typeof options.app === 'string' ? createApp(options.app) : options.app;
+    this.listener = this.acceptLoop.listen(options.port, options.backlog, { handler, ratePerSecond: options.acceptRate, paused: false });
+    // A full ring mid-batch: hand the frames out now, as the engine writes them to the TUN.
+    this.host.tx.onFull = (ring) => this.#drainTx(ring);
+  }
+
+  /** Where sent frames and recorded decisions go (replaces the previous sinks). */
+  observe(txSink: TxSink, eventSink: EventSink): void {
+    this.#txSink = txSink;
+    this.#eventSink = eventSink;
+  }
+
+  get now(): number {
+    return this.host.now;
+  }
+
+  /** Runs every timer and application turn due up to `to` (virtual ms), in time order. */
+  advanceTo(to: number): void {
+    const host = this.host;
+    let turnsHere = 0;
+    let last = -1;
+    for (;;) {
+      const at = host.nextTimerAt();
+      if (at > to) break;
+      const now = Math.max(host.now, at);
+      turnsHere = now === last ? turnsHere + 1 : 0;
+      if (turnsHere > MAX_TURNS_AT_ONE_INSTANT) throw new Error(`offline host: timers at ${now} ms do not settle`);
+      last = now;
+      host.tick(now);
+      this.#publish();
+    }
+    if (to > host.now) {
+      host.tick(to);
+      this.#publish();
+    }
+  }
+
+  /** One frame in at `now` (timers due before it run first); returns the verdict. */
+  receive(buf: Uint8Array, off: number, len: number, now: number): number {
+    this.advanceTo(now);
+    const verdict = this.host.receive(buf, off, len, Math.max(now, this.host.now));
+    this.host.tick(this.host.now); // the application's turn right after the frame, as the engine's drain does
+    this.#publish();
+    return verdict;
+  }
+
+  #publish(): void {
+    const events = this.host.events;
+    if (events.total - this.#eventsRead > events.capacity) this.#eventsRead = events.total - events.capacity;
+    while (this.#eventsRead < events.total) this.#eventSink(events.read(this.#eventsRead++));
+    this.#drainTx(this.host.tx);
+  }
+
+  #drainTx(ring: TxRing): void {
+    const now = this.host.now;
+    for (let i = 0; i < ring.count; i++) this.#txSink(ring, i, now);
+    ring.clear();
+  }
+}

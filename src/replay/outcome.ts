@@ -1,0 +1,116 @@
+// What happened to one connection attempt, on each side of a replay: what the real server
+// did (read off the capture's server segments) and what the emulated kernel did (read off
+// its decisions and replies). Plain fields per 4-tuple, classified at the end.
+
+/** The issue's OUTCOME vocabulary (issue 17). */
+export type Outcome = 'established' | 'established-cookie' | 'dropped' | 'reset' | 'half-open' | 'ghost';
+
+export const OUTCOMES: readonly Outcome[] = ['established', 'established-cookie', 'dropped', 'reset', 'half-open', 'ghost'];
+
+/** What the capture shows the real server doing for one client 4-tuple. */
+export interface RealSide {
+  synAcks: number;
+  /** ISN and TSval of the latest SYN-ACK (to translate the client's ACKs), null before one. */
+  isn: number | null;
+  tsVal: number | null;
+  /** The SYN-ACK dropped the SACK/window-scale the SYN offered without timestamps: a cookie (spec §1.1 C5). */
+  cookieEvident: boolean;
+  /** Virtual ms the client acknowledged the SYN-ACK (its handshake completed), -1 never. */
+  clientCompletedAt: number;
+  /** A SYN-ACK came again after the client's ACK: the server was still in SYN-RECV (spec §3.2). */
+  synAckAfterCompletion: boolean;
+  /** A RST from the server, and whether anything but SYN-ACKs and RSTs came from it. */
+  reset: boolean;
+  otherSegments: boolean;
+}
+
+/** What the emulated kernel did for the same 4-tuple. */
+export interface EmulatedSide {
+  synAcks: number;
+  isn: number | null;
+  tsVal: number | null;
+  /** Established through a cookie (COOKIE_ACCEPTED). */
+  cookie: boolean;
+  establishedAt: number;
+  /** The client's ACK met a full accept queue (REQ_ACCEPTQ_OVERFLOW / COOKIE_ACCEPTQ_FULL). */
+  overflowed: boolean;
+  /** A RST to the client on the handshake (abort_on_overflow, bad ACK, refused port…). */
+  reset: boolean;
+  /** The decisions taken for this 4-tuple, by verdict name, in order (first occurrence). */
+  verdicts: string[];
+}
+
+export interface ConnectionTrack {
+  clientAddr: number;
+  clientPort: number;
+  /** Virtual ms of the client's first SYN, and its sequence number (a new one starts a new attempt). */
+  firstSynAt: number;
+  synSeq: number;
+  syns: number;
+  /** The SYN carried timestamps / offered SACK / window scale (what a cookie can keep). */
+  synTimestamps: boolean;
+  synOffersOptions: boolean;
+  real: RealSide;
+  emulated: EmulatedSide;
+}
+
+export function newTrack(clientAddr: number, clientPort: number, firstSynAt: number, synSeq: number): ConnectionTrack {
+  return {
+    clientAddr,
+    clientPort,
+    firstSynAt,
+    synSeq,
+    syns: 0,
+    synTimestamps: false,
+    synOffersOptions: false,
+    real: { synAcks: 0, isn: null, tsVal: null, cookieEvident: false, clientCompletedAt: -1, synAckAfterCompletion: false, reset: false, otherSegments: false },
+    emulated: { synAcks: 0, isn: null, tsVal: null, cookie: false, establishedAt: -1, overflowed: false, reset: false, verdicts: [] },
+  };
+}
+
+/**
+ * The real server's outcome, from its segments alone: no SYN-ACK → dropped (or reset when
+ * it answered with RST); the client completed but the server kept retransmitting its
+ * SYN-ACK and never sent anything else → ghost (spec §3.2); a RST instead → reset.
+ */
+export function realOutcome(track: ConnectionTrack): Outcome {
+  const real = track.real;
+  if (real.synAcks === 0) return real.reset ? 'reset' : 'dropped';
+  if (real.clientCompletedAt < 0) return real.reset ? 'reset' : 'half-open';
+  if (!real.otherSegments) {
+    if (real.reset) return 'reset';
+    if (real.synAckAfterCompletion) return 'ghost';
+  }
+  return real.cookieEvident ? 'established-cookie' : 'established';
+}
+
+export function emulatedOutcome(track: ConnectionTrack): Outcome {
+  const emulated = track.emulated;
+  if (emulated.establishedAt >= 0) return emulated.cookie ? 'established-cookie' : 'established';
+  if (emulated.synAcks === 0) return emulated.reset && emulated.verdicts.includes('RST_NO_LISTENER') ? 'reset' : 'dropped';
+  if (emulated.reset) return 'reset';
+  if (emulated.overflowed) return 'ghost';
+  return 'half-open';
+}
+
+/**
+ * Did the replay stop matching what the client saw? The client reacted to the real server,
+ * so any other outcome means its later segments were replayed open-loop. A cookie cannot
+ * be told from a normal SYN-ACK in a capture when the SYN carried timestamps (the options
+ * hide in the TSval, shifted by a per-host offset): then established ≈ established-cookie.
+ */
+export function diverged(track: ConnectionTrack, real: Outcome, emulated: Outcome): boolean {
+  if (real === emulated) return false;
+  const cookieUnknowable = track.synTimestamps;
+  const established = (o: Outcome) => o === 'established' || o === 'established-cookie';
+  return !(cookieUnknowable && established(real) && established(emulated));
+}
+
+/** Milliseconds from the first SYN until the handshake completed, or null. */
+export function realConnectMs(track: ConnectionTrack): number | null {
+  return track.real.clientCompletedAt >= 0 ? track.real.clientCompletedAt - track.firstSynAt : null;
+}
+
+export function emulatedConnectMs(track: ConnectionTrack): number | null {
+  return track.emulated.establishedAt >= 0 ? track.emulated.establishedAt - track.firstSynAt : null;
+}

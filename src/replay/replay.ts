@@ -1,0 +1,231 @@
+// `syndrop replay`: a real capture through a kernel profile, open loop. The capture's
+// client-to-server segments (SYN, ACK, data, FIN, RST) go into the emulated host at their
+// capture times; the server's own segments are not fed — they are "what the real server
+// did". A client ACK is translated to the emulated server's sequence space (ACK number and
+// TSecr) when the emulated server sent a SYN-ACK for that 4-tuple; when it sent none, the
+// ACK goes in as captured: a stray ACK to the emulated listener, as it would be (issue 17).
+
+import { PcapngWriter } from '../observe/pcapng.js';
+import { verdictComment } from '../observe/verdict-comment.js';
+import type { RawEvent } from '../stack/events.js';
+import type { TxRing } from '../stack/tx.js';
+import { VERDICTS } from '../stack/verdict.js';
+import { TcpFlag } from '../wire/tcp.js';
+import { CaptureReader, type CaptureStats } from './capture-reader.js';
+import { CapturedSegment, SegmentLoad } from './captured-segment.js';
+import { OfflineHost } from './offline-host.js';
+import { newTrack, type ConnectionTrack } from './outcome.js';
+import { buildReplayResult, type ReplayResult } from './replay-result.js';
+import { SeriesRecorder } from './series.js';
+import type { ServerEndpoint } from './server-endpoint.js';
+
+export interface ReplayOptions {
+  capturePath: string;
+  server: ServerEndpoint;
+  kernel: string;
+  sysctls: readonly string[];
+  backlog: number;
+  acceptRate: number;
+  /** http, echo, discard, or null: accept and hold (the default: no reply the client never saw). */
+  app: string | null;
+  seed: number;
+  /** Write the client segments and the emulated replies here (pcapng), or null. */
+  outPath: string | null;
+  bucketMs: number;
+}
+
+/** How the capture's segments were used, beside the reader's own counts. */
+export interface ReplayInput extends CaptureStats {
+  clientSegments: number;
+  serverSegments: number;
+  /** TCP not to or from the server endpoint. */
+  otherTcp: number;
+  notTcp: number;
+  fragments: number;
+  /** Client segments of connections whose SYN the capture does not hold (not fed). */
+  midstream: number;
+  /** Segments the snap length cut short (fed as far as captured). */
+  snapped: number;
+  durationMs: number;
+}
+
+const SEQ_HALF = 0x80000000;
+const seqAtOrAfter = (a: number, b: number): boolean => ((a - b) >>> 0) < SEQ_HALF;
+const tupleKey = (address: number, port: number): number => address * 65536 + port;
+
+export function runReplay(options: ReplayOptions): ReplayResult {
+  return new Replay(options).run();
+}
+
+class Replay {
+  readonly offline: OfflineHost;
+  readonly series: SeriesRecorder;
+  /** The live track per client 4-tuple; finished ones (a port reused for a new SYN) move to `done`. */
+  readonly tracks = new Map<number, ConnectionTrack>();
+  readonly done: ConnectionTrack[] = [];
+  readonly segment = new CapturedSegment();
+  readonly reply = new CapturedSegment();
+  readonly pcap: PcapngWriter | null;
+  /** Replies of the frame being fed, held until the frame itself is written (--out). */
+  readonly pendingReplies: Uint8Array[] = [];
+  feeding = false;
+  t0Micros = -1;
+  input: Omit<ReplayInput, keyof CaptureStats> = { clientSegments: 0, serverSegments: 0, otherTcp: 0, notTcp: 0, fragments: 0, midstream: 0, snapped: 0, durationMs: 0 };
+
+  constructor(readonly options: ReplayOptions) {
+    this.offline = new OfflineHost({
+      kernel: options.kernel,
+      sysctls: options.sysctls,
+      address: options.server.address,
+      port: options.server.port,
+      backlog: options.backlog,
+      acceptRate: options.acceptRate,
+      app: options.app,
+      seed: options.seed,
+    });
+    this.series = new SeriesRecorder(options.bucketMs, this.offline.listener);
+    this.offline.observe(
+      (tx, i, now) => this.onSent(tx, i, now),
+      (event) => this.onDecision(event),
+    );
+    this.pcap = options.outPath === null ? null : new PcapngWriter(options.outPath, { appName: `syndrop replay (kernel ${this.offline.host.profile.name})`, flushIntervalMs: 0 });
+  }
+
+  run(): ReplayResult {
+    const reader = CaptureReader.open(this.options.capturePath);
+    let now = 0;
+    try {
+      while (reader.next()) {
+        if (this.t0Micros < 0) this.t0Micros = reader.timeMicros;
+        // Whole ms, like the kernel's jiffies; never backwards (multi-queue captures interleave).
+        now = Math.max(now, Math.floor((reader.timeMicros - this.t0Micros) / 1000));
+        const code = this.segment.load(reader.buf, reader.ipOffset, reader.ipLength);
+        if (code === SegmentLoad.TCP) this.route(now, reader.timeMicros);
+        else if (code === SegmentLoad.FRAGMENT) this.input.fragments++;
+        else if (code === SegmentLoad.NOT_TCP) this.input.notTcp++;
+        else reader.stats.malformed++;
+      }
+      this.offline.advanceTo(now);
+      this.series.sample(now);
+    } finally {
+      reader.close();
+      this.pcap?.close();
+    }
+    this.input.durationMs = now;
+    const tracks = [...this.done, ...this.tracks.values()].sort((a, b) => a.firstSynAt - b.firstSynAt || a.clientAddr - b.clientAddr || a.clientPort - b.clientPort);
+    return buildReplayResult(this.offline, this.options, { ...reader.stats, ...this.input }, tracks, this.series.series, this.t0Micros / 1000);
+  }
+
+  route(now: number, timeMicros: number): void {
+    const segment = this.segment;
+    const server = this.options.server;
+    if (segment.snapped) this.input.snapped++;
+    if (segment.dstAddr === server.address && segment.dstPort === server.port) this.clientSegment(now, timeMicros);
+    else if (segment.srcAddr === server.address && segment.srcPort === server.port) this.serverSegment();
+    else this.input.otherTcp++;
+  }
+
+  clientSegment(now: number, timeMicros: number): void {
+    const segment = this.segment;
+    const key = tupleKey(segment.srcAddr, segment.srcPort);
+    const isSyn = (segment.flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN;
+    let track = this.tracks.get(key);
+    if (isSyn && track !== undefined && track.synSeq !== segment.seq) {
+      // The port is reused for a new connection (a new ISN): the old attempt is over.
+      this.done.push(track);
+      track = undefined;
+    }
+    if (track === undefined) {
+      if (!isSyn) {
+        this.input.midstream++;
+        return;
+      }
+      track = newTrack(segment.srcAddr, segment.srcPort, now, segment.seq);
+      track.synTimestamps = segment.hasTimestamps;
+      track.synOffersOptions = segment.sackPermitted || segment.hasWindowScale;
+      this.tracks.set(key, track);
+    }
+    this.input.clientSegments++;
+    if (isSyn) {
+      track.syns++;
+      this.series.synIn(now);
+    }
+    const real = track.real;
+    const emulated = track.emulated;
+    let ack = segment.ack;
+    let tsEcr = segment.tsEcr;
+    if ((segment.flags & TcpFlag.ACK) !== 0 && real.isn !== null) {
+      if ((segment.flags & TcpFlag.SYN) === 0 && real.clientCompletedAt < 0 && seqAtOrAfter(segment.ack, (real.isn + 1) >>> 0)) real.clientCompletedAt = now;
+      if (emulated.isn !== null) ack = (segment.ack - real.isn + emulated.isn) >>> 0;
+      if (segment.hasTimestamps && real.tsVal !== null && emulated.tsVal !== null) tsEcr = (segment.tsEcr - real.tsVal + emulated.tsVal) >>> 0;
+    }
+    const length = segment.rewrite(ack, tsEcr);
+    this.offline.advanceTo(now);
+    this.feeding = this.pcap !== null;
+    const verdict = this.offline.receive(segment.frame, 0, length, now);
+    this.feeding = false;
+    this.series.sample(now);
+    if (this.pcap !== null) {
+      this.pcap.writePacket(segment.frame, 0, length, Math.round(timeMicros), 'in', verdictComment(this.offline.host.profile.name, verdict));
+      for (const frame of this.pendingReplies) this.pcap.writePacket(frame, 0, frame.length, Math.round(timeMicros), 'out');
+      this.pendingReplies.length = 0;
+    }
+  }
+
+  /** The real server's segment: evidence of what it did, never fed. */
+  serverSegment(): void {
+    const segment = this.segment;
+    this.input.serverSegments++;
+    const track = this.tracks.get(tupleKey(segment.dstAddr, segment.dstPort));
+    if (track === undefined) return;
+    const real = track.real;
+    if ((segment.flags & TcpFlag.RST) !== 0) real.reset = true;
+    else if ((segment.flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK)) {
+      real.synAcks++;
+      if (real.clientCompletedAt >= 0) real.synAckAfterCompletion = true;
+      real.isn = segment.seq;
+      real.tsVal = segment.hasTimestamps ? segment.tsVal : null;
+      // Without timestamps a cookie cannot carry SACK or window scale (spec §1.1 C5): their
+      // absence where the SYN offered them is the one mark a cookie leaves in a capture.
+      real.cookieEvident = !track.synTimestamps && track.synOffersOptions && !segment.sackPermitted && !segment.hasWindowScale;
+    } else real.otherSegments = true;
+  }
+
+  /** Every frame the emulated host sent: SYN-ACK sequence numbers for the translation, and --out. */
+  onSent(tx: TxRing, index: number, now: number): void {
+    const off = tx.offsets[index]!;
+    const length = tx.lengths[index]!;
+    const reply = this.reply;
+    if (reply.load(tx.slab, off, length) === SegmentLoad.TCP && (reply.flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK)) {
+      const track = this.tracks.get(tupleKey(reply.dstAddr, reply.dstPort));
+      if (track !== undefined) {
+        track.emulated.isn = reply.seq;
+        track.emulated.tsVal = reply.hasTimestamps ? reply.tsVal : null;
+      }
+    }
+    if (this.pcap === null) return;
+    if (this.feeding) this.pendingReplies.push(tx.slab.slice(off, off + length));
+    else this.pcap.writePacket(tx.slab, off, length, Math.round(this.t0Micros + now * 1000), 'out');
+  }
+
+  onDecision(event: RawEvent): void {
+    this.series.event(event);
+    const track = this.tracks.get(tupleKey(event.peerAddr, event.peerPort));
+    if (track === undefined) return;
+    const info = VERDICTS[event.verdict]!;
+    const emulated = track.emulated;
+    if (!emulated.verdicts.includes(info.name)) emulated.verdicts.push(info.name);
+    if (info.action === 'synack' || info.action === 'cookie-synack') {
+      emulated.synAcks++;
+    } else if (info.name === 'REQ_ESTABLISHED' || info.name === 'COOKIE_ACCEPTED') {
+      if (emulated.establishedAt < 0) {
+        emulated.establishedAt = event.time;
+        emulated.cookie = info.name === 'COOKIE_ACCEPTED';
+      }
+    } else if (info.name === 'REQ_ACCEPTQ_OVERFLOW' || info.name === 'COOKIE_ACCEPTQ_FULL') {
+      emulated.overflowed = true;
+    } else if (info.action === 'rst' && emulated.establishedAt < 0) {
+      emulated.reset = true;
+    }
+  }
+}

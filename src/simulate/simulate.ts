@@ -1,0 +1,270 @@
+// `syndrop simulate`: a workload in virtual time against one emulated host. Legitimate
+// clients arrive (Poisson or evenly), each at its own RTT: its SYN reaches the server half
+// an RTT after it left, a SYN-ACK reaches it half an RTT later, and it ACKs every SYN-ACK
+// (first or retransmitted, spec §3.2). Without a SYN-ACK it retransmits on its kernel's
+// schedule and finally gives up (spec §1.10). An optional flood of spoofed SYNs never
+// answers. The application accepts at --accept-rate and serves each connection at once
+// (closed with RST: no TIME_WAIT to carry). Same seed, same run.
+
+import type { ConnectionHandler } from '../stack/conn.js';
+import type { RawEvent } from '../stack/events.js';
+import { seededRandom } from '../stack/hash.js';
+import type { TxRing } from '../stack/tx.js';
+import { VERDICTS } from '../stack/verdict.js';
+import { parseIpv4 } from '../wire/addr.js';
+import { SegmentSpec, writeTcpSegment } from '../wire/builder.js';
+import { TcpFlag } from '../wire/tcp.js';
+import { CapturedSegment, SegmentLoad } from '../replay/captured-segment.js';
+import { OfflineHost } from '../replay/offline-host.js';
+import { SeriesRecorder } from '../replay/series.js';
+import { EventHeap } from './event-heap.js';
+import { buildSimulateResult, type ClientOutcomes, type SimulateResult } from './simulate-result.js';
+import { synSchedule, type Workload } from './workload.js';
+
+export interface SimulateOptions extends Workload {
+  kernel: string;
+  sysctls: readonly string[];
+  backlog: number;
+  acceptRate: number;
+  seed: number;
+  bucketMs: number;
+}
+
+export const SIMULATED_SERVER = parseIpv4('10.77.0.2');
+export const SIMULATED_PORT = 80;
+/** Clients live in 10.0.0.0/8 from 10.1.0.0, PORTS_PER_ADDRESS source ports per address. */
+const CLIENT_BASE = parseIpv4('10.1.0.0');
+const PORTS_PER_ADDRESS = 50_000;
+const FIRST_PORT = 10_000;
+/** Spoofed sources: 100.64.0.0/10, never a client. */
+const FLOOD_BASE = parseIpv4('100.64.0.0');
+const FLOOD_SPAN = 1 << 22;
+
+const Kind = { SYN: 0, ACK: 1, GIVE_UP: 2 } as const;
+const Outcome = { PENDING: 0, CONNECTED: 1, RESET: 2, TIMED_OUT: 3 } as const;
+
+/** The application: accept, serve at once, close with RST (SO_LINGER 0). */
+const serveAndClose: ConnectionHandler = {
+  onAccepted: (conn) => conn.abort(),
+  onData: () => {},
+  onPeerClosed: () => {},
+  onClosed: () => {},
+};
+
+export function runSimulation(options: SimulateOptions): SimulateResult {
+  return new Simulation(options).run();
+}
+
+class Simulation {
+  readonly offline: OfflineHost;
+  readonly series: SeriesRecorder;
+  readonly heap = new EventHeap();
+  readonly random: () => number;
+  readonly schedule: number[];
+  readonly spec = new SegmentSpec();
+  readonly frame = new Uint8Array(128);
+  readonly reply = new CapturedSegment();
+  // Per client, by index (plain arrays: they grow with the arrivals).
+  readonly sentFirstAt: number[] = [];
+  readonly rtt: number[] = [];
+  readonly isn: number[] = [];
+  readonly tsBase: number[] = [];
+  readonly attempt: number[] = [];
+  readonly outcome: number[] = [];
+  readonly connectedAt: number[] = [];
+  readonly serverIsn: number[] = [];
+  readonly serverTsVal: number[] = [];
+  readonly serverEstablished: boolean[] = [];
+  floodSyns = 0;
+  legitimateSyns = 0;
+  now = 0;
+
+  constructor(readonly options: SimulateOptions) {
+    this.random = (() => {
+      const next = seededRandom(options.seed ^ 0x5eed);
+      return () => next() / 4294967296;
+    })();
+    this.schedule = synSchedule(options.clientKernel, options.synRetries);
+    this.offline = new OfflineHost({
+      kernel: options.kernel,
+      sysctls: options.sysctls,
+      address: SIMULATED_SERVER,
+      port: SIMULATED_PORT,
+      backlog: options.backlog,
+      acceptRate: options.acceptRate,
+      app: serveAndClose,
+      seed: options.seed,
+    });
+    this.series = new SeriesRecorder(options.bucketMs, this.offline.listener);
+    this.offline.observe(
+      (tx, i) => this.onSent(tx, i),
+      (event) => this.onDecision(event),
+    );
+  }
+
+  run(): SimulateResult {
+    const o = this.options;
+    const exponentialGap = (rate: number) => (-Math.log(1 - this.random()) * 1000) / rate;
+    const arrivalGap = () => (o.arrivals === 'uniform' ? 1000 / o.synRate : exponentialGap(o.synRate));
+    let nextArrival = o.synRate > 0 && o.maxClients > 0 ? (o.arrivals === 'uniform' ? 0 : arrivalGap()) : Infinity;
+    let nextFlood = o.floodRate > 0 ? exponentialGap(o.floodRate) : Infinity;
+    for (;;) {
+      const heapAt = this.heap.peekTime();
+      const t = Math.min(nextArrival, nextFlood, heapAt);
+      if (t === Infinity) break;
+      this.now = t;
+      if (t === heapAt) this.clientAction(this.heap.pop());
+      else if (t === nextArrival) {
+        this.arrive(t);
+        nextArrival = t + arrivalGap();
+        if (nextArrival >= o.durationMs || this.outcome.length >= o.maxClients) nextArrival = Infinity;
+      } else {
+        this.floodSyn(t);
+        nextFlood = t + exponentialGap(o.floodRate);
+        if (nextFlood >= o.durationMs) nextFlood = Infinity;
+      }
+    }
+    this.offline.advanceTo(Math.floor(this.now));
+    this.series.sample(Math.floor(this.now));
+    const clients: ClientOutcomes = {
+      outcome: this.outcome,
+      connectMs: this.connectedAt.map((at, i) => (at < 0 ? null : at - this.sentFirstAt[i]!)),
+      serverEstablished: this.serverEstablished,
+    };
+    return buildSimulateResult(this.offline, o, clients, { legitimate: this.legitimateSyns, flood: this.floodSyns }, this.series.series, this.now);
+  }
+
+  /** A new client: its first SYN reaches the server now. */
+  arrive(t: number): void {
+    const o = this.options;
+    const rtt = o.rttMinMs + (o.rttMaxMs - o.rttMinMs) * this.random();
+    this.sentFirstAt.push(t - rtt / 2);
+    this.rtt.push(rtt);
+    this.isn.push(Math.floor(this.random() * 4294967296));
+    this.tsBase.push(Math.floor(this.random() * 4294967296));
+    this.attempt.push(0);
+    this.outcome.push(Outcome.PENDING);
+    this.connectedAt.push(-1);
+    this.serverIsn.push(0);
+    this.serverTsVal.push(0);
+    this.serverEstablished.push(false);
+    this.clientAction((this.outcome.length - 1) * 4 + Kind.SYN);
+  }
+
+  clientAction(payload: number): void {
+    const client = Math.floor(payload / 4);
+    const kind = payload % 4;
+    if (kind === Kind.ACK) return this.sendAck(client);
+    const outcome = this.outcome[client]!;
+    const half = this.rtt[client]! / 2;
+    // A retransmit already on its way when the SYN-ACK reached the client still arrives.
+    const inFlight = outcome === Outcome.CONNECTED && this.connectedAt[client]! > this.now - half && kind === Kind.SYN;
+    if (outcome !== Outcome.PENDING && !inFlight) return;
+    if (kind === Kind.GIVE_UP) {
+      this.outcome[client] = Outcome.TIMED_OUT;
+      return;
+    }
+    const attempt = this.attempt[client]!++;
+    this.legitimateSyns++;
+    this.sendClientSyn(client);
+    if (inFlight) return;
+    const start = this.sentFirstAt[client]!;
+    const last = this.schedule.length - 1;
+    // The next retransmit reaches the server half an RTT after the client sends it; after the
+    // last one the client waits out one more backoff and gives up (its connect() fails).
+    if (attempt + 1 < last) this.heap.push(start + this.schedule[attempt + 1]! + half, client * 4 + Kind.SYN);
+    else this.heap.push(start + this.schedule[last]!, client * 4 + Kind.GIVE_UP);
+  }
+
+  clientSegment(client: number, flags: number, seq: number, ack: number, tsEcr: number, withSynOptions: boolean): number {
+    const spec = this.spec;
+    spec.reset();
+    spec.srcAddr = CLIENT_BASE + 1 + Math.floor(client / PORTS_PER_ADDRESS);
+    spec.srcPort = FIRST_PORT + (client % PORTS_PER_ADDRESS);
+    spec.dstAddr = SIMULATED_SERVER;
+    spec.dstPort = SIMULATED_PORT;
+    spec.seq = seq;
+    spec.ack = ack;
+    spec.flags = flags;
+    spec.window = withSynOptions ? 64240 : 502;
+    if (withSynOptions) {
+      spec.mss = 1460;
+      spec.sackPermitted = true;
+      spec.windowScale = 7;
+    }
+    spec.hasTimestamps = true;
+    spec.tsVal = (this.tsBase[client]! + Math.floor(this.now)) >>> 0;
+    spec.tsEcr = tsEcr;
+    return writeTcpSegment(this.frame, 0, spec);
+  }
+
+  sendClientSyn(client: number): void {
+    const length = this.clientSegment(client, TcpFlag.SYN, this.isn[client]!, 0, 0, true);
+    this.series.synIn(Math.floor(this.now));
+    this.deliver(length);
+  }
+
+  sendAck(client: number): void {
+    const length = this.clientSegment(client, TcpFlag.ACK, (this.isn[client]! + 1) >>> 0, (this.serverIsn[client]! + 1) >>> 0, this.serverTsVal[client]!, false);
+    this.deliver(length);
+  }
+
+  floodSyn(t: number): void {
+    const spec = this.spec;
+    spec.reset();
+    spec.srcAddr = FLOOD_BASE + Math.floor(this.random() * FLOOD_SPAN);
+    spec.srcPort = 1024 + Math.floor(this.random() * 64000);
+    spec.dstAddr = SIMULATED_SERVER;
+    spec.dstPort = SIMULATED_PORT;
+    spec.seq = Math.floor(this.random() * 4294967296);
+    spec.flags = TcpFlag.SYN;
+    spec.window = 512;
+    this.floodSyns++;
+    this.series.synIn(Math.floor(t));
+    this.deliver(writeTcpSegment(this.frame, 0, spec));
+  }
+
+  deliver(length: number): void {
+    const at = Math.floor(this.now);
+    this.offline.receive(this.frame, 0, length, at);
+    this.series.sample(at);
+  }
+
+  clientOf(address: number, port: number): number {
+    const index = (address - CLIENT_BASE - 1) * PORTS_PER_ADDRESS + (port - FIRST_PORT);
+    return address > CLIENT_BASE && port >= FIRST_PORT && port < FIRST_PORT + PORTS_PER_ADDRESS && index < this.outcome.length ? index : -1;
+  }
+
+  /** What the server sent reaches a client half an RTT later. */
+  onSent(tx: TxRing, index: number): void {
+    const reply = this.reply;
+    if (reply.load(tx.slab, tx.offsets[index]!, tx.lengths[index]!) !== SegmentLoad.TCP) return;
+    const client = this.clientOf(reply.dstAddr, reply.dstPort);
+    if (client < 0) return; // a SYN-ACK to a spoofed source goes nowhere
+    const outcome = this.outcome[client]!;
+    if (outcome === Outcome.RESET || outcome === Outcome.TIMED_OUT) return;
+    const sentAt = this.offline.now;
+    if ((reply.flags & TcpFlag.RST) !== 0) {
+      // A RST after accept() is the application closing; before it, the client's connect fails.
+      if (!this.serverEstablished[client]) this.outcome[client] = Outcome.RESET;
+      return;
+    }
+    if ((reply.flags & (TcpFlag.SYN | TcpFlag.ACK)) !== (TcpFlag.SYN | TcpFlag.ACK)) return;
+    const rtt = this.rtt[client]!;
+    if (outcome === Outcome.PENDING) {
+      this.outcome[client] = Outcome.CONNECTED;
+      this.connectedAt[client] = sentAt + rtt / 2;
+    }
+    this.serverIsn[client] = reply.seq;
+    this.serverTsVal[client] = reply.hasTimestamps ? reply.tsVal : 0;
+    this.heap.push(sentAt + rtt, client * 4 + Kind.ACK);
+  }
+
+  onDecision(event: RawEvent): void {
+    this.series.event(event);
+    const name = VERDICTS[event.verdict]!.name;
+    if (name !== 'REQ_ESTABLISHED' && name !== 'COOKIE_ACCEPTED') return;
+    const client = this.clientOf(event.peerAddr, event.peerPort);
+    if (client >= 0) this.serverEstablished[client] = true;
+  }
+}

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { runSimulation, type SimulateOptions } from '../../src/simulate/simulate.js';
+import { synSchedule } from '../../src/simulate/workload.js';
+
+function simulate(overrides: Partial<SimulateOptions>) {
+  return runSimulation({
+    kernel: '6.x',
+    sysctls: [],
+    backlog: 4,
+    acceptRate: 0,
+    seed: 1,
+    bucketMs: 1000,
+    synRate: 100,
+    maxClients: 10,
+    arrivals: 'uniform',
+    rttMinMs: 1,
+    rttMaxMs: 1,
+    clientKernel: '5.15',
+    synRetries: 2,
+    floodRate: 0,
+    durationMs: 10_000,
+    ...overrides,
+  });
+}
+
+describe('client SYN schedules (spec §1.10)', () => {
+  it('before 6.5: 0, 1, 3, 7, 15, 31, 63 s, giving up at 127 s with tcp_syn_retries 6', () => {
+    expect(synSchedule('5.15', 6)).toEqual([0, 1000, 3000, 7000, 15000, 31000, 63000, 127000]);
+  });
+  it('6.5+: four linear retransmits 1 s apart, then doubling (measured 0, 1, 2, 3, 4, 8 s)', () => {
+    expect(synSchedule('6.8', 6).slice(0, 6)).toEqual([0, 1000, 2000, 3000, 4000, 8000]);
+  });
+});
+
+describe('accept queue overflow, the application never accepts: backlog 4, 10 clients 10 ms apart, RTT 1 ms', () => {
+  it('6.x: clients 1–5 fill the accept queue (backlog + 1), clients 6–10 are dropped at every SYN (spec §1.2 D2)', () => {
+    const { summary, counters, dropsByReason } = simulate({});
+    expect(summary).toMatchObject({ clients: 10, connected: 5, ghosts: 0, reset: 0, timedOut: 5, failedPercent: 50 });
+    // 5 dropped clients × (first SYN + 2 retransmits)
+    expect(counters.TcpExtListenOverflows).toBe(15);
+    expect(counters.TcpExtListenDrops).toBe(15);
+    expect(counters.TcpPassiveOpens).toBe(5);
+    expect(dropsByReason).toEqual({ ACCEPTQ_FULL: 15 });
+    expect(summary.syns.legitimate).toBe(5 + 15);
+    expect(summary.connectMs).toEqual({ count: 5, p50: 1, p99: 1, max: 1 });
+  });
+
+  it('3.10: clients 6 and 7 still get a SYN-ACK (young ≤ 1) and become ghosts; 8–10 are dropped (spec §1.1 C3, §3.2)', () => {
+    const { summary, dropsByReason } = simulate({ kernel: '3.10', synRetries: 0 });
+    expect(summary).toMatchObject({ clients: 10, connected: 7, ghosts: 2, timedOut: 3 });
+    expect(dropsByReason.ACCEPTQ_FULL_YOUNG).toBe(3);
+    expect(dropsByReason.TCP_LISTEN_OVERFLOW).toBeGreaterThanOrEqual(2); // each ghost's ACK, at least once
+  });
+
+  it('tcp_abort_on_overflow=1 on 3.10: each overflowing ACK resets and removes its request, so young never passes 1 and clients 6–10 are all reset (spec §3.1)', () => {
+    const { summary, counters } = simulate({ kernel: '3.10', synRetries: 0, sysctls: ['net.ipv4.tcp_abort_on_overflow=1'] });
+    expect(summary).toMatchObject({ connected: 5, reset: 5, ghosts: 0, timedOut: 0 });
+    expect(counters.TcpExtEmbryonicRsts).toBe(5);
+  });
+});
+
+describe('closed forms', () => {
+  it('accept rate at least the arrival rate and a large backlog: nothing drops', () => {
+    const { summary, counters } = simulate({ synRate: 1000, maxClients: Infinity, arrivals: 'poisson', backlog: 1024, acceptRate: Infinity, durationMs: 2000, rttMinMs: 5, rttMaxMs: 50 });
+    expect(summary.clients).toBeGreaterThan(1800);
+    expect(summary.connected).toBe(summary.clients);
+    expect(summary.failedPercent).toBe(0);
+    expect(counters.TcpExtListenDrops).toBeUndefined();
+    expect(counters.TcpPassiveOpens).toBe(summary.clients);
+    expect(summary.connectMs.max).toBeLessThanOrEqual(50);
+  });
+
+  it('a spoofed flood fills the SYN queue: with syncookies 0 legitimate clients fail, with 1 every one connects through a cookie (spec §1.3)', () => {
+    const flood = { synRate: 50, maxClients: Infinity, arrivals: 'poisson' as const, backlog: 128, acceptRate: Infinity, floodRate: 5000, durationMs: 3000, synRetries: 1 };
+    const off = simulate({ ...flood, sysctls: ['net.ipv4.tcp_syncookies=0'] });
+    const on = simulate({ ...flood, sysctls: ['net.ipv4.tcp_syncookies=1'] });
+    expect(off.counters.TcpExtTCPReqQFullDrop).toBeGreaterThan(10_000);
+    expect(off.summary.failedPercent).toBeGreaterThan(90);
+    expect(on.summary.failedPercent).toBe(0);
+    expect(on.counters.TcpExtSyncookiesRecv).toBeGreaterThan(0);
+    expect(on.counters.TcpExtSyncookiesRecv! + on.summary.connected).toBeGreaterThanOrEqual(on.summary.clients);
+  });
+});
+
+describe('determinism', () => {
+  it('the same seed gives the same run; another seed other Poisson arrivals', () => {
+    const workload = { synRate: 500, maxClients: Infinity, arrivals: 'poisson' as const, backlog: 16, acceptRate: 300, durationMs: 3000, rttMinMs: 2, rttMaxMs: 80 };
+    const a = simulate({ ...workload, seed: 11 });
+    const b = simulate({ ...workload, seed: 11 });
+    const c = simulate({ ...workload, seed: 12 });
+    expect(JSON.stringify(b)).toBe(JSON.stringify(a));
+    expect(c.summary.clients).not.toBe(a.summary.clients);
+  });
+
+  it('the series has a bucket per second with SYNs in, drops and the accept queue it held', () => {
+    const { series } = simulate({});
+    expect(series.buckets[0]).toMatchObject({ t: 0, synsIn: 10, synAcks: 5, established: 5, drops: { ACCEPTQ_FULL: 5 }, acceptQueueMax: 5 });
+    expect(series.buckets[1]).toMatchObject({ t: 1000, synsIn: 5, drops: { ACCEPTQ_FULL: 5 } });
+  });
+});
