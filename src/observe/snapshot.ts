@@ -1,6 +1,7 @@
 // Plain, JSON-able pictures of a running Host for the control socket: counters, queues,
 // sockets, events, metrics. Built only when someone asks; never on the packet path.
 
+import type { ExplainInput } from './explain.js';
 import type { Host } from '../stack/host.js';
 import { CONN_STATE_NAMES } from '../stack/conn.js';
 import { COUNTERS, snapshotCounters } from '../stack/mib.js';
@@ -183,4 +184,16 @@ export function metricsSnapshot(host: Host): Array<{ address: string; ageSeconds
     rttMs: m.rtt > 0 ? m.rtt : null,
     line: host.metrics.describe(m, host.now),
   }));
+}
+
+/** What `explain` reads from a live or offline host: one builder for every front end. */
+export function hostExplainInput(host: Host, startWallMs: number): ExplainInput {
+  return {
+    profile: host.profile,
+    sysctls: host.sysctls.scalars(),
+    counters: counterSnapshot(host),
+    verdicts: verdictTotals(host),
+    listeners: listenerSnapshots(host),
+    events: eventsSince(host, 0, startWallMs),
+  };
 }

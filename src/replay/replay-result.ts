@@ -3,7 +3,7 @@
 // and the time series. `replayJson` gives the issue's `--json` shape.
 
 import { explain, type Problem } from '../observe/explain.js';
-import { counterSnapshot, dropsByReason, eventsSince, listenerSnapshots, verdictTotals } from '../observe/snapshot.js';
+import { counterSnapshot, dropsByReason, hostExplainInput } from '../observe/snapshot.js';
 import { ipv4ToString } from '../wire/addr.js';
 import type { OfflineHost } from './offline-host.js';
 import { OUTCOMES, diverged, emulatedConnectMs, emulatedOutcome, realConnectMs, realOutcome, type ConnectionTrack, type Outcome } from './outcome.js';
@@ -83,14 +83,7 @@ export function buildReplayResult(
     };
   });
   const counters = Object.fromEntries(Object.entries(counterSnapshot(host)).filter(([, value]) => value !== 0));
-  const findings = explain({
-    profile: host.profile,
-    sysctls: Object.fromEntries(host.sysctls.entries().map((e) => [e.name, e.value])),
-    counters: counterSnapshot(host),
-    verdicts: verdictTotals(host),
-    listeners: listenerSnapshots(host),
-    events: eventsSince(host, 0, startWallMs),
-  });
+  const findings = explain(hostExplainInput(host, startWallMs));
   return {
     server: endpointToString(options.server),
     kernel: host.profile.name,

@@ -13,6 +13,7 @@ import {
   counterSnapshot,
   dropsByReason,
   eventsSince,
+  hostExplainInput,
   listenerSnapshots,
   metricsSnapshot,
   socketSnapshots,
@@ -74,14 +75,7 @@ export function controlHandlers(instance: ServedInstance): ControlHandlers {
     },
     explain: () => {
       refresh();
-      const problems = explain({
-        profile: host.profile,
-        sysctls: host.sysctls.scalars(),
-        counters: counterSnapshot(host),
-        verdicts: verdictTotals(host),
-        listeners: listenerSnapshots(host),
-        events: eventsSince(host, 0, startWall),
-      });
+      const problems = explain(hostExplainInput(host, startWall));
       return { profile: host.profile.name, problems };
     },
     metrics: () => {
