@@ -243,7 +243,7 @@ def sniffer(sock):
             else:
                 kind = 'A'
             rec = {'t': round(t, 1), 'step': step_index[0], 'flow': label, 'kind': kind, 'flags': f, 'seq': seq, 'ack': ack,
-                   'win': win, 'len': payload_len, 'opts': opts}
+                   'win': win, 'len': payload_len, 'opts': opts, 'ipIdZero': pkt[4:6] == b'\x00\x00'}
             if flow is not None:
                 on_server_segment(rec, flow, payload_len, flags, seq, opts)
                 with flow.lock:

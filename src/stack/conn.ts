@@ -290,12 +290,16 @@ export class Connection {
    * at once, before the application sees them: the kernel ACKs in softirq (quick-ACK mode at
    * the start of a connection) and the process reads later, so its answer carries the same
    * ack number and no second pure ACK follows it (spec §8c). Data out of order gets a
-   * duplicate ACK.
+   * duplicate ACK. Returns true when the ACK is owed by the TIME_WAIT bucket instead: a FIN
+   * reaching a closed socket already in FIN_WAIT_2 meets the timewait minisock that
+   * tcp_rcv_state_process made of it (tcp_time_wait(sk, TCP_FIN_WAIT2, …)), whose ACK leaves
+   * from the control socket (IP id 0 on 4.17+, measured on 6.18).
    */
-  receiveSegment(flags: number, seq: number, ack: number, window: number, data: Uint8Array, dataOffset: number, dataLength: number): void {
+  receiveSegment(flags: number, seq: number, ack: number, window: number, data: Uint8Array, dataOffset: number, dataLength: number): boolean {
     let ackOwed = false;
+    const wasFinWait2 = this.state === ConnState.FIN_WAIT_2;
     if ((flags & TcpFlag.ACK) !== 0) this.processAck(ack, window);
-    if (this.isClosed()) return;
+    if (this.isClosed()) return false;
     let chunk: Uint8Array | null = null;
     // Data: in order only; anything ahead is dropped and re-requested by a duplicate ACK.
     if (dataLength > 0) {
@@ -319,9 +323,11 @@ export class Connection {
       this.finReceived = true;
       ackOwed = true;
     }
-    if (ackOwed) this.host.sendConnSegment(this, TcpFlag.ACK, this.sndNxt, null, 0, 0);
+    const fromTimewait = fin && wasFinWait2 && chunk === null;
+    if (ackOwed && !fromTimewait) this.host.sendConnSegment(this, TcpFlag.ACK, this.sndNxt, null, 0, 0);
     if (chunk !== null) this.deliver(chunk);
     if (fin && !this.isClosed()) this.peerFin();
+    return fromTimewait;
   }
 
   isClosed(): boolean {

@@ -4,12 +4,14 @@
 import { TcpFlag } from '../wire/tcp.js';
 import { ConnState, type Connection } from './conn.js';
 import { unhashConnection } from './conn-table.js';
+import { FLOW_TIMEWAIT } from './constants.js';
 import { Counter } from './mib.js';
 import { apply } from './output.js';
 import type { Segment } from './segment.js';
 import { inWindow } from './seq.js';
 import { sendConnAck } from './sockets.js';
 import type { KernelState } from './state.js';
+import { sendTimewaitAck } from './timewait-sock.js';
 import { Verdict } from './verdict.js';
 
 export function connReceive(state: KernelState, seg: Segment, conn: Connection): number {
@@ -51,8 +53,9 @@ export function connReceive(state: KernelState, seg: Segment, conn: Connection):
     conn.tsRecent = o.tsVal;
     conn.tsRecentStamp = state.nowSeconds();
   }
-  // The ACK a FIN owes goes out from the socket before it becomes TIME_WAIT (tcp_fin's
-  // tcp_send_ack, then tcp_time_wait).
-  conn.receiveSegment(flags, seq, tcp.ack, tcp.window, tcp.buf, tcp.payloadOffset, tcp.payloadLength);
+  if (!conn.receiveSegment(flags, seq, tcp.ack, tcp.window, tcp.buf, tcp.payloadOffset, tcp.payloadLength)) return Verdict.NONE;
+  // A FIN in FIN_WAIT_2 met the timewait minisock: its ACK goes out from the bucket.
+  const flow = state.flows.get(conn.peerAddr, conn.peerPort, conn.localPort);
+  if (flow >= 0 && (flow & 3) === FLOW_TIMEWAIT) sendTimewaitAck(state, flow >>> 2);
   return Verdict.NONE;
 }

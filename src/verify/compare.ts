@@ -18,6 +18,7 @@ export const LISTEN_PATH_COUNTERS: readonly string[] = [
   'TcpExtSyncookiesFailed',
   'TcpExtEmbryonicRsts',
   'TcpExtTW',
+  'TcpExtTWKilled',
   'TcpExtPAWSEstab',
   'TcpExtPAWSTimewait',
   'TcpExtListenOverflows',
@@ -84,26 +85,28 @@ function segmentText(seg: CapturedSegment): string {
   } else if (seg.kind === 'A') {
     if (seg.twAck !== undefined) parts.push(seg.twAck ? 'tw-ack(old snd_nxt/rcv_nxt)' : 'ack(other)');
     else if (seg.ackRel !== undefined) parts.push(`ack=isn+${seg.ackRel}`);
+    // The window of full sockets, requests and TIME_WAIT (spec §8c: rcv_wnd >> wscale).
+    parts.push(`win=${seg.win}`);
   }
+  if (seg.kind !== 'D' && seg.ipIdZero !== undefined) parts.push(seg.ipIdZero ? 'id=0' : 'id≠0');
   return parts.join(' ');
 }
 
 function tokensOf(result: DriverResult, segments: CapturedSegment[]): Token[] {
-  const hasData = segments.some((s) => s.kind === 'D');
   const tokens: Token[] = [];
   for (const seg of segments) {
-    // In a flow that carried data, pure ACKs are the established state machine's business
-    // (delayed ACK, quick ACK) — not the listen path; TIME_WAIT ACKs are kept.
-    if (hasData && seg.kind === 'A' && seg.twAck === undefined) continue;
+    // Pure ACKs inside data flows are compared too (issue 15 item 16: a second ACK after our
+    // own data or FIN is a difference).
     const last = tokens[tokens.length - 1];
     if (seg.kind === 'D') {
       const fin = seg.flags.includes('F');
       if (last && last.text.startsWith('D ')) {
-        const m = /^D bytes=(\d+) fin=(\w+)$/.exec(last.text)!;
-        last.text = `D bytes=${Number(m[1]) + seg.len} fin=${m[2] === 'true' || fin}`;
+        // Consecutive data merge into one token; its window is the first segment's.
+        const m = /^D bytes=(\d+) fin=(\w+) win=(\d+)$/.exec(last.text)!;
+        last.text = `D bytes=${Number(m[1]) + seg.len} fin=${m[2] === 'true' || fin} win=${m[3]}`;
         continue;
       }
-      tokens.push({ t: seg.t, step: stepAt(result, seg.t), text: `D bytes=${seg.len} fin=${fin}` });
+      tokens.push({ t: seg.t, step: stepAt(result, seg.t), text: `D bytes=${seg.len} fin=${fin} win=${seg.win}` });
       continue;
     }
     tokens.push({ t: seg.t, step: stepAt(result, seg.t), text: segmentText(seg) });
@@ -228,12 +231,25 @@ function compareCounters(scenario: Scenario, kernel: DriverResult, syndrop: Driv
   }
 }
 
+/** The flood warnings, word for word, with the listener's address written as <listener>. */
+function compareFloodLog(scenario: Scenario, kernel: DriverResult, syndrop: DriverResult, out: Difference[]): void {
+  if (kernel.floodLog === undefined || syndrop.floodLog === undefined) return;
+  const norm = (lines: string[]) => lines.map((l) => l.replace(/on port \d+\.\d+\.\d+\.\d+:/, 'on port <listener>:'));
+  const a = norm(kernel.floodLog);
+  const b = norm(syndrop.floodLog);
+  if (JSON.stringify(a) !== JSON.stringify(b)) {
+    const step = scenario.steps.length - 1;
+    out.push({ step, stepText: describeStep(scenario, step), what: 'flood warning (kernel log)', kernel: a, syndrop: b });
+  }
+}
+
 /** All differences, the earliest step first (ties: outcomes, segments, counters). */
 export function compareRuns(scenario: Scenario, kernel: DriverResult, syndrop: DriverResult): Difference[] {
   const out: Difference[] = [];
   compareSteps(scenario, kernel, syndrop, out);
   compareSegments(scenario, kernel, syndrop, out);
   compareCounters(scenario, kernel, syndrop, out);
+  compareFloodLog(scenario, kernel, syndrop, out);
   return out.map((d, i) => ({ d, i })).sort((x, y) => x.d.step - y.d.step || x.i - y.i).map((x) => x.d);
 }
 

@@ -24,6 +24,8 @@ export interface CapturedSegment {
   twAck?: boolean;
   tsecrEchoes?: 'first' | 'last' | 'other';
   rstSeqIsAck?: boolean;
+  /** The IP id was 0 (SYN-ACKs, and control-socket ACKs/RSTs on 4.17+, spec §8c). */
+  ipIdZero?: boolean;
 }
 
 export interface StepResult {
@@ -40,6 +42,8 @@ export interface DriverResult {
   durationMs: number;
   /** Counter snapshots: index 0 before the first step, then one per `snap` step, in order. */
   snapshots: Array<{ step: number; counters: Record<string, number> }>;
+  /** The server's flood warnings for the scenario's port (filled in by the harness). */
+  floodLog?: string[];
 }
 
 export interface DriverPlan {

@@ -100,12 +100,14 @@ function plannedMs(scenario: Scenario): number {
 async function runSide(side: ServerSide, scenario: Scenario, topology: LabTopology, port: number, spoofNet: string, seed: number): Promise<DriverResult> {
   await side.start(scenario, port);
   try {
-    return await runDriver(
+    const result = await runDriver(
       topology.nodes.c3.netns,
       { server: side.address, port, closedPort: port + 1, spoofNet, seed, steps: scenario.steps },
       () => side.counters(),
       plannedMs(scenario) + 20_000,
     );
+    result.floodLog = await side.floodLog(port);
+    return result;
   } finally {
     await side.stop();
   }

@@ -20,7 +20,18 @@ export interface ServerSide {
   start(scenario: Scenario, port: number): Promise<void>;
   /** Absolute counter values now (nstat names). */
   counters(): Promise<Record<string, number>>;
+  /** The "Possible SYN flooding" lines logged for this listener's port so far. */
+  floodLog(port: number): Promise<string[]>;
   stop(): Promise<void>;
+}
+
+/** Lines of `text` that are the listen path's flood warning for `port` (either text, §1.3). */
+export function floodLines(text: string, port: number): string[] {
+  const mine = new RegExp(`Possible SYN flooding on port (\\S+:)?${port}\\.`);
+  return text
+    .split('\n')
+    .map((line) => line.replace(/^\[[^\]]*\]\s*/, '').trim())
+    .filter((line) => mine.test(line));
 }
 
 function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number, what: string): Promise<void> {
@@ -91,6 +102,12 @@ export class KernelSide implements ServerSide {
     await waitForLine(this.child, /ready/, 5000, 'kernel listener');
   }
 
+  /** The kernel log is the host's, not the namespace's: the port tells the scenarios apart. */
+  async floodLog(port: number): Promise<string[]> {
+    const { stdout } = await run(['dmesg'], { allowFailure: true });
+    return floodLines(stdout, port);
+  }
+
   async counters(): Promise<Record<string, number>> {
     const { stdout } = await runInNetns(this.netns, ['nstat', '-asz', '--json']);
     const parsed = JSON.parse(stdout) as { kernel: Record<string, number> };
@@ -126,7 +143,8 @@ export class SyndropSide implements ServerSide {
   }
 
   async start(scenario: Scenario, port: number): Promise<void> {
-    const args = ['--quiet', '--kernel', this.profile, '--port', String(port), '--backlog', String(scenario.backlog), '--app', scenario.app];
+    // Bound to its own address, as the kernel side's listener is (the 6.2+ flood line names it).
+    const args = ['--quiet', '--kernel', this.profile, '--bind', this.address, '--port', String(port), '--backlog', String(scenario.backlog), '--app', scenario.app];
     if (scenario.accept === 'never') args.push('--accept-rate', '0');
     else if (scenario.accept !== 'fast') args.push('--accept-rate', String(scenario.accept));
     for (const [k, v] of Object.entries(scenario.sysctls ?? {})) args.push('--sysctl', `${k}=${v}`);
@@ -165,6 +183,10 @@ export class SyndropSide implements ServerSide {
   /** What syndrop printed on stderr (flood warnings, errors). */
   log(): string {
     return this.run?.stderr() ?? '';
+  }
+
+  async floodLog(port: number): Promise<string[]> {
+    return floodLines(this.log(), port);
   }
 
   async stop(): Promise<void> {
