@@ -67,13 +67,13 @@ function trafficSpec(series: SectionSeries, scales: GroupScales): TopLevelSpec {
 }
 
 function dropsSpec(series: SectionSeries, scales: GroupScales): TopLevelSpec {
-  const values = series.drops.map((d) => ({ ...d, end: d.t + series.bucketSeconds }));
+  const values = series.drops.map((d) => ({ ...d, end: Math.round((d.t + series.bucketSeconds) * 1000) / 1000 }));
   return {
     ...base(`Drops by reason (per ${series.bucketSeconds} s, stacked)`, 110, values),
     mark: { type: 'bar' },
     encoding: {
       x: xAxis(scales),
-      x2: { field: 'end' },
+      x2: { field: 'end', title: 'until' },
       y: { field: 'n', type: 'quantitative', aggregate: 'sum', stack: 'zero', title: 'drops', scale: yScale(scales.dropsMax) },
       color: { field: 'reason', type: 'nominal', title: null, scale: { scheme: 'category10' } },
     },
