@@ -12,7 +12,9 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import { LANE_MARKS, TRAFFIC_SERIES } from './classify.js';
 import type { QueueName, SectionSeries } from './series.js';
 
-export const CHART_WIDTH = 520;
+export const CHART_WIDTH = 460;
+/** Room for the y axis whatever its labels, so every plot of a column starts at the same x. */
+const Y_AXIS_EXTENT = 100;
 const X_TITLE = 'seconds since start';
 
 /** Shared scales of one group of sections. */
@@ -48,7 +50,7 @@ function base(title: string, height: number, values: object[]) {
     width: CHART_WIDTH,
     height,
     data: { values },
-    config: { font: 'sans-serif', legend: { orient: 'right', labelLimit: 170 }, view: { stroke: '#ddd' } },
+    config: { font: 'sans-serif', legend: { orient: 'right', labelLimit: 220 }, axisY: { minExtent: Y_AXIS_EXTENT, maxExtent: Y_AXIS_EXTENT }, view: { stroke: '#ddd' } },
   };
 }
 

@@ -23,11 +23,11 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color
 header,main{padding:0 24px}header{background:#fff;border-bottom:1px solid #ddd;padding-top:8px;padding-bottom:8px}
 h1{font-size:20px;margin:6px 0}h2{font-size:17px;margin:28px 0 4px}h3{font-size:15px;margin:0 0 4px}
 .command{font-family:ui-monospace,monospace;color:#555;margin:2px 0}
-.sections{display:grid;grid-template-columns:repeat(auto-fill,minmax(720px,1fr));gap:16px}
+.sections{display:grid;grid-template-columns:repeat(auto-fill,minmax(780px,1fr));gap:16px}
 .section{background:#fff;border:1px solid #ddd;border-radius:6px;padding:12px 14px;min-width:0}
 .ok{color:#1a7f37}.bad{color:#c62828}.muted{color:#666}
 .totals{margin:4px 0 8px;color:#333}.totals b{font-weight:600}
-figure{margin:6px 0}figure svg{max-width:100%;height:auto}figcaption{font-size:12px;color:#666}
+figure{margin:6px 0;overflow-x:auto}figcaption{font-size:12px;color:#666}
 table{border-collapse:collapse;font-size:12.5px;margin:6px 0;width:100%}
 th,td{border-bottom:1px solid #eee;padding:3px 6px;text-align:left;vertical-align:top}th{background:#f3f3f3}
 details{margin:8px 0}summary{cursor:pointer;font-weight:600}
