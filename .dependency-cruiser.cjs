@@ -56,6 +56,16 @@ module.exports = {
       to: { path: '^src/io/' },
     },
     {
+      name: 'report-not-drivers',
+      severity: 'error',
+      comment:
+        'report/ turns recordings (plain data) into one HTML file for run, scenarios, replay and ' +
+        'simulate alike; it reads a Host and the observe renderers, never the devices, the ' +
+        'control socket, the lab or the CLI that feed it (offline callers could not use it).',
+      from: { path: '^src/report/' },
+      to: { path: '^src/(io|control|server|lab|cli|app|verify|tools|replay|simulate)/' },
+    },
+    {
       name: 'doctor-not-stack',
       severity: 'error',
       comment:
@@ -111,5 +121,8 @@ module.exports = {
     // same config judge a fixture tree that has no tsconfig.json.
     cache: false,
     progress: { type: 'none' },
+    // Packages that publish only an `exports` map (vega-lite has no `main`) resolve through it,
+    // with the conditions Node uses for an ESM import.
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'node', 'default'] },
   },
 };

@@ -8,6 +8,8 @@ import { requireRoot } from '../lab/lab.js';
 import { labTopology, EMULATED_HOST } from '../lab/topology.js';
 import { resolveProfile } from '../profiles/resolve.js';
 import { deferAcceptSeconds } from '../stack/defer-accept.js';
+import { singleRunReport } from '../report/report.js';
+import { commandLine, reportPath, writeReportFile } from './report-file.js';
 import { collect, controlPathOf, parseInteger, parseNonNegativeInt, parsePort, withControlOptions, type ControlOptions } from './common.js';
 
 interface RunOptions extends ControlOptions {
@@ -26,6 +28,7 @@ interface RunOptions extends ControlOptions {
   pcapMax?: number;
   seed?: number;
   quiet?: boolean;
+  report?: string;
 }
 
 export function registerRun(program: Command): void {
@@ -47,10 +50,12 @@ export function registerRun(program: Command): void {
       .option('--pcap <file>', 'write every frame in and out to a pcapng file (drops carry a comment)')
       .option('--pcap-max <MB>', 'rotate the capture at this size (keeps 10 files)', parseNonNegativeInt('--pcap-max'))
       .option('--seed <n>', 'seed for ISNs, cookie keys and clocks (reproducible runs)', parseNonNegativeInt('--seed'))
+      .option('--report <file>', 'at stop, write an HTML timeline report (queues, drops, per-client lanes, explain)')
       .option('-q, --quiet', 'do not print the startup summary'),
   ).action(async (options: RunOptions) => {
     const profile = resolveProfile(options.kernel);
     if (!APP_NAMES.includes(options.app as never)) throw usageError(`--app ${options.app}: choose one of ${APP_NAMES.join(', ')}`);
+    const report = options.report === undefined ? null : reportPath(options.report);
     requireRoot();
     const topology = labTopology();
     const instance = await Instance.start({
@@ -82,14 +87,15 @@ export function registerRun(program: Command): void {
           `${options.pcap ? `; capture ${options.pcap}` : ''}\n`,
       );
     }
-    await new Promise<void>((resolve) => {
+    await new Promise<void>((resolve, reject) => {
       const stop = (signal: NodeJS.Signals) => {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
-        void instance.stop().then(() => {
+        const recording = report === null ? null : instance.recording();
+        void instance.stop().then(async () => {
           if (!options.quiet) process.stderr.write(`syndrop: stopped (${signal})\n`);
-          resolve();
-        });
+          if (recording !== null) await writeReportFile(report!, singleRunReport(recording, commandLine()));
+        }).then(resolve, reject);
       };
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);

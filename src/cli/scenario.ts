@@ -5,13 +5,18 @@ import { SCENARIOS } from '../lab/scenarios/registry.js';
 import { renderMatrix, renderVerdict } from '../lab/scenarios/render.js';
 import { DEFAULT_MATRIX_KERNELS, runMatrix, runScenario } from '../lab/scenarios/runner.js';
 import { silentProgress, stderrProgress } from '../lab/scenarios/progress.js';
+import { scenarioReportInput, withoutRecordings } from '../lab/scenarios/report-input.js';
 import { printJson } from './common.js';
+import { commandLine, reportPath, writeReportFile } from './report-file.js';
+
+const REPORT_HELP = 'write an HTML timeline report (queues, drops by reason, per-client lanes, verdict) to this file';
 
 interface RunFlags {
   kernel: string;
   json?: boolean;
   realTiming?: boolean;
   quiet?: boolean;
+  report?: string;
 }
 
 interface MatrixFlags {
@@ -20,6 +25,7 @@ interface MatrixFlags {
   json?: boolean;
   realTiming?: boolean;
   quiet?: boolean;
+  report?: string;
 }
 
 export function registerScenario(program: Command): void {
@@ -44,11 +50,14 @@ export function registerScenario(program: Command): void {
     .option('-k, --kernel <version>', 'kernel profile (version or alias)', '6.x')
     .option('--json', 'print the verdict table as JSON')
     .option('--real-timing', "keep the clients' Linux default SYN retries and long timeouts (slow)")
+    .option('--report <file>', REPORT_HELP)
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (name: string, options: RunFlags) => {
       const progress = options.quiet ? silentProgress() : stderrProgress();
-      const result = await runScenario(name, options.kernel, { realTiming: options.realTiming, progress });
-      if (options.json) printJson(result);
+      const report = options.report === undefined ? null : reportPath(options.report);
+      const result = await runScenario(name, options.kernel, { realTiming: options.realTiming, progress, record: report !== null });
+      if (report !== null) await writeReportFile(report, scenarioReportInput([result], commandLine()));
+      if (options.json) printJson(withoutRecordings(result));
       else process.stdout.write(`${renderVerdict(result)}\n`);
       process.exitCode = result.ok ? 0 : 1;
     });
@@ -60,13 +69,16 @@ export function registerScenario(program: Command): void {
     .option('--scenarios <list>', 'comma-separated scenarios (default: all)')
     .option('--json', 'print every verdict table as JSON')
     .option('--real-timing', "keep the clients' Linux default SYN retries and long timeouts (slow)")
+    .option('--report <file>', `${REPORT_HELP}: one section per kernel, on the same axes`)
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (options: MatrixFlags) => {
       const progress = options.quiet ? silentProgress() : stderrProgress();
       const kernels = options.kernels.split(',').map((k) => k.trim()).filter(Boolean);
       const names = options.scenarios ? options.scenarios.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
-      const matrix = await runMatrix(kernels, names, { realTiming: options.realTiming, progress });
-      if (options.json) printJson(matrix);
+      const report = options.report === undefined ? null : reportPath(options.report);
+      const matrix = await runMatrix(kernels, names, { realTiming: options.realTiming, progress, record: report !== null });
+      if (report !== null) await writeReportFile(report, scenarioReportInput(matrix.results, commandLine()));
+      if (options.json) printJson({ ...matrix, results: matrix.results.map(withoutRecordings) });
       else process.stdout.write(`${renderMatrix(matrix)}\n`);
       process.exitCode = matrix.ok ? 0 : 1;
     });

@@ -9,6 +9,7 @@ import type { Problem } from '../observe/explain.js';
 import type { EventRecord } from '../observe/snapshot.js';
 import type { ListenerSnapshot, SocketSnapshot } from '../observe/ss.js';
 import type { TopSample } from '../observe/top.js';
+import type { RunRecording } from '../report/recording.js';
 
 /** What arrives on the wire as `args`: any JSON object. */
 export type CommandArgs = Record<string, unknown>;
@@ -136,6 +137,8 @@ export interface ControlCommands {
   'metrics.flush': { request: MetricsFlushRequest; reply: { flushed: number } };
   app: { request: AppRequest; reply: AppReply };
   top: { request: NoArgs; reply: TopReply };
+  /** Everything the report draws, from start to now (a scenario asks before stopping its emulator). */
+  recording: { request: NoArgs; reply: RunRecording };
 }
 
 /** Every streaming command: name → its arguments and each item it pushes. */
@@ -197,6 +200,7 @@ export const REQUEST_DECODERS: { readonly [C in ControlCommand]: (raw: CommandAr
   'metrics.flush': (raw) => ({ address: text(raw.address) }),
   app: decodeAppRequest,
   top: noArgs,
+  recording: noArgs,
 };
 
 export const STREAM_DECODERS: { readonly [S in ControlStream]: (raw: CommandArgs) => StreamRequestOf<S> } = {

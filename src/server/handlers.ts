@@ -8,7 +8,7 @@ import type { InstanceSummary } from '../control/contract.js';
 import type { ControlHandlers, ControlStreamHandlers } from '../control/server.js';
 import { usageError } from '../errors.js';
 import type { Engine } from '../io/engine.js';
-import { explain } from '../observe/explain.js';
+import { explain, type Problem } from '../observe/explain.js';
 import {
   counterSnapshot,
   dropsByReason,
@@ -20,6 +20,7 @@ import {
   verdictTotals,
   type EventFilter,
 } from '../observe/snapshot.js';
+import type { RunRecording } from '../report/recording.js';
 import type { Host } from '../stack/host.js';
 import { COUNTERS } from '../stack/mib.js';
 import { ipv4ToString, parseIpv4 } from '../wire/addr.js';
@@ -31,6 +32,8 @@ export interface ServedInstance {
   /** The frame loop: its clock, and poke() to bring the stack's clock to now. */
   readonly engine: Pick<Engine, 'now' | 'poke' | 'startWallMs'>;
   summary(): InstanceSummary;
+  /** The report's data from start to now (report/recorder.ts). */
+  recording(): RunRecording;
 }
 
 const SYN_IN = indexOfCounter('SyndropRxSyn');
@@ -75,8 +78,7 @@ export function controlHandlers(instance: ServedInstance): ControlHandlers {
     },
     explain: () => {
       refresh();
-      const problems = explain(hostExplainInput(host, startWall));
-      return { profile: host.profile.name, problems };
+      return { profile: host.profile.name, problems: explainHost(host, startWall) };
     },
     metrics: () => {
       refresh();
@@ -110,7 +112,13 @@ export function controlHandlers(instance: ServedInstance): ControlHandlers {
         synAckOut: host.counters[SYN_ACK_OUT]!,
       };
     },
+    recording: () => instance.recording(),
   };
+}
+
+/** `syndrop explain` over the whole event ring: what the control command and the report show. */
+export function explainHost(host: Host, startWallMs: number): Problem[] {
+  return explain(hostExplainInput(host, startWallMs));
 }
 
 export function controlStreamHandlers(instance: ServedInstance): ControlStreamHandlers {

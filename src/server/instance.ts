@@ -12,11 +12,13 @@ import { SyndropError, usageError } from '../errors.js';
 import { Engine, type FrameDevice } from '../io/engine.js';
 import { TunDevice } from '../io/tun.js';
 import { PcapngWriter } from '../observe/pcapng.js';
+import { RunRecorder } from '../report/recorder.js';
+import type { RunRecording } from '../report/recording.js';
 import type { Profile } from '../profiles/profile.js';
 import { Sysctls } from '../profiles/sysctl.js';
 import { Host } from '../stack/host.js';
 import { parseIpv4 } from '../wire/addr.js';
-import { controlHandlers, controlStreamHandlers, type ServedInstance } from './handlers.js';
+import { controlHandlers, controlStreamHandlers, explainHost, type ServedInstance } from './handlers.js';
 
 export interface InstanceOptions {
   profile: Profile;
@@ -49,12 +51,16 @@ export class Instance implements ServedInstance {
   readonly options: InstanceOptions;
   private control: ControlServer | null = null;
   private readonly startedAt = new Date();
+  /** Queues and verdict totals every 50 ms for the report (`--report`, the `recording` command). */
+  private readonly recorder: RunRecorder;
+  private sampler: NodeJS.Timeout | null = null;
 
   private constructor(options: InstanceOptions, host: Host, acceptLoop: AcceptLoop, engine: Engine) {
     this.options = options;
     this.host = host;
     this.acceptLoop = acceptLoop;
     this.engine = engine;
+    this.recorder = new RunRecorder(host, engine.startWallMs);
   }
 
   static async start(options: InstanceOptions): Promise<Instance> {
@@ -89,10 +95,29 @@ export class Instance implements ServedInstance {
       throw error;
     }
     engine.start();
+    instance.startSampling();
     return instance;
   }
 
+  private startSampling(): void {
+    this.recorder.sample(0);
+    this.sampler = setInterval(() => this.recorder.tick(this.engine.now()), this.recorder.sampleIntervalMs);
+    this.sampler.unref();
+  }
+
+  /** Everything the report draws, from start to now. */
+  recording(): RunRecording {
+    this.engine.poke();
+    const now = this.engine.now();
+    const options = this.options;
+    const rate = options.acceptRate === Infinity ? 'at once' : options.acceptRate === 0 ? 'never' : `${options.acceptRate}/s`;
+    const settings = { port: String(options.port), backlog: String(options.backlog), app: options.app, 'accept()': rate };
+    return this.recorder.recording(now, settings, explainHost(this.host, this.engine.startWallMs));
+  }
+
   async stop(): Promise<void> {
+    if (this.sampler !== null) clearInterval(this.sampler);
+    this.sampler = null;
     this.engine.stop();
     if (this.control !== null) await this.control.close();
     this.control = null;

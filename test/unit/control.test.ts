@@ -376,6 +376,19 @@ describe('control contract: typed handlers and client', () => {
     'metrics.flush': (args) => ({ flushed: args.address === undefined ? 2 : 1 }),
     app: (args) => ({ paused: args.action === 'pause', acceptRate: args.action === 'rate' ? args.rate : 'unlimited' }),
     top: () => ({ ...empty, timeMs: 0, peers: [], synIn: 0, synAckOut: 0 }),
+    recording: () => ({
+      startedAt: summary.startedAt,
+      durationMs: 0,
+      kernel: { name: '6.x', description: 'test' },
+      limits: { synQueue: 0, acceptQueue: 0 },
+      settings: {},
+      sysctls: [],
+      sampleIntervalMs: 50,
+      samples: [],
+      events: [],
+      eventsLost: 0,
+      findings: [],
+    }),
   };
   const typedStreams: ControlStreamHandlers = {
     'events.follow': async () => undefined,

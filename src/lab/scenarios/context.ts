@@ -11,6 +11,7 @@ import { assetPath, BIN_DIR, PYTHON } from '../../assets.js';
 import { request as sendControl } from '../../control/client.js';
 import type { ControlCommand, EventsReply, MetricsEntrySnapshot, ReplyOf, RequestOf, SsReply } from '../../control/contract.js';
 import { startRunChild, type RunChild } from '../../io/run-child.js';
+import type { RunRecording } from '../../report/recording.js';
 import { SyndropError } from '../../errors.js';
 import { ipv4ToString, parseIpv4 } from '../../wire/addr.js';
 import { haveTool, run, runInNetns, type RunResult } from '../exec.js';
@@ -82,13 +83,17 @@ export class ScenarioContext {
   readonly rows: VerdictRow[] = [];
   readonly progress: Progress;
   readonly controlPath: string;
+  /** What each emulator recorded before it was stopped (`--report`); empty unless asked for. */
+  readonly recordings: RunRecording[] = [];
+  private readonly record: boolean;
   private readonly cleanups: Array<{ what: string; fn: () => Promise<void> }> = [];
   private emulator: RunChild | null = null;
 
-  constructor(topology: LabTopology, timing: Timing, progress: Progress, instance: string) {
+  constructor(topology: LabTopology, timing: Timing, progress: Progress, instance: string, record = false) {
     this.topology = topology;
     this.timing = timing;
     this.progress = progress;
+    this.record = record;
     // A private control socket: the scenario's emulator never collides with a user's `syndrop run`.
     this.controlPath = `/run/syndrop/${instance}.sock`;
   }
@@ -164,7 +169,12 @@ export class ScenarioContext {
   async stopEmulator(): Promise<void> {
     const emulator = this.emulator;
     this.emulator = null;
-    await emulator?.stop('SIGTERM', 3000);
+    try {
+      // Ask before stopping: the recording lives in the emulator's memory.
+      if (emulator !== null && this.record) this.recordings.push(await this.request('recording', {}));
+    } finally {
+      await emulator?.stop('SIGTERM', 3000);
+    }
   }
 
   /** One command of the control contract to this scenario's emulator. */

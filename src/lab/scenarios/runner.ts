@@ -19,6 +19,8 @@ export interface RunOptions {
   progress?: Progress;
   /** Lab prefix (default from SYNDROP_LAB_PREFIX, else `sd`). */
   prefix?: string;
+  /** Keep each emulator's recording in the result (for `--report`). */
+  record?: boolean;
 }
 
 interface LabSession {
@@ -70,7 +72,7 @@ async function runOne(session: LabSession, name: string, kernel: string, options
   const scenario = scenarioByName(name);
   const profile = resolveProfile(kernel);
   const progress = options.progress ?? silentProgress();
-  const ctx = new ScenarioContext(session.topology, timingFor(options.realTiming === true), progress, `scenario-${process.pid}`);
+  const ctx = new ScenarioContext(session.topology, timingFor(options.realTiming === true), progress, `scenario-${process.pid}`, options.record === true);
   register(() => ctx.cleanup());
   const started = Date.now();
   progress.begin(name, profile.name);
@@ -95,6 +97,7 @@ async function runOne(session: LabSession, name: string, kernel: string, options
     outcome,
     durationMs: Date.now() - started,
     ...(error === undefined ? {} : { error }),
+    ...(options.record === true ? { recordings: ctx.recordings } : {}),
   };
 }
 

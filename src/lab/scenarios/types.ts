@@ -3,6 +3,7 @@
 // "what the clients experienced" cell for the kernel matrix.
 
 import type { Profile } from '../../profiles/profile.js';
+import type { RunRecording } from '../../report/recording.js';
 import type { ScenarioContext } from './context.js';
 
 export interface VerdictRow {
@@ -34,6 +35,8 @@ export interface ScenarioResult {
   durationMs: number;
   /** Set when the scenario could not run to the end (the rows so far are kept). */
   error?: string;
+  /** What each of its emulators recorded, when a report was asked for. */
+  recordings?: RunRecording[];
 }
 
 export interface Scenario {
