@@ -4,7 +4,7 @@
 
 import { parseNetstatS, parseNstat, parseProcCounters, type CounterValues, type Parsed } from './parse-counters.js';
 import { parseFloodLines } from './parse-kernel-log.js';
-import { parseSsListeners } from './parse-ss.js';
+import { listenerName, parseSsListeners } from './parse-ss.js';
 import { parseSysctl } from './parse-sysctl.js';
 import { parseTcpMetrics } from './parse-tcp-metrics.js';
 import { parseOsRelease } from './host-profile.js';
@@ -98,7 +98,10 @@ export function readingFromCaptures(source: string, captures: Capture[], notes: 
       case 'ss': {
         const parsed = parseSsListeners(capture.text);
         noteMalformed(reading, capture, parsed.malformed);
-        reading.listeners = [...(reading.listeners ?? []), ...parsed.value];
+        // ss -ltn and ss -ltnH of one moment list the same sockets: one entry per ADDR:PORT.
+        const byName = new Map((reading.listeners ?? []).map((l) => [listenerName(l), l]));
+        for (const l of parsed.value) byName.set(listenerName(l), l);
+        reading.listeners = [...byName.values()];
         break;
       }
       case 'sysctl': {
