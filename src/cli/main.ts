@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { EXIT_RUNTIME, EXIT_USAGE, SyndropError } from '../errors.js';
 import { registerApp } from './app.js';
+import { registerDoctor } from './doctor.js';
 import { registerEvents } from './events.js';
 import { registerExplain } from './explain.js';
 import { registerLab } from './lab.js';
@@ -53,6 +54,7 @@ export function buildProgram(): Command {
   registerScenario(program);
   registerReplay(program);
   registerSimulate(program);
+  registerDoctor(program);
   // Every subcommand reports commander errors through exitOverride too.
   const override = (command: Command) => {
     command.exitOverride();

@@ -233,6 +233,17 @@ export function netToolsPhrase(section: string, title: string): string | null {
   return entry[1];
 }
 
+/**
+ * Every counter phrase net-tools 2.10 prints under a section (static entries and ICMP
+ * histogram lines left out: they name no counter unambiguously). `syndrop doctor` reads
+ * `netstat -s` output back into nstat names with these.
+ */
+export function netToolsPhrases(section: string): Array<{ title: string; phrase: string }> {
+  return (TABLES[section] ?? [])
+    .filter(([, phrase, type]) => phrase !== '' && !(type & STATIC) && !(type & TITLE))
+    .map(([title, phrase]) => ({ title, phrase }));
+}
+
 const byName: ReadonlyMap<string, CounterInfo> = new Map(COUNTERS.map((c) => [c.name, c]));
 
 /** Split an nstat name into its /proc section and the column title. */
