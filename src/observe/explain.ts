@@ -31,6 +31,8 @@ export interface ExplainInput {
   listeners: ListenerSnapshot[];
   /** Recent events (the ring), oldest first. */
   events: EventRecord[];
+  /** What the emulated kernel logged, as `dmesg` would show it (the flood warning, §1.3). */
+  kernelLog?: string[];
 }
 
 /**
@@ -175,6 +177,11 @@ export function explain(input: ExplainInput): Problem[] {
     const evidence = [`TcpExtTCPTimeouts = ${get(counters, 'TcpExtTCPTimeouts')}, TcpRetransSegs = ${get(counters, 'TcpRetransSegs')}`];
     problems.push(problem('requests-expired', requestsExpiredCause(ctx, expired), expired, { since, last }, evidence));
   }
+  // The flood warning is evidence for the SYN-queue findings, word for word as dmesg shows it
+  // (once per listener; 6.2+ name the listener's bound address, as ss does).
+  const floodLines = (input.kernelLog ?? []).filter((line) => line.includes('Possible SYN flooding'));
+  const queueProblem = problems.find((p) => p.id === 'syn-queue-full') ?? problems.find((p) => p.id === 'cookies');
+  if (queueProblem !== undefined) for (const line of floodLines) queueProblem.evidence.push(`kernel log (dmesg): ${line}`);
   return problems;
 }
 

@@ -195,5 +195,6 @@ export function hostExplainInput(host: Host, startWallMs: number): ExplainInput 
     verdicts: verdictTotals(host),
     listeners: listenerSnapshots(host),
     events: eventsSince(host, 0, startWallMs),
+    kernelLog: [...host.kernelLog],
   };
 }

@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { HttpApp } from '../../src/app/handlers.js';
 import { deferAcceptRetrans, deferAcceptSeconds } from '../../src/stack/defer-accept.js';
-import { listenerSnapshots } from '../../src/observe/snapshot.js';
+import { explain } from '../../src/observe/explain.js';
+import { hostExplainInput, listenerSnapshots } from '../../src/observe/snapshot.js';
 import { parseIpv4 } from '../../src/wire/addr.js';
 import { StackHarness, TcpFlag } from '../helpers/stack-harness.js';
 import { CLIENT_C, fillSynQueue, isSynAck, only, queues } from '../helpers/vectors.js';
@@ -70,6 +71,14 @@ describe('the bind address (spec §1.3, §8)', () => {
     const h = flood('6.x', SERVER);
     expect(h.host.kernelLog).toEqual(['TCP: request_sock_TCP: Possible SYN flooding on port 10.0.0.1:80. Dropping request.']);
     expect(listenerSnapshots(h.host)[0]!.localAddress).toBe('10.0.0.1');
+  });
+
+  it('6.x bound to the host address: explain shows the same line as dmesg would, and names the same listener', () => {
+    const h = flood('6.x', SERVER);
+    const problems = explain(hostExplainInput(h.host, 0));
+    const full = problems.find((p) => p.id === 'syn-queue-full')!;
+    expect(full.evidence).toContain('kernel log (dmesg): TCP: request_sock_TCP: Possible SYN flooding on port 10.0.0.1:80. Dropping request.');
+    expect(full.what).toContain('10.0.0.1:80');
   });
 
   it('6.x wildcard: 0.0.0.0:80 in the flood line and in ss', () => {
