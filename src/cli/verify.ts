@@ -35,7 +35,7 @@ async function verifyVm(image: string, options: VerifyOptions): Promise<void> {
     kernel,
     only: only.length > 0 ? only : undefined,
     accel: options.accel as Accel,
-    onBoot: quiet ? undefined : (b) => process.stderr.write(`guest booted in ${(b.bootMs / 1000).toFixed(1)} s (${b.accel}) with sysctls ${JSON.stringify(b.sysctls)}\n`),
+    onBoot: quiet ? undefined : (b) => process.stderr.write(`guest booted in ${(b.bootMs / 1000).toFixed(1)} s (${b.accel}) with sysctls ${JSON.stringify(b.sysctls)} (machine-sized defaults set to the profile's: ${JSON.stringify(b.aligned)})\n`),
     onScenario: quiet ? undefined : (r, i, total) => process.stderr.write(`[${i + 1}/${total}] ${r.name}: ${r.result}\n`),
   });
   if (options.json) printJson(report);
