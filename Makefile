@@ -19,8 +19,9 @@ $(DIST): $(NODE_MODULES) $(shell find src -name '*.ts') tsconfig.json
 	npx tsc -p tsconfig.json
 
 include bench/Makefile.inc
+include guest/Makefile.inc
 
-build: $(NODE_MODULES) $(ADDON) $(DIST) bench-tools
+build: $(NODE_MODULES) $(ADDON) $(DIST) bench-tools guest-tools
 
 # Layer rules (.dependency-cruiser.cjs: wire, stack, profiles, offline engines, no runtime
 # cycle, src never reaches test/) and source rules (<= 450 lines, no path test/ in src/).

@@ -3,6 +3,10 @@
 import type { Command } from 'commander';
 import { resolveProfile } from '../profiles/resolve.js';
 import { PROFILES, DEFAULT_PROFILE_NAME } from '../profiles/table.js';
+import { usageError } from '../errors.js';
+import { readImageFileVersion } from '../verify/guest/bzimage.js';
+import { detectProfile } from '../verify/guest/profile-detect.js';
+import { existsSync } from 'node:fs';
 import { printJson } from './common.js';
 
 export function registerProfiles(program: Command): void {
@@ -37,5 +41,19 @@ export function registerProfiles(program: Command): void {
       for (const [key, value] of Object.entries(p.sysctlDefaults).sort()) lines.push(`  ${key} = ${value}`);
       if (!('net.ipv4.tcp_tw_recycle' in p.sysctlDefaults)) lines.push('  (net.ipv4.tcp_tw_recycle does not exist on this kernel)');
       process.stdout.write(`${lines.join('\n')}\n`);
+    });
+  profiles
+    .command('detect')
+    .description('the profile `verify --vm IMAGE` compares a kernel image with, and why (from its bzImage version string)')
+    .argument('<image>', 'kernel image (bzImage / vmlinuz)')
+    .option('--json', 'print JSON')
+    .action((image: string, options: { json?: boolean }) => {
+      if (!existsSync(image)) throw usageError(`${image}: no such file`);
+      const version = readImageFileVersion(image);
+      if ('error' in version) throw usageError(`${image}: ${version.error}`);
+      const detected = detectProfile(version.release, version.banner);
+      if ('error' in detected) throw usageError(`${image}: ${detected.error}`);
+      if (options.json) return printJson({ image, release: version.release, banner: version.banner, profile: detected.profile.name, reason: detected.reason });
+      process.stdout.write(`${detected.profile.name}\n  image: ${version.banner}\n  why: ${detected.reason}\n`);
     });
 }

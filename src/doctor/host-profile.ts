@@ -4,6 +4,7 @@
 // a rule changed in (spec §0, §1.3, §2.5, §1.4): those boundaries are the table below.
 
 import type { Profile } from '../profiles/profile.js';
+import { detectProfile, RELEASE_TABLE, type KernelRelease } from '../profiles/detect.js';
 import { resolveProfile } from '../profiles/resolve.js';
 
 export interface OsRelease {
@@ -18,33 +19,8 @@ export interface HostProfile {
   reason: string;
 }
 
-type Version = readonly [major: number, minor: number, patch: number];
-
-/** From this version on, this profile applies (newest first). */
-const RELEASE_TABLE: ReadonlyArray<{ from: Version; profile: string; note?: string }> = [
-  { from: [6, 13, 0], profile: '6.x' },
-  { from: [6, 2, 0], profile: '6.8', note: '6.2+ log the listener as address:port' },
-  { from: [6, 1, 141], profile: '6.1-late', note: '6.1.141+ carry the 6.13 SYN-queue comparison' },
-  { from: [5, 17, 0], profile: '6.1' },
-  { from: [5, 15, 0], profile: '5.15' },
-  { from: [5, 10, 0], profile: '5.10' },
-  { from: [5, 4, 0], profile: '5.4' },
-  { from: [4, 19, 0], profile: '4.19' },
-  { from: [4, 12, 0], profile: '4.15', note: 'tcp_tw_recycle is gone from 4.12' },
-  { from: [4, 10, 0], profile: '4.10', note: 'the "full" SYN rule from 4.10' },
-  { from: [4, 9, 166], profile: '4.9-late', note: '4.9.166+ backport the "full" SYN rule' },
-  { from: [4, 9, 0], profile: '4.9' },
-  { from: [4, 4, 178], profile: '4.4-late', note: '4.4.178+ backport the "full" SYN rule' },
-  { from: [4, 4, 0], profile: '4.4' },
-  { from: [0, 0, 0], profile: '3.10' },
-];
-
-function compare(a: Version, b: Version): number {
-  return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
-}
-
 /** `3.10.0-1160.el7.x86_64` → [3, 10, 0]; null when it does not start with a version. */
-export function parseRelease(release: string): Version | null {
+export function parseRelease(release: string): KernelRelease | null {
   const match = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(release.trim());
   return match ? [Number(match[1]), Number(match[2]), Number(match[3] ?? 0)] : null;
 }
@@ -83,7 +59,7 @@ function tryResolve(name: string): Profile | null {
   }
 }
 
-export function profileForHost(release: string | null, os: OsRelease | null): HostProfile {
+export function profileForHost(release: string | null, os: OsRelease | null, banner?: string): HostProfile {
   const version = release === null ? null : parseRelease(release);
   if (release === null || version === null) {
     const fallback = resolveProfile(undefined);
@@ -93,13 +69,17 @@ export function profileForHost(release: string | null, os: OsRelease | null): Ho
   if (version[0] === 3 && version[1] === 10 && isEl7(release, os)) {
     return { profile: resolveProfile('centos7'), reason: `${shown}: a RHEL/CentOS 7 kernel → profile centos7 (RHEL's tcp_syncookies=2 backport, young rule kept)` };
   }
-  const row = RELEASE_TABLE.find((r) => compare(version, r.from) >= 0)!;
-  const profile = resolveProfile(row.profile);
-  const distroKernel = /^\d+\.\d+\.0-/.test(release.trim()) && version[0] === 4 && (version[1] === 4 || version[1] === 9);
+  // The one detection table (src/profiles/detect.ts), shared with verify --vm.
+  const detected = detectProfile(release, banner ?? release);
+  const profile = 'error' in detected ? resolveProfile('3.10') : detected.profile;
   const parts = [`${shown} → profile ${profile.name}`];
-  if (row.note) parts.push(row.note);
-  if (compare(version, [3, 10, 0]) < 0) parts.push('older than any profile: the nearest is 3.10');
-  else if (!isProfileName(`${version[0]}.${version[1]}`)) parts.push(`no profile named ${version[0]}.${version[1]}: ${profile.name} covers ${row.from.join('.')} and later`);
+  if ('error' in detected) parts.push(`${detected.error}: the nearest is 3.10`);
+  else parts.push(detected.reason.replace(/^kernel \S+ → profile \S+(; )?/, ''));
+  if (!isProfileName(`${version[0]}.${version[1]}`) && !('error' in detected)) {
+    const row = RELEASE_TABLE.find((r) => r.profile === profile.name);
+    if (row !== undefined) parts.push(`no profile named ${version[0]}.${version[1]}: ${profile.name} covers ${row.from.join('.')} and later`);
+  }
+  const distroKernel = /^\d+\.\d+\.0-/.test(release.trim()) && version[0] === 4 && (version[1] === 4 || version[1] === 9);
   if (distroKernel) parts.push(`a distro ${version[0]}.${version[1]}.0-N kernel hides its stable level; if it carries the "full" SYN rule backport, ${profile.name}-late applies`);
   if (os !== null) {
     const alias = distroAlias(os);

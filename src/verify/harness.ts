@@ -113,7 +113,10 @@ async function runSide(side: ServerSide, scenario: Scenario, topology: LabTopolo
   }
 }
 
-/** Run one scenario on both sides and compare. Never throws: failures become `error`. */
+/**
+ * Run one scenario on both sides and compare. Never throws: failures become `error`. The real
+ * kernel is the host's in the server namespace unless `reference` names another (a qemu guest).
+ */
 export async function runScenario(
   scenario: Scenario,
   topology: LabTopology,
@@ -121,6 +124,7 @@ export async function runScenario(
   instance: string,
   port: number,
   known: Map<string, string>,
+  reference: ServerSide = new KernelSide(topology),
 ): Promise<ScenarioReport> {
   const started = Date.now();
   // Every scenario ends with a counter snapshot, so the last interval is always compared.
@@ -139,7 +143,7 @@ export async function runScenario(
     // allSettled, not all: a side that fails must not leave the other one still running into
     // the next scenario (its traffic would land in that scenario's counters).
     const settled = await Promise.allSettled([
-      runSide(new KernelSide(topology), effective, topology, port, '10.77.200.', seed),
+      runSide(reference, effective, topology, port, '10.77.200.', seed),
       runSide(new SyndropSide(topology, profile, instance), effective, topology, port, '10.77.201.', seed),
     ]);
     const failed = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected');

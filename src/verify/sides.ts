@@ -30,7 +30,7 @@ export function floodLines(text: string, port: number): string[] {
   const mine = new RegExp(`Possible SYN flooding on port (\\S+:)?${port}\\.`);
   return text
     .split('\n')
-    .map((line) => line.replace(/^\[[^\]]*\]\s*/, '').trim())
+    .map((line) => line.replace(/^<\d+>/, '').replace(/^\[[^\]]*\]\s*/, '').trim())
     .filter((line) => mine.test(line));
 }
 

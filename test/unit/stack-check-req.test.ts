@@ -64,7 +64,7 @@ describe.each(ALL)('%s: RST for a pending request', (kernel) => {
 
 // Spec §8 / §8c: every kernel measured up to 6.12.0 removes a pending request on any
 // in-window RST; only 6.18 (profile 6.x) keeps it and sends a challenge ACK (RFC 5961 §3.2).
-const RST_IN_WINDOW_REMOVES = ['3.10', 'centos7', '4.4', '4.4-late', '4.9', '4.9-late', '4.10', '4.15', '4.19', '5.4', '5.10', '5.15', '6.1', '6.1-late', '6.8'];
+const RST_IN_WINDOW_REMOVES = ['3.10', 'centos7', '4.4', '4.4-late', '4.9', '4.9-late', '4.10', '4.15', '4.19', '5.4', '5.10', '5.15', '6.1', '6.1-late', '6.8', '6.12', '6.12-late'];
 
 describe('RST in window but not at rcv_nxt (spec §8, §8c, RFC 5961)', () => {
   it('6.x: challenge ACK (seq = ISN + 1, ack = 1001, window 65160 >> 10 = 63: tcp_v4_reqsk_send_ack shifts rsk_rcv_wnd without rounding), request kept, TCPChallengeACK+1 (spec §9a #45b, §8)', () => {

@@ -59,7 +59,7 @@ describe('verify compares more (issue 15 item 16)', () => {
     const dmesg = [
       '[75428.3] TCP: request_sock_TCP: Possible SYN flooding on port 10.77.3.1:44770. Sending cookies.',
       '[75429.1] TCP: request_sock_TCP: Possible SYN flooding on port 10.77.3.1:4477. Sending cookies.',
-      '[75430.0] TCP: TCP: Possible SYN flooding on port 44770. Dropping request.  Check SNMP counters.',
+      '<6>[75430.0] TCP: TCP: Possible SYN flooding on port 44770. Dropping request.  Check SNMP counters.',
     ].join('\n');
     expect(floodLines(dmesg, 44770)).toEqual([
       'TCP: request_sock_TCP: Possible SYN flooding on port 10.77.3.1:44770. Sending cookies.',
