@@ -78,6 +78,13 @@ async function tunCarrier(): Promise<boolean> {
   return (await labStatus({ prefix: TEST_PREFIX })).tun.carrier;
 }
 
+/** Frames the kernel handed to the lab's TUN device so far (its TX counter). */
+async function tunTxPackets(): Promise<number> {
+  const { stdout } = await runInNetns(ns('srv'), ['ip', '-s', '-j', 'link', 'show', 'dev', 'sd0']);
+  const [link] = JSON.parse(stdout) as Array<{ stats64: { tx: { packets: number } } }>;
+  return link!.stats64.tx.packets;
+}
+
 describe.skipIf(skip !== undefined)('reliability (issue 10)', () => {
   let syndropRun: RunningSyndrop | undefined;
 
@@ -94,17 +101,22 @@ describe.skipIf(skip !== undefined)('reliability (issue 10)', () => {
   describe('over the TUN', () => {
     it('100,000 random and malformed frames: every frame read is accepted or rejected for one reason; run stays up; curl gets 200', async () => {
       const before = await counters();
+      const tunBefore = await tunTxPackets();
       const gen = await runInNetns(ns('c3'), [SDGEN, 'garbage', '--dst', EMULATED, '--dport', '80', '--count', '100000', '--seconds', '20', '--seed', '10'], { timeoutMs: 40_000 });
       const report = JSON.parse(gen.stdout.trim().split('\n').pop()!) as { sent: number; kinds: Record<string, number> };
       expect(report.sent).toBe(100_000);
       await new Promise((resolve) => setTimeout(resolve, 700));
       const after = await counters();
+      const tunDelivered = (await tunTxPackets()) - tunBefore;
       const delta = (name: string) => (after[name] ?? 0) - (before[name] ?? 0);
       const reasons = Object.keys(after).filter((n) => n.startsWith('SyndropRx') && !['SyndropRxFrames', 'SyndropRxAccepted', 'SyndropRxSyn'].includes(n));
       const rejected = reasons.reduce((sum, n) => sum + delta(n), 0);
-      // The router namespace drops some garbage itself (bad IP options, UDP …); what reaches the
-      // TUN is counted exactly once.
-      expect(delta('SyndropRxFrames')).toBeGreaterThan(30_000);
+      // The router namespace drops some garbage itself (bad IP options, UDP …), and on a busy
+      // machine the TUN queue overflows (the kernel counts those as the device's tx_dropped):
+      // how many arrive depends on load. What the kernel delivered through the TUN (its
+      // tx_packets, counted as syndrop reads them) is what syndrop counts, exactly once.
+      expect(delta('SyndropRxFrames')).toBe(tunDelivered);
+      expect(delta('SyndropRxFrames')).toBeGreaterThan(1_000);
       expect(delta('SyndropRxAccepted') + rejected).toBe(delta('SyndropRxFrames'));
       expect(delta('IpInReceives')).toBe(delta('SyndropRxFrames'));
       expect(rejected).toBeGreaterThan(10_000);
