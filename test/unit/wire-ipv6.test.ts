@@ -12,6 +12,7 @@ import { TcpView } from '../../src/wire/tcp.js';
 import { TcpOptions } from '../../src/wire/tcp-options.js';
 import { WireError } from '../../src/wire/wire-error.js';
 import * as cap from '../fixtures/captures6.js';
+import { withExtensions } from '../helpers/ipv6-frames.js';
 
 const { hex } = cap;
 
@@ -135,23 +136,6 @@ describe('malformed IPv6 frames (ipv6_rcv checks; extension headers)', () => {
     expect(new Ipv6View(b, 0, b.length).walkExtensions()).toBe(WireError.Truncated);
   });
 });
-
-/** Inserts 8-byte extension headers of the given types before the upper-layer header. */
-export function withExtensions(frame: Uint8Array, types: number[]): Uint8Array {
-  const out = new Uint8Array(frame.length + 8 * types.length);
-  out.set(frame.subarray(0, 40));
-  const upper = frame[6]!;
-  out[6] = types[0]!;
-  types.forEach((_, i) => {
-    out[40 + 8 * i] = i + 1 < types.length ? types[i + 1]! : upper;
-    out[40 + 8 * i + 1] = 0;
-  });
-  out.set(frame.subarray(40), 40 + 8 * types.length);
-  const payload = frame.length - 40 + 8 * types.length;
-  out[4] = payload >> 8;
-  out[5] = payload & 0xff;
-  return out;
-}
 
 describe('IPv6 text forms (RFC 5952, as ss prints them)', () => {
   it('compresses the longest zero run and round-trips', () => {
