@@ -199,10 +199,11 @@ export async function labUp(options: LabOptions = {}): Promise<LabStatus> {
     nodes.map(async (node) => {
       for (const iface of node.interfaces) {
         await ipIn(node.netns, ['addr', 'replace', iface.address, 'dev', iface.name]);
-        await ipIn(node.netns, ['-6', 'addr', 'replace', iface.address6, 'dev', iface.name, 'nodad']);
         await ipIn(node.netns, ['link', 'set', 'dev', iface.name, 'up']);
       }
       await applySysctls(node, 'links');
+      // IPv6 addresses after the per-interface sysctls: the TUN's IPv6 is configured there.
+      for (const iface of node.interfaces) await ipIn(node.netns, ['-6', 'addr', 'replace', iface.address6, 'dev', iface.name, 'nodad']);
       await disableOffloads(node, ethtoolPresent);
     }),
   );

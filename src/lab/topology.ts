@@ -177,8 +177,14 @@ export function labTopology(prefix: string = labPrefix()): LabTopology {
         rpFilterOff(tun.name),
         rpFilterOff('nat0'),
         rpFilterOff('c3'),
-        // IPv6 autoconf on the TUN would feed RS/MLD frames to the emulator.
-        { key: `net.ipv6.conf.${tun.name}.disable_ipv6`, value: '1', stage: 'links' },
+        // IPv6 on the TUN for fd77::/64, without autoconf (no link-local address, router
+        // solicitations or RAs to feed the emulator), and kept while no emulator is attached
+        // (a TUN without a reader has no carrier).
+        { key: `net.ipv6.conf.${tun.name}.disable_ipv6`, value: '0', stage: 'links' },
+        { key: `net.ipv6.conf.${tun.name}.addr_gen_mode`, value: '1', stage: 'links' },
+        { key: `net.ipv6.conf.${tun.name}.accept_ra`, value: '0', stage: 'links' },
+        { key: `net.ipv6.conf.${tun.name}.router_solicitations`, value: '0', stage: 'links' },
+        { key: `net.ipv6.conf.${tun.name}.keep_addr_on_down`, value: '1', stage: 'links' },
       ],
     },
     nat: {
