@@ -270,6 +270,16 @@ export function writeTcpSegment(out: Uint8Array, off: number, spec: SegmentSpec)
   return totalLength;
 }
 
+/** The request's message copied to `at` with the reply's type, code 0 and a zero checksum. */
+function copyAsReply(out: Uint8Array, at: number, type: number, request: Uint8Array, requestOff: number, requestLength: number): DataView<ArrayBufferLike> {
+  out.set(request.subarray(requestOff, requestOff + requestLength), at);
+  const dv = viewOf(out);
+  out[at + ICMP_TYPE] = type;
+  out[at + ICMP_CODE] = 0;
+  dv.setUint16(at + ICMP_CHECKSUM, 0);
+  return dv;
+}
+
 /**
  * Writes the ICMPv6 echo reply to an echo request (RFC 4443 §4.2): same identifier, sequence
  * and data; the checksum covers the IPv6 pseudo-header. `spec` carries the addresses.
@@ -283,11 +293,7 @@ export function writeIcmp6EchoReply(
   requestLength: number,
 ): number {
   const icmpOff = off + IPV6_HEADER;
-  out.set(request.subarray(requestOff, requestOff + requestLength), icmpOff);
-  const dv = viewOf(out);
-  out[icmpOff + ICMP_TYPE] = Icmp6Type.ECHO_REPLY;
-  out[icmpOff + ICMP_CODE] = 0;
-  dv.setUint16(icmpOff + ICMP_CHECKSUM, 0);
+  const dv = copyAsReply(out, icmpOff, Icmp6Type.ECHO_REPLY, request, requestOff, requestLength);
   const pseudo = pseudoHeaderSum6Words(spec.srcAddr6, spec.dstAddr6, Ipv6NextHeader.ICMPV6, requestLength);
   dv.setUint16(icmpOff + ICMP_CHECKSUM, finishChecksum(sumWords(out, icmpOff, requestLength, pseudo)));
   writeIpv6Header(dv, off, requestLength, Ipv6NextHeader.ICMPV6, spec);
@@ -307,11 +313,7 @@ export function writeIcmpEchoReply(
   requestLength: number,
 ): number {
   const icmpOff = off + IPV4_MIN_HEADER;
-  out.set(request.subarray(requestOff, requestOff + requestLength), icmpOff);
-  const dv = viewOf(out);
-  out[icmpOff + ICMP_TYPE] = IcmpType.ECHO_REPLY;
-  out[icmpOff + ICMP_CODE] = 0;
-  dv.setUint16(icmpOff + ICMP_CHECKSUM, 0);
+  const dv = copyAsReply(out, icmpOff, IcmpType.ECHO_REPLY, request, requestOff, requestLength);
   dv.setUint16(icmpOff + ICMP_CHECKSUM, internetChecksum(out, icmpOff, requestLength));
   const totalLength = IPV4_MIN_HEADER + requestLength;
   writeIpv4Header(dv, off, totalLength, IpProtocol.ICMP, spec);
