@@ -5,9 +5,10 @@ import { APP_NAMES } from '../app/handlers.js';
 import { usageError } from '../errors.js';
 import { Instance } from '../server/instance.js';
 import { requireRoot } from '../lab/lab.js';
-import { labTopology, EMULATED_HOST } from '../lab/topology.js';
+import { labTopology, EMULATED_HOST, EMULATED_HOST6 } from '../lab/topology.js';
 import { resolveProfile } from '../profiles/resolve.js';
 import { deferAcceptSeconds } from '../stack/defer-accept.js';
+import type { ListenFamilies } from '../stack/state.js';
 import { singleRunReport } from '../report/report.js';
 import { commandLine, reportPath, writeReportFile } from './report-file.js';
 import { collect, controlPathOf, parseInteger, parseNonNegativeInt, parsePort, withControlOptions, type ControlOptions } from './common.js';
@@ -22,6 +23,8 @@ interface RunOptions extends ControlOptions {
   netns?: string;
   dev?: string;
   address: string;
+  address6: string;
+  family: string;
   bind: string;
   deferAccept: number;
   pcap?: string;
@@ -45,6 +48,8 @@ export function registerRun(program: Command): void {
       .option('--netns <name>', 'network namespace holding the TUN device (default: the lab server, sd-srv)')
       .option('--dev <name>', 'TUN device name (default: sd0)')
       .option('--address <ipv4>', 'address of the emulated host', EMULATED_HOST)
+      .option('--address6 <ipv6>', 'IPv6 address of the emulated host', EMULATED_HOST6)
+      .option('--family <4|6|both>', 'families the listener answers: 4 (0.0.0.0), 6 (IPV6_V6ONLY [::]) or both (dual-stack [::])', 'both')
       .option('--bind <ipv4>', "the listener's bind(2) address: 0.0.0.0 (any, as most servers) or the host's address", '0.0.0.0')
       .option('--defer-accept <seconds>', 'TCP_DEFER_ACCEPT on the listener: bare third ACKs are dropped until data or the deferral ends', parseNonNegativeInt('--defer-accept'), 0)
       .option('--pcap <file>', 'write every frame in and out to a pcapng file (drops carry a comment)')
@@ -56,12 +61,15 @@ export function registerRun(program: Command): void {
     const profile = resolveProfile(options.kernel);
     if (!APP_NAMES.includes(options.app as never)) throw usageError(`--app ${options.app}: choose one of ${APP_NAMES.join(', ')}`);
     const report = options.report === undefined ? null : reportPath(options.report);
+    if (!['4', '6', 'both'].includes(options.family)) throw usageError(`--family ${options.family}: choose 4, 6 or both`);
     requireRoot();
     const topology = labTopology();
     const instance = await Instance.start({
       profile,
       sysctlOverrides: options.sysctl ?? [],
       address: options.address,
+      address6: options.address6,
+      family: options.family as ListenFamilies,
       port: options.port,
       backlog: options.backlog,
       bind: options.bind,
@@ -80,7 +88,7 @@ export function registerRun(program: Command): void {
       const rate = options.acceptRate === undefined ? 'at once' : options.acceptRate === 0 ? 'never' : `${options.acceptRate}/s`;
       process.stderr.write(
         `syndrop: kernel ${profile.name} (${profile.description})\n` +
-          `syndrop: listening on ${options.bind}:${options.port} (host ${options.address}) app=${options.app} backlog ${options.backlog} → ` +
+          `syndrop: listening on ${options.bind}:${options.port} (host ${options.address}, ${options.address6}; family ${options.family}) app=${options.app} backlog ${options.backlog} → ` +
           `accept queue ${listener.maxAckBacklog} (+1), SYN queue ${listener.synQueueCapacity(profile.switches)}; accept ${rate}` +
           `${listener.deferAcceptRetrans > 0 ? `; TCP_DEFER_ACCEPT ${options.deferAccept} s (reads back ${deferAcceptSeconds(listener.deferAcceptRetrans)} s = ${listener.deferAcceptRetrans} SYN-ACK retransmits)` : ''}\n` +
           `syndrop: TUN ${options.dev ?? topology.tun.name} in ${options.netns ?? topology.tun.netns}; control ${instance.controlPath}` +

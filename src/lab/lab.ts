@@ -9,6 +9,7 @@ import { renderTable } from '../observe/table.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SyndropError, usageError } from '../errors.js';
 import { run, runInherited, runInNetns, haveTool, missingToolError } from './exec.js';
+import { ensureMasquerade6 } from './nat66.js';
 import {
   LAB_NODE_NAMES,
   isLabNodeName,
@@ -201,6 +202,8 @@ export async function labUp(options: LabOptions = {}): Promise<LabStatus> {
         await ipIn(node.netns, ['link', 'set', 'dev', iface.name, 'up']);
       }
       await applySysctls(node, 'links');
+      // IPv6 addresses after the per-interface sysctls: the TUN's IPv6 is configured there.
+      for (const iface of node.interfaces) await ipIn(node.netns, ['-6', 'addr', 'replace', iface.address6, 'dev', iface.name, 'nodad']);
       await disableOffloads(node, ethtoolPresent);
     }),
   );
@@ -209,13 +212,14 @@ export async function labUp(options: LabOptions = {}): Promise<LabStatus> {
   await Promise.all(
     nodes.map(async (node) => {
       for (const route of node.routes) {
-        await ipIn(node.netns, ['route', 'replace', route.destination, 'via', route.via, 'dev', route.dev]);
+        await ipIn(node.netns, [...(route.ipv6 ? ['-6'] : []), 'route', 'replace', route.destination, 'via', route.via, 'dev', route.dev]);
       }
     }),
   );
 
   for (const node of nodes) {
     await ensureMasquerade(node);
+    await ensureMasquerade6(node);
     await applySysctls(node, 'nat');
   }
 

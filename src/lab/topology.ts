@@ -29,10 +29,19 @@ export const SPOOFED_PREFIX = '10.77.128.0/17';
 /** The address c1 and c2 share behind the NAT, as seen by the server. */
 export const NAT_PUBLIC_ADDRESS = '10.77.9.254';
 
+// IPv6 mirrors the IPv4 plan (issue 20): network 10.77.N.0/24 ↔ fd77:N::/64, the same host
+// numbers, the emulated host fd77::2 on the TUN's fd77::/64, and NAT66 (masquerade) making
+// c1 and c2 appear as fd77:9::254.
+/** The emulated host's IPv6 address (not on any interface, like EMULATED_HOST). */
+export const EMULATED_HOST6 = 'fd77::2';
+export const NAT_PUBLIC_ADDRESS6 = 'fd77:9::254';
+
 export interface LabInterface {
   name: string;
   /** CIDR, e.g. 10.77.3.2/24. */
   address: string;
+  /** IPv6 CIDR, e.g. fd77:3::2/64. */
+  address6: string;
   kind: 'veth' | 'tun';
 }
 
@@ -46,6 +55,8 @@ export interface LabRoute {
   destination: string;
   via: string;
   dev: string;
+  /** An IPv6 route (`ip -6 route`). */
+  ipv6?: boolean;
 }
 
 /**
@@ -61,6 +72,8 @@ export interface LabSysctl {
 
 export interface LabMasquerade {
   sources: readonly string[];
+  /** The same clients' IPv6 prefixes (ip6tables MASQUERADE: NAT66). */
+  sources6: readonly string[];
   outInterface: string;
 }
 
@@ -79,6 +92,7 @@ export interface LabTun {
   netns: string;
   name: string;
   address: string;
+  address6: string;
   mtu: number;
 }
 
@@ -122,21 +136,30 @@ export function labTopology(prefix: string = labPrefix()): LabTopology {
     { key: 'net.ipv4.ip_forward', value: '1', stage: 'netns' },
     { key: 'net.ipv4.conf.all.rp_filter', value: '0', stage: 'netns' },
     { key: 'net.ipv4.conf.default.rp_filter', value: '0', stage: 'netns' },
+    { key: 'net.ipv6.conf.all.forwarding', value: '1', stage: 'netns' },
+    // No duplicate address detection: addresses are usable at once, and nothing can collide.
+    { key: 'net.ipv6.conf.default.accept_dad', value: '0', stage: 'netns' },
   ];
   // Clients never forward: that is what silently swallows SYN-ACKs sent to spoofed sources.
-  const clientSysctls: LabSysctl[] = [{ key: 'net.ipv4.ip_forward', value: '0', stage: 'netns' }];
+  const clientSysctls: LabSysctl[] = [
+    { key: 'net.ipv4.ip_forward', value: '0', stage: 'netns' },
+    { key: 'net.ipv6.conf.default.accept_dad', value: '0', stage: 'netns' },
+  ];
 
   /** c1 and c2: the same client on its own LAN 10.77.N.0/24 behind the NAT router's lanN. */
   const natClient = (name: 'c1' | 'c2', lan: 1 | 2): LabNode => ({
     name,
     netns: netns(name),
     role: `client behind NAT (seen as ${NAT_PUBLIC_ADDRESS})`,
-    interfaces: [{ name: 'eth0', address: `10.77.${lan}.2/24`, kind: 'veth' }],
-    routes: [{ destination: 'default', via: `10.77.${lan}.1`, dev: 'eth0' }],
+    interfaces: [{ name: 'eth0', address: `10.77.${lan}.2/24`, address6: `fd77:${lan}::2/64`, kind: 'veth' }],
+    routes: [
+      { destination: 'default', via: `10.77.${lan}.1`, dev: 'eth0' },
+      { destination: 'default', via: `fd77:${lan}::1`, dev: 'eth0', ipv6: true },
+    ],
     sysctls: clientSysctls,
   });
 
-  const tun: LabTun = { node: 'srv', netns: netns('srv'), name: 'sd0', address: '10.77.0.1/24', mtu: 1500 };
+  const tun: LabTun = { node: 'srv', netns: netns('srv'), name: 'sd0', address: '10.77.0.1/24', address6: 'fd77::1/64', mtu: 1500 };
 
   const nodes: Record<LabNodeName, LabNode> = {
     srv: {
@@ -144,9 +167,9 @@ export function labTopology(prefix: string = labPrefix()): LabTopology {
       netns: netns('srv'),
       role: `server: TUN ${tun.name}, emulated host ${EMULATED_HOST}`,
       interfaces: [
-        { name: tun.name, address: tun.address, kind: 'tun' },
-        { name: 'nat0', address: '10.77.9.1/24', kind: 'veth' },
-        { name: 'c3', address: '10.77.3.1/24', kind: 'veth' },
+        { name: tun.name, address: tun.address, address6: tun.address6, kind: 'tun' },
+        { name: 'nat0', address: '10.77.9.1/24', address6: 'fd77:9::1/64', kind: 'veth' },
+        { name: 'c3', address: '10.77.3.1/24', address6: 'fd77:3::1/64', kind: 'veth' },
       ],
       routes: [{ destination: SPOOFED_PREFIX, via: '10.77.3.2', dev: 'c3' }],
       sysctls: [
@@ -154,8 +177,14 @@ export function labTopology(prefix: string = labPrefix()): LabTopology {
         rpFilterOff(tun.name),
         rpFilterOff('nat0'),
         rpFilterOff('c3'),
-        // IPv6 autoconf on the TUN would feed RS/MLD frames to the emulator.
-        { key: `net.ipv6.conf.${tun.name}.disable_ipv6`, value: '1', stage: 'links' },
+        // IPv6 on the TUN for fd77::/64, without autoconf (no link-local address, router
+        // solicitations or RAs to feed the emulator), and kept while no emulator is attached
+        // (a TUN without a reader has no carrier).
+        { key: `net.ipv6.conf.${tun.name}.disable_ipv6`, value: '0', stage: 'links' },
+        { key: `net.ipv6.conf.${tun.name}.addr_gen_mode`, value: '1', stage: 'links' },
+        { key: `net.ipv6.conf.${tun.name}.accept_ra`, value: '0', stage: 'links' },
+        { key: `net.ipv6.conf.${tun.name}.router_solicitations`, value: '0', stage: 'links' },
+        { key: `net.ipv6.conf.${tun.name}.keep_addr_on_down`, value: '1', stage: 'links' },
       ],
     },
     nat: {
@@ -163,11 +192,14 @@ export function labTopology(prefix: string = labPrefix()): LabTopology {
       netns: netns('nat'),
       role: `NAT router: c1, c2 appear as ${NAT_PUBLIC_ADDRESS}`,
       interfaces: [
-        { name: 'wan0', address: '10.77.9.254/24', kind: 'veth' },
-        { name: 'lan1', address: '10.77.1.1/24', kind: 'veth' },
-        { name: 'lan2', address: '10.77.2.1/24', kind: 'veth' },
+        { name: 'wan0', address: '10.77.9.254/24', address6: `${NAT_PUBLIC_ADDRESS6}/64`, kind: 'veth' },
+        { name: 'lan1', address: '10.77.1.1/24', address6: 'fd77:1::1/64', kind: 'veth' },
+        { name: 'lan2', address: '10.77.2.1/24', address6: 'fd77:2::1/64', kind: 'veth' },
       ],
-      routes: [{ destination: '10.77.0.0/24', via: '10.77.9.1', dev: 'wan0' }],
+      routes: [
+        { destination: '10.77.0.0/24', via: '10.77.9.1', dev: 'wan0' },
+        { destination: 'fd77::/64', via: 'fd77:9::1', dev: 'wan0', ipv6: true },
+      ],
       sysctls: [
         ...routerSysctls,
         rpFilterOff('wan0'),
@@ -177,7 +209,7 @@ export function labTopology(prefix: string = labPrefix()): LabTopology {
         // which RSTs it (research pitfall 3); be liberal so deliberate oddities reach the client.
         { key: 'net.netfilter.nf_conntrack_tcp_be_liberal', value: '1', stage: 'nat' },
       ],
-      masquerade: { sources: ['10.77.1.0/24', '10.77.2.0/24'], outInterface: 'wan0' },
+      masquerade: { sources: ['10.77.1.0/24', '10.77.2.0/24'], sources6: ['fd77:1::/64', 'fd77:2::/64'], outInterface: 'wan0' },
     },
     c1: natClient('c1', 1),
     c2: natClient('c2', 2),
@@ -185,8 +217,11 @@ export function labTopology(prefix: string = labPrefix()): LabTopology {
       name: 'c3',
       netns: netns('c3'),
       role: `direct client (no NAT); spoofed sources ${SPOOFED_PREFIX} route here`,
-      interfaces: [{ name: 'eth0', address: '10.77.3.2/24', kind: 'veth' }],
-      routes: [{ destination: 'default', via: '10.77.3.1', dev: 'eth0' }],
+      interfaces: [{ name: 'eth0', address: '10.77.3.2/24', address6: 'fd77:3::2/64', kind: 'veth' }],
+      routes: [
+        { destination: 'default', via: '10.77.3.1', dev: 'eth0' },
+        { destination: 'default', via: 'fd77:3::1', dev: 'eth0', ipv6: true },
+      ],
       sysctls: clientSysctls,
     },
   };

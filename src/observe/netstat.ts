@@ -317,6 +317,8 @@ export function renderNetstat(values: Readonly<Record<string, number>>): string 
   const bySection = new Map<string, [string, number][]>();
   for (const name of Object.keys(values)) {
     const { section, title } = splitCounterName(name);
+    // /proc/net/snmp6 is read by `netstat -s -6` only; plain `netstat -s` shows IPv4's MIBs.
+    if (section === 'Ip6' || section === 'Icmp6') continue;
     let list = bySection.get(section);
     if (!list) bySection.set(section, (list = []));
     list.push([title, values[name]!]);

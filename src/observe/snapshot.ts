@@ -7,7 +7,7 @@ import { CONN_STATE_NAMES } from '../stack/conn.js';
 import { COUNTERS, snapshotCounters } from '../stack/mib.js';
 import { VERDICTS } from '../stack/verdict.js';
 import type { RawEvent } from '../stack/events.js';
-import { ipv4ToString } from '../wire/addr.js';
+import { ipv4ToString, ipv6ToString } from '../wire/addr.js';
 import { tcpFlagsToString } from '../wire/tcp.js';
 import type { ListenerSnapshot, SocketSnapshot, SocketState } from './ss.js';
 
@@ -17,8 +17,9 @@ export function counterSnapshot(host: Host): Record<string, number> {
 
 export function listenerSnapshots(host: Host): ListenerSnapshot[] {
   return host.listeners.map((l) => ({
-    // As ss shows it: the bound address, 0.0.0.0 for a wildcard listener.
-    localAddress: ipv4ToString(l.boundAddress),
+    // As ss shows it: the bound address, 0.0.0.0 for a wildcard listener ([::] when it
+    // answers IPv6 only; a dual-stack one keeps the IPv4 form the existing tools expect).
+    localAddress: l.boundAddress === 0 && host.state.listenFamilies === '6' ? '::' : ipv4ToString(l.boundAddress),
     localPort: l.port,
     acceptQueueLength: l.acceptQueueLength,
     acceptQueueMax: l.maxAckBacklog,
@@ -30,12 +31,11 @@ export function listenerSnapshots(host: Host): ListenerSnapshot[] {
 }
 
 export function socketSnapshots(host: Host): SocketSnapshot[] {
-  const local = ipv4ToString(host.address);
   const socket = (state: SocketState, localPort: number, peerAddr: number, peerPort: number, sendQ: number, retransmits: number): SocketSnapshot => ({
     state,
-    localAddress: local,
+    localAddress: host.localText(peerAddr),
     localPort,
-    peerAddress: ipv4ToString(peerAddr),
+    peerAddress: host.peerText(peerAddr),
     peerPort,
     recvQ: 0,
     sendQ,
@@ -110,8 +110,9 @@ export function renderEvent(host: Host, raw: RawEvent, startWallMs: number): Eve
     reasonSource,
     kernelFunction: info.kernelFunction,
     spec: info.spec,
-    src: `${ipv4ToString(raw.peerAddr)}:${raw.peerPort}`,
-    dst: `${ipv4ToString(raw.localAddr)}:${raw.localPort}`,
+    // IPv6 as ss writes it: [fd77::2]:80.
+    src: raw.peerAddr6 === null ? `${ipv4ToString(raw.peerAddr)}:${raw.peerPort}` : `[${ipv6ToString(raw.peerAddr6)}]:${raw.peerPort}`,
+    dst: raw.peerAddr6 === null ? `${ipv4ToString(raw.localAddr)}:${raw.localPort}` : `[${ipv6ToString(host.state.address6)}]:${raw.localPort}`,
     flags: raw.flags === 0 && raw.seq === 0 ? '-' : tcpFlagsToString(raw.flags),
     seq: raw.seq,
     ack: raw.ack,
@@ -177,12 +178,12 @@ export function verdictTotals(host: Host): Record<string, number> {
 
 export function metricsSnapshot(host: Host): Array<{ address: string; ageSeconds: number; tsval: number | null; tsAgeSeconds: number | null; rttMs: number | null; line: string }> {
   return host.metrics.list().map((m) => ({
-    address: ipv4ToString(m.addr),
+    address: host.peerText(m.addr),
     ageSeconds: Math.round((host.now - m.stamp) / 10) / 100,
     tsval: m.tsStamp !== 0 ? m.ts >>> 0 : null,
     tsAgeSeconds: m.tsStamp !== 0 ? Math.max(0, Math.floor(host.now / 1000) - m.tsStamp) : null,
     rttMs: m.rtt > 0 ? m.rtt : null,
-    line: host.metrics.describe(m, host.now),
+    line: host.metrics.describe(m, host.now, host.peerText(m.addr)),
   }));
 }
 

@@ -35,6 +35,10 @@ export interface ProfileSwitches {
   readonly cookieMaxAgeMinutes: number;
   /** MSS table encoded in the cookie (spec §3.4). */
   readonly cookieMssTable: readonly number[];
+  /** IPv6's cookie MSS table (net/ipv6/syncookies.c msstab: 8 entries in 3.10, 4 from 3.13). */
+  readonly cookieMssTable6: readonly number[];
+  /** net.ipv6.auto_flowlabels on by default: replies carry a per-flow hashed flow label. */
+  readonly ipv6AutoFlowLabel: boolean;
   /** No recent overflow counts SyncookiesFailed (3.10 only, spec §3.4). */
   readonly syncookiesFailedOnNoOverflow: boolean;
   /** Each cookie SYN-ACK also counts ListenDrops (3.10, 4.4: `goto drop_and_free`, spec §1.1 C10). */

@@ -6,6 +6,11 @@ import type { Profile, ProfileSwitches, SysctlValues } from './profile.js';
 
 const MSS_TABLE_3_10 = [64, 512, 536, 1024, 1440, 1460, 4312, 8960] as const;
 const MSS_TABLE_IPV4 = [536, 1300, 1440, 1460] as const;
+// net/ipv6/syncookies.c msstab. 3.10 (SHA-1 cookie_hash, COUNTER_TRIES 4): {64, 512, 536,
+// 1280−60, 1480−60, 1500−60, 4460−60, 9000−60}; from 3.13 (the "RFC 2460 §8.3" table, read
+// in the 4.x–6.x file): {1280−60, 1480−60, 1500−60, 9000−60}.
+const MSS_TABLE_3_10_IPV6 = [64, 512, 536, 1220, 1420, 1440, 4400, 8940] as const;
+const MSS_TABLE_IPV6 = [1220, 1420, 1440, 8940] as const;
 
 const eraA: ProfileSwitches = {
   synDropRule: 'young',
@@ -20,6 +25,9 @@ const eraA: ProfileSwitches = {
   cookieOverflowStampEverySecond: false,
   cookieMaxAgeMinutes: 4,
   cookieMssTable: MSS_TABLE_3_10,
+  cookieMssTable6: MSS_TABLE_3_10_IPV6,
+  // auto_flowlabels arrived in 3.17 and is on by default from 4.2 (inferred); 3.10 sends 0.
+  ipv6AutoFlowLabel: false,
   syncookiesFailedOnNoOverflow: true,
   cookieCountsListenDrop: true,
   synackTimer: 'listener200ms',
@@ -51,6 +59,8 @@ const eraB: ProfileSwitches = {
   cookieOverflowStampEverySecond: true,
   cookieMaxAgeMinutes: 2,
   cookieMssTable: MSS_TABLE_IPV4,
+  cookieMssTable6: MSS_TABLE_IPV6,
+  ipv6AutoFlowLabel: true,
   syncookiesFailedOnNoOverflow: false,
   cookieCountsListenDrop: false,
   synackTimer: 'perRequest',

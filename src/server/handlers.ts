@@ -23,7 +23,7 @@ import {
 import type { RunRecording } from '../report/recording.js';
 import type { Host } from '../stack/host.js';
 import { COUNTERS } from '../stack/mib.js';
-import { ipv4ToString, parseIpv4 } from '../wire/addr.js';
+import { parseIpv4 } from '../wire/addr.js';
 
 /** What the handlers see of a running instance. */
 export interface ServedInstance {
@@ -155,5 +155,5 @@ function topTalkers(host: Host): { peer: string; syns: number }[] {
   return [...host.events.synsBySource().entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, 10)
-    .map(([addr, syns]) => ({ peer: ipv4ToString(addr), syns }));
+    .map(([addr, syns]) => ({ peer: host.peerText(addr), syns }));
 }

@@ -17,13 +17,18 @@ import type { RunRecording } from '../report/recording.js';
 import type { Profile } from '../profiles/profile.js';
 import { Sysctls } from '../profiles/sysctl.js';
 import { Host } from '../stack/host.js';
-import { parseIpv4 } from '../wire/addr.js';
+import { parseIpv4, parseIpv6 } from '../wire/addr.js';
+import type { ListenFamilies } from '../stack/state.js';
 import { controlHandlers, controlStreamHandlers, explainHost, type ServedInstance } from './handlers.js';
 
 export interface InstanceOptions {
   profile: Profile;
   sysctlOverrides: string[];
   address: string;
+  /** The emulated host's IPv6 address (fd77::2 in the lab). */
+  address6?: string;
+  /** `--family`: which families the listener answers (default both). */
+  family?: ListenFamilies;
   port: number;
   backlog: number;
   /** bind(2) address of the listener: '0.0.0.0' (the wildcard) or the emulated host's. */
@@ -66,8 +71,10 @@ export class Instance implements ServedInstance {
   static async start(options: InstanceOptions): Promise<Instance> {
     const address = parseIpv4(options.address);
     if (address < 0) throw usageError(`--address ${options.address}: not an IPv4 address`);
+    const address6 = options.address6 === undefined ? null : parseIpv6(options.address6);
+    if (options.address6 !== undefined && address6 === null) throw usageError(`--address6 ${options.address6}: not an IPv6 address`);
     const sysctls = new Sysctls(options.profile, options.sysctlOverrides);
-    const host = new Host({ profile: options.profile, sysctls, address, seed: options.seed });
+    const host = new Host({ profile: options.profile, sysctls, address, address6, listenFamilies: options.family, seed: options.seed });
     const handler = createApp(options.app);
     const acceptLoop = new AcceptLoop(host);
     const bound = parseIpv4(options.bind);

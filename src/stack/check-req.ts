@@ -46,7 +46,7 @@ export function checkReq(state: KernelState, seg: Segment, slot: number): number
   const tsecrReject =
     sw.requestTsecrCheck && tstampOk && o.hasTimestamps && o.tsEcr !== 0 && !tsecrEchoesSynAck(o.tsEcr, r.sntTsvalFirst[slot]!, r.sntTsvalLast[slot]!);
   // R4: PAWS, a foreign TSecr, or out of window → ACK (rate limited on 4.x+).
-  const window = requestReceiveWindow(state, tstampOk);
+  const window = requestReceiveWindow(state, tstampOk, r.peerAddr[slot]!);
   if (pawsReject || tsecrReject || !inWindow(seq, (seq + tcp.payloadLength) >>> 0, rcvNxt, (rcvNxt + window) >>> 0)) {
     if ((flags & TcpFlag.RST) === 0) {
       if (sw.requestOowRateLimit && oowRateLimited(state, r.lastOowAck, slot)) {

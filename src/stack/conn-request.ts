@@ -164,11 +164,12 @@ export function sendCookieSynAck(
   tsOffset: number,
 ): number {
   const sw = state.switches;
-  const table = sw.cookieMssTable;
+  // cookie_v4_init_sequence / cookie_v6_init_sequence: the family's table and addresses.
+  const table = state.cookieMssTableFor(src);
   const mssIndex = cookieMssIndex(table, mss);
   const minute = cookieMinute(state.cookieClockBase, state.now);
   const clientIsn = seg.tcp.seqI32;
-  const isn = makeCookie(state.keys, src, state.address, sport, dport, clientIsn, minute, mssIndex);
+  const isn = makeCookie(state.keys, state.peerWord(src), state.localWord(src), sport, dport, clientIsn, minute, mssIndex);
   // tcp_synq_overflow: remember when the last cookie went out (≥3.13: at most once a second).
   if (!sw.cookieOverflowStampEverySecond || state.now > listener.lastOverflow + 1000) listener.lastOverflow = state.now;
   const spec = synAckSpec(state, src, sport, dport, isn, clientIsn, sackOk, peerWindowScale, tstampOk);
@@ -188,5 +189,5 @@ export function sendCookieSynAck(
  */
 function synAsksForEcn(state: KernelState, seg: Segment): boolean {
   const ecnFlags = TcpFlag.ECE | TcpFlag.CWR;
-  return state.sysctls.hot.ecn !== 0 && (seg.tcp.flags & ecnFlags) === ecnFlags && seg.ip.ecn === 0;
+  return state.sysctls.hot.ecn !== 0 && (seg.tcp.flags & ecnFlags) === ecnFlags && (seg.ipv6 ? seg.ip6.ecn : seg.ip.ecn) === 0;
 }

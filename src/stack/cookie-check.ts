@@ -1,4 +1,4 @@
-// cookie_v4_check (spec §3.4): a bare ACK to a listener is a syncookie's third ACK, or a
+// cookie_v4_check / cookie_v6_check (spec §3.4): a bare ACK to a listener is a syncookie's third ACK, or a
 // stray segment that gets a RST.
 
 import type { Listener } from './listener.js';
@@ -30,17 +30,18 @@ export function cookieCheck(state: KernelState, seg: Segment, listener: Listener
   const minute = cookieMinute(state.cookieClockBase, state.now);
   const cookie = (tcp.ack - 1) >>> 0;
   const clientIsn = (tcp.seq - 1) >>> 0;
+  const table = state.cookieMssTableFor(src);
   const mssIndex = checkCookie(
     state.keys,
-    src,
-    state.address,
+    state.peerWord(src),
+    state.localWord(src),
     tcp.srcPort,
     tcp.dstPort,
     cookie,
     clientIsn,
     minute,
     sw.cookieMaxAgeMinutes,
-    sw.cookieMssTable.length,
+    table.length,
   );
   if (mssIndex < 0) {
     sendReset(state, seg);
@@ -68,14 +69,14 @@ export function cookieCheck(state: KernelState, seg: Segment, listener: Listener
     localPort: tcp.dstPort,
     iss: cookie,
     irs: clientIsn,
-    peerMss: sw.cookieMssTable[mssIndex]!,
+    peerMss: table[mssIndex]!,
     peerWindowScale: decoded.peerWindowScale,
     sackOk: decoded.sackOk,
     timestamps: decoded.timestamps,
     tsOffset: tsOffset,
     tsRecent: o.hasTimestamps ? o.tsVal : 0,
     // cookie_v4_check sizes the window from the cookie's MSS (65000 = 50 × 1300, spec §8c).
-    rcvWnd: initialReceiveWindow(sw, state.sysctls.hot, sw.cookieMssTable[mssIndex]!),
+    rcvWnd: initialReceiveWindow(sw, state.sysctls.hot, table[mssIndex]!),
     ecnOk: decoded.ecnOk,
     rttSample: -1,
   });

@@ -1,3 +1,5 @@
+import type { Ipv6Peers } from './peers6.js';
+
 // A fixed ring of decisions, struct-of-arrays: recording one is a handful of typed-array
 // stores, and nothing is rendered until someone asks (`syndrop events`).
 
@@ -20,6 +22,11 @@ export class EventRing {
   private readonly flags: Uint16Array;
   /** Verdict-specific detail (e.g. wire error code, queue length). */
   private readonly aux: Int32Array;
+  /**
+   * An IPv6 peer's address, four words per event (valid when flags has EVENT_IPV6): copied
+   * at record time, since the peer's key may be reused once its state is gone.
+   */
+  private readonly peer6: Uint32Array;
 
   constructor(capacity = 65536) {
     let size = 1;
@@ -38,6 +45,14 @@ export class EventRing {
     this.tsEcr = new Uint32Array(capacity);
     this.flags = new Uint16Array(capacity);
     this.aux = new Int32Array(capacity);
+    this.peer6 = new Uint32Array(capacity * 4);
+  }
+
+  /** Marks the event just recorded as IPv6 and keeps its peer's address. */
+  notePeer6(peers: Ipv6Peers, key: number): void {
+    const i = (this.total - 1) & this.mask;
+    this.flags[i]! |= EVENT_IPV6;
+    peers.copyTo(key, this.peer6, i * 4);
   }
 
   record(
@@ -105,6 +120,7 @@ export class EventRing {
       ack: this.ack[i]!,
       flags: this.flags[i]! & 0xff,
       hasTimestamps: (this.flags[i]! & 0x100) !== 0,
+      peerAddr6: (this.flags[i]! & EVENT_IPV6) !== 0 ? Array.from(this.peer6.subarray(i * 4, i * 4 + 4)) : null,
       tsVal: this.tsVal[i]!,
       tsEcr: this.tsEcr[i]!,
       aux: this.aux[i]!,
@@ -124,9 +140,13 @@ export interface RawEvent {
   ack: number;
   flags: number;
   hasTimestamps: boolean;
+  /** The peer's IPv6 address as four words, null for an IPv4 event. */
+  peerAddr6: number[] | null;
   tsVal: number;
   tsEcr: number;
   aux: number;
 }
 
 export const EVENT_HAS_TS = 0x100;
+/** The event's flow is IPv6 (its peer address is in the peer6 columns). */
+export const EVENT_IPV6 = 0x200;

@@ -5,7 +5,9 @@
 // live in their own modules and take (state, segment); this file only routes to them.
 
 import type { Connection } from './conn.js';
+import { ipv4ToString, ipv6ToString } from '../wire/addr.js';
 import { ipReceive } from './ip-input.js';
+import { isIpv6Key } from './peers6.js';
 import { Listener } from './listener.js';
 import { requestTimerFired } from './reqsk-timer.js';
 import { Segment } from './segment.js';
@@ -41,6 +43,17 @@ export class Host {
   }
   get address() {
     return this.state.address;
+  }
+  /**
+   * A peer key as text: the IPv4 address, or the IPv6 address it stands for (peers6.ts). For
+   * observers reading the pools; a key kept past its state's life may name a newer peer.
+   */
+  peerText(key: number): string {
+    return isIpv6Key(key) ? ipv6ToString([0, 1, 2, 3].map((i) => this.state.peers6.word(key, i))) : ipv4ToString(key);
+  }
+  /** Our address as the peer's family sees it (fd77::2 for an IPv6 peer). */
+  localText(key: number): string {
+    return isIpv6Key(key) ? ipv6ToString(this.state.address6) : ipv4ToString(this.state.address);
   }
   get broadcast() {
     return this.state.broadcast;

@@ -120,8 +120,9 @@ export class TcpMetrics {
     return this.buckets.flat().sort((a, b) => a.addr - b.addr);
   }
 
-  describe(entry: MetricsEntry, now: number): string {
-    const parts = [ipv4ToString(entry.addr), `age ${((now - entry.stamp) / 1000).toFixed(3)}sec`];
+  /** `addressText` names the entry's address (an IPv6 key's address, for IPv6 peers). */
+  describe(entry: MetricsEntry, now: number, addressText = ipv4ToString(entry.addr)): string {
+    const parts = [addressText, `age ${((now - entry.stamp) / 1000).toFixed(3)}sec`];
     // iproute2 prints the remembered timestamp as `tw_ts TSVAL/AGEsec ago`.
     if (entry.tsStamp !== 0) parts.push(`tw_ts ${entry.ts >>> 0}/${Math.max(0, Math.floor(now / 1000) - entry.tsStamp)}sec ago`);
     if (entry.rtt > 0) parts.push(`rtt ${Math.round(entry.rtt * 1000)}us`);

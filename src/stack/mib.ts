@@ -13,7 +13,7 @@ export interface CounterInfo {
   /** Kernel enum, e.g. LINUX_MIB_LISTENOVERFLOWS; syndrop's own counters have none. */
   readonly kernelEnum: string | null;
   /** Where `netstat -s` prints it: its section header. */
-  readonly netstatSection: 'Ip' | 'Icmp' | 'Tcp' | 'TcpExt' | 'Syndrop';
+  readonly netstatSection: 'Ip' | 'Icmp' | 'Ip6' | 'Icmp6' | 'Tcp' | 'TcpExt' | 'Syndrop';
   /**
    * net-tools 2.10 phrase with %u for the value; null = printed as `    Name: N`
    * (net-tools prints counters missing from its table that way).
@@ -113,6 +113,23 @@ export const COUNTERS: readonly CounterInfo[] = [
   counter('SyndropTxFrames', null, 'Syndrop', null, 'frames written to the TUN device'),
   counter('SyndropTxDropped', null, 'Syndrop', null, 'frames the TUN device refused (queue full)'),
   counter('SyndropEventsLost', null, 'Syndrop', null, 'events overwritten in the ring before a reader took them'),
+  // --- /proc/net/snmp6 (nstat prints them; `netstat -s` only with -6): IPv6 has its own IP
+  // and ICMP counters, while the TCP ones above are shared by both families as in Linux ---
+  counter('Ip6InReceives', 'IPSTATS_MIB_INPKTS', 'Ip6', null, 'IPv6 packets read from the TUN device'),
+  counter('Ip6InHdrErrors', 'IPSTATS_MIB_INHDRERRORS', 'Ip6', null, 'IPv6 header malformed (version, truncated extension header)'),
+  counter('Ip6InTruncatedPkts', 'IPSTATS_MIB_INTRUNCATEDPKTS', 'Ip6', null, 'IPv6 payload length beyond the packet (ipv6_rcv)'),
+  counter('Ip6InAddrErrors', 'IPSTATS_MIB_INADDRERRORS', 'Ip6', null, 'destination is not the emulated host'),
+  counter('Ip6InUnknownProtos', 'IPSTATS_MIB_INUNKNOWNPROTOS', 'Ip6', null, 'next header neither TCP nor ICMPv6 nor a known extension header'),
+  counter('Ip6InDelivers', 'IPSTATS_MIB_INDELIVERS', 'Ip6', null, 'handed to TCP or ICMPv6'),
+  counter('Ip6OutRequests', 'IPSTATS_MIB_OUTREQUESTS', 'Ip6', null, 'IPv6 packets written to the TUN device'),
+  counter('Ip6ReasmFails', 'IPSTATS_MIB_REASMFAILS', 'Ip6', null, 'fragments: syndrop does not reassemble, it drops them'),
+  counter('Icmp6InMsgs', 'ICMP6_MIB_INMSGS', 'Icmp6', null, 'ICMPv6 messages to the emulated host'),
+  counter('Icmp6InErrors', 'ICMP6_MIB_INERRORS', 'Icmp6', null, 'ICMPv6 message too short or bad checksum'),
+  counter('Icmp6OutMsgs', 'ICMP6_MIB_OUTMSGS', 'Icmp6', null, 'ICMPv6 messages sent'),
+  counter('Icmp6InEchos', null, 'Icmp6', null, 'ICMPv6 echo requests received (the per-type Icmp6InType128 counter)'),
+  counter('Icmp6OutEchoReplies', null, 'Icmp6', null, 'ICMPv6 echo replies sent (the per-type Icmp6OutType129 counter)'),
+  counter('SyndropRxBadPayloadLength', null, 'Syndrop', null, 'rejected: IPv6 payload length beyond the frame'),
+  counter('SyndropRxMartianSource', null, 'Syndrop', null, 'rejected: IPv4 source in 0.0.0.0/8 (martian, ip_route_input_slow)'),
 ];
 
 function indexOf(name: string): number {
@@ -189,6 +206,21 @@ export const Counter = {
   TxFrames: indexOf('SyndropTxFrames'),
   TxDropped: indexOf('SyndropTxDropped'),
   EventsLost: indexOf('SyndropEventsLost'),
+  Ip6InReceives: indexOf('Ip6InReceives'),
+  Ip6InHdrErrors: indexOf('Ip6InHdrErrors'),
+  Ip6InTruncatedPkts: indexOf('Ip6InTruncatedPkts'),
+  Ip6InAddrErrors: indexOf('Ip6InAddrErrors'),
+  Ip6InUnknownProtos: indexOf('Ip6InUnknownProtos'),
+  Ip6InDelivers: indexOf('Ip6InDelivers'),
+  Ip6OutRequests: indexOf('Ip6OutRequests'),
+  Ip6ReasmFails: indexOf('Ip6ReasmFails'),
+  Icmp6InMsgs: indexOf('Icmp6InMsgs'),
+  Icmp6InErrors: indexOf('Icmp6InErrors'),
+  Icmp6OutMsgs: indexOf('Icmp6OutMsgs'),
+  Icmp6InEchos: indexOf('Icmp6InEchos'),
+  Icmp6OutEchoReplies: indexOf('Icmp6OutEchoReplies'),
+  RxBadPayloadLength: indexOf('SyndropRxBadPayloadLength'),
+  RxMartianSource: indexOf('SyndropRxMartianSource'),
 } as const;
 
 export type CounterIndex = (typeof Counter)[keyof typeof Counter];
@@ -202,10 +234,20 @@ export function presentCounters(presence: CounterPresence): CounterInfo[] {
   return COUNTERS.filter((c) => c.presentWhen === undefined || presence[c.presentWhen]);
 }
 
-/** name → value for the counters this kernel has (the shape of `stats --json`). */
+/**
+ * Catalogue indices in the order nstat lists them: /proc/net/snmp (Ip, Icmp, Tcp), then
+ * /proc/net/snmp6, then /proc/net/netstat (TcpExt) — then syndrop's own.
+ */
+export const COUNTER_PROC_ORDER: readonly number[] = (() => {
+  const file = (section: CounterInfo['netstatSection']): number =>
+    section === 'Ip6' || section === 'Icmp6' ? 1 : section === 'TcpExt' ? 2 : section === 'Syndrop' ? 3 : 0;
+  return COUNTERS.map((_, i) => i).sort((a, b) => file(COUNTERS[a]!.netstatSection) - file(COUNTERS[b]!.netstatSection) || a - b);
+})();
+
+/** name → value for the counters this kernel has (the shape of `stats --json`), in nstat's order. */
 export function snapshotCounters(values: Float64Array, presence: CounterPresence): Record<string, number> {
   const out: Record<string, number> = {};
-  for (let i = 0; i < COUNTERS.length; i++) {
+  for (const i of COUNTER_PROC_ORDER) {
     const c = COUNTERS[i]!;
     if (c.presentWhen === undefined || presence[c.presentWhen]) out[c.name] = values[i]!;
   }
@@ -225,5 +267,6 @@ export const WIRE_ERROR_COUNTERS: readonly number[] = (() => {
   byError[WireError.BadDataOffset] = Counter.RxBadDataOffset;
   byError[WireError.BadTcpChecksum] = Counter.RxBadTcpChecksum;
   byError[WireError.BadIcmp] = Counter.RxBadIcmp;
+  byError[WireError.BadPayloadLength] = Counter.RxBadPayloadLength;
   return byError;
 })();

@@ -6,6 +6,7 @@ import { SegmentSpec, writeTcpSegment } from '../wire/builder.js';
 import { TcpFlag } from '../wire/tcp.js';
 import { EVENT_HAS_TS } from './events.js';
 import type { Listener } from './listener.js';
+import { isIpv6Key } from './peers6.js';
 import { Counter } from './mib.js';
 import type { Segment } from './segment.js';
 import type { KernelState } from './state.js';
@@ -33,6 +34,7 @@ export function apply(state: KernelState, seg: Segment, verdict: number, aux = 0
     hasTs ? options.tsEcr : 0,
     aux,
   );
+  if (isIpv6Key(seg.peerAddr)) state.events.notePeer6(state.peers6, seg.peerAddr);
   return verdict;
 }
 
@@ -49,16 +51,20 @@ export function count(state: KernelState, verdict: number, listener?: Listener):
 
 /** Writes one segment into the tx ring (the kernel's ip_build_and_send_pkt, here). */
 export function emit(state: KernelState, spec: SegmentSpec): void {
+  // Every kernel function addresses its reply by the peer's key; an IPv6 key makes it an
+  // IPv6 segment here, in the one place segments leave (tcp_v6_send_synack / _response).
+  const ipv6 = isIpv6Key(spec.dstAddr);
+  if (ipv6) state.completeIpv6(spec);
   const tx = state.tx;
   const at = tx.reserve();
   tx.commit(writeTcpSegment(tx.slab, at, spec));
   const c = state.counters;
   if ((spec.flags & TcpFlag.SYN) !== 0) c[Counter.TxSynAck]!++;
   c[Counter.OutSegs]!++;
-  c[Counter.IpOutRequests]!++;
+  c[ipv6 ? Counter.Ip6OutRequests : Counter.IpOutRequests]!++;
 }
 
-/** tcp_v4_send_reset for the segment (spec §8 stray ACK: seq = its ack, window 0). */
+/** tcp_v4_send_reset / tcp_v6_send_reset for the segment (spec §8 stray ACK: seq = its ack, window 0). */
 export function sendReset(state: KernelState, seg: Segment): void {
   const tcp = seg.tcp;
   const spec = state.spec.reset();

@@ -4,6 +4,7 @@
 
 import { IcmpView } from '../wire/icmp.js';
 import { Ipv4View } from '../wire/ipv4.js';
+import { Ipv6View } from '../wire/ipv6.js';
 import { TcpView } from '../wire/tcp.js';
 import { TcpOptions } from '../wire/tcp-options.js';
 import type { DecodedCookieOptions } from './syncookies.js';
@@ -11,6 +12,7 @@ import type { DecodedCookieOptions } from './syncookies.js';
 export class Segment {
   // Views over the frame's bytes, re-pointed per frame.
   readonly ip = new Ipv4View(new Uint8Array(0));
+  readonly ip6 = new Ipv6View(new Uint8Array(0));
   readonly tcp = new TcpView(new Uint8Array(0));
   readonly icmp = new IcmpView(new Uint8Array(0));
   /** The options as tcp_parse_options records them (sysctls applied, spec §1.7). */
@@ -27,6 +29,8 @@ export class Segment {
   flags = 0;
   /** Sent to the directed broadcast or a multicast address. */
   toBroadcast = false;
+  /** Came over IPv6 (`ip6` is the header, `peerAddr` an IPv6 key: peers6.ts). */
+  ipv6 = false;
 
   /**
    * TCP_SKB_CB(skb)->tcp_tw_isn: set when a TIME_WAIT bucket accepts a new SYN (spec §1.9);
@@ -47,6 +51,7 @@ export class Segment {
     this.localPort = 0;
     this.seq = this.ack = this.flags = 0;
     this.toBroadcast = false;
+    this.ipv6 = false;
     this.timewaitIsn = 0;
     this.ecnOk = false;
     this.options.hasTimestamps = false;

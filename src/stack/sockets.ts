@@ -95,7 +95,7 @@ export function createChild(state: KernelState, listener: Listener, child: Child
   const id = state.nextConnId++;
   const { peerAddr, peerPort, localPort, timestamps } = child;
   // tcp_mtu_to_mss floors the send MSS at tcp_min_snd_mss; the TS option takes 12 bytes of it.
-  const mss = Math.max(TCP_MIN_SND_MSS, Math.min(child.peerMss, state.ourMss)) - (timestamps ? 12 : 0);
+  const mss = Math.max(TCP_MIN_SND_MSS, Math.min(child.peerMss, state.mssFor(peerAddr))) - (timestamps ? 12 : 0);
   const conn = new Connection(
     state.connectionHost,
     id,

@@ -63,8 +63,8 @@ export function synAckSpec(
   spec.seq = isn;
   spec.ack = (clientIsn + 1) | 0;
   spec.flags = TcpFlag.SYN | TcpFlag.ACK;
-  spec.window = requestReceiveWindow(state, tstampOk);
-  spec.mss = state.ourMss;
+  spec.window = requestReceiveWindow(state, tstampOk, peerAddr);
+  spec.mss = state.mssFor(peerAddr);
   spec.sackPermitted = sackOk;
   spec.windowScale = peerWindowScale >= 0 ? offeredWindowScale(state.sysctls.hot) : -1;
   spec.hasTimestamps = tstampOk;
@@ -85,7 +85,7 @@ export function sendRequestAck(state: KernelState, slot: number): void {
   spec.flags = TcpFlag.ACK;
   // rsk_rcv_wnd >> rcv_wscale: shifted without rounding, unlike a full socket's window.
   const ws = r.peerWindowScale[slot]! >= 0 ? offeredWindowScale(state.sysctls.hot) : 0;
-  spec.window = requestReceiveWindow(state, tstampOk) >>> ws;
+  spec.window = requestReceiveWindow(state, tstampOk, spec.dstAddr) >>> ws;
   spec.ipId = state.ctlReplyIpId(spec.dstAddr);
   if (tstampOk) {
     spec.hasTimestamps = true;
@@ -95,7 +95,11 @@ export function sendRequestAck(state: KernelState, slot: number): void {
   emit(state, spec);
 }
 
-/** tcp_openreq_init_rwin: the request's rcv_wnd, from our advertised MSS less the TS option. */
-export function requestReceiveWindow(state: KernelState, tstampOk: boolean): number {
-  return initialReceiveWindow(state.switches, state.sysctls.hot, state.ourMss - (tstampOk ? 12 : 0));
+/**
+ * tcp_openreq_init_rwin: the request's rcv_wnd, from our advertised MSS towards the peer's
+ * family less the TS option (measured on 6.18 over IPv6: 64260 = 45 × 1428 with TS, 64800
+ * = 45 × 1440 without).
+ */
+export function requestReceiveWindow(state: KernelState, tstampOk: boolean, peerAddr: number): number {
+  return initialReceiveWindow(state.switches, state.sysctls.hot, state.mssFor(peerAddr) - (tstampOk ? 12 : 0));
 }

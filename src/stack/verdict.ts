@@ -114,6 +114,11 @@ export const VERDICTS: readonly VerdictInfo[] = [
   v('MALFORMED', 'drop', 'MALFORMED', 'ip_rcv / tcp_v4_rcv', '-', [], 'malformed frame counted and dropped'),
   v('NOT_FOR_US', 'drop', 'NOT_FOR_US', 'ip_rcv_finish', '-', [C.IpInAddrErrors, C.RxNotForUs], 'destination is not the emulated host'),
   v('UNKNOWN_PROTO', 'drop', 'UNHANDLED_PROTO', 'ip_local_deliver_finish', '-', [C.IpInUnknownProtos, C.RxUnknownProto], 'protocol not handled by the emulated host'),
+  // --- IPv6 (ipv6_rcv, ip6_protocol_deliver_rcu, icmpv6_rcv) and the IPv4 source Linux calls martian ---
+  v('ICMP6_ECHO_REPLY', 'reply', null, 'icmpv6_echo_reply', '-', [C.Icmp6InEchos, C.Icmp6OutMsgs, C.Icmp6OutEchoReplies], 'ICMPv6 echo request answered'),
+  v('NOT_FOR_US6', 'drop', 'NOT_FOR_US', 'ip6_rcv_finish', '-', [C.Ip6InAddrErrors, C.RxNotForUs], 'destination is not the emulated host'),
+  v('UNKNOWN_PROTO6', 'drop', 'UNHANDLED_PROTO', 'ip6_protocol_deliver_rcu', '-', [C.Ip6InUnknownProtos, C.RxUnknownProto], 'next header not handled by the emulated host (unknown extension header or protocol; no ICMPv6 parameter problem is sent)'),
+  v('DROP_MARTIAN_SOURCE', 'drop', 'IP_INVALID_SOURCE', 'ip_route_input_slow', '-', [C.RxMartianSource], 'IPv4 source in 0.0.0.0/8: a martian source, dropped before TCP'),
 ];
 
 function index(name: string): number {
@@ -187,7 +192,11 @@ export const Verdict = Object.freeze(Object.fromEntries(VERDICTS.map((x, i) => [
     | 'ICMP_IGNORED'
     | 'MALFORMED'
     | 'NOT_FOR_US'
-    | 'UNKNOWN_PROTO']: number;
+    | 'UNKNOWN_PROTO'
+    | 'ICMP6_ECHO_REPLY'
+    | 'NOT_FOR_US6'
+    | 'UNKNOWN_PROTO6'
+    | 'DROP_MARTIAN_SOURCE']: number;
 };
 
 // Fail at load time if the literal type above and the table drift apart.

@@ -1,6 +1,7 @@
-import { finishChecksum, internetChecksum, pseudoHeaderSum, sumWords } from './checksum.js';
-import { ICMP_HEADER, IcmpField, IcmpType } from './icmp.js';
+import { finishChecksum, internetChecksum, pseudoHeaderSum, pseudoHeaderSum6Words, sumWords } from './checksum.js';
+import { ICMP_HEADER, Icmp6Type, IcmpField, IcmpType } from './icmp.js';
 import { IpProtocol, Ipv4Field, Ipv4FlagsFragment, IPV4_MIN_HEADER, IPV4_VERSION_IHL_NO_OPTIONS } from './ipv4.js';
+import { Ipv6Field, Ipv6NextHeader, IPV6_HEADER } from './ipv6.js';
 import { TCP_MIN_HEADER, TcpField, TcpFlag } from './tcp.js';
 import { TcpOptionField, TcpOptionKind, TcpOptionLength } from './tcp-options.js';
 
@@ -31,6 +32,11 @@ const LENGTH_MSS = TcpOptionLength.MSS;
 const LENGTH_SACK_PERMITTED = TcpOptionLength.SACK_PERMITTED;
 const LENGTH_TIMESTAMPS = TcpOptionLength.TIMESTAMPS;
 const LENGTH_WINDOW_SCALE = TcpOptionLength.WINDOW_SCALE;
+const IP6_VERSION_CLASS_FLOW = Ipv6Field.VERSION_CLASS_FLOW;
+const IP6_PAYLOAD_LENGTH = Ipv6Field.PAYLOAD_LENGTH;
+const IP6_NEXT_HEADER = Ipv6Field.NEXT_HEADER;
+const IP6_SRC_ADDR = Ipv6Field.SRC_ADDR;
+const IP6_DST_ADDR = Ipv6Field.DST_ADDR;
 const ICMP_TYPE = IcmpField.TYPE;
 const ICMP_CODE = IcmpField.CODE;
 const ICMP_CHECKSUM = IcmpField.CHECKSUM;
@@ -70,8 +76,20 @@ export class SegmentSpec {
   payload: Uint8Array | null = null;
   payloadOffset = 0;
   payloadLength = 0;
+  /**
+   * IPv6 instead of IPv4: the addresses are then `srcAddr6` / `dstAddr6` (four big-endian
+   * words each), `tos` is the traffic class, `ttl` the hop limit; ipId and dontFragment
+   * have no IPv6 field and are ignored.
+   */
+  ipv6 = false;
+  readonly srcAddr6 = new Uint32Array(4);
+  readonly dstAddr6 = new Uint32Array(4);
+  /** The IPv6 flow label (20 bits). */
+  flowLabel = 0;
 
   reset(): this {
+    this.ipv6 = false;
+    this.flowLabel = 0;
     this.srcAddr = this.dstAddr = this.srcPort = this.dstPort = 0;
     this.seq = this.ack = this.flags = this.window = 0;
     this.ttl = 64;
@@ -197,12 +215,25 @@ function writeIpv4Header(dv: DataView<ArrayBufferLike>, off: number, totalLength
   dv.setUint16(off + IP_CHECKSUM, finishChecksum(sum));
 }
 
+/** The IPv6 header (RFC 8200 §3); no checksum of its own. */
+function writeIpv6Header(dv: DataView<ArrayBufferLike>, off: number, payloadLength: number, nextHeader: number, spec: SegmentSpec): void {
+  dv.setUint32(off + IP6_VERSION_CLASS_FLOW, ((0x60 | (spec.tos >>> 4)) << 24) | ((spec.tos & 0x0f) << 20) | (spec.flowLabel & 0xfffff));
+  dv.setUint16(off + IP6_PAYLOAD_LENGTH, payloadLength);
+  dv.setUint16(off + IP6_NEXT_HEADER, (nextHeader << 8) | spec.ttl); // and HOP_LIMIT
+  for (let i = 0; i < 4; i++) {
+    dv.setUint32(off + IP6_SRC_ADDR + 4 * i, spec.srcAddr6[i]!);
+    dv.setUint32(off + IP6_DST_ADDR + 4 * i, spec.dstAddr6[i]!);
+  }
+}
+
 /**
- * Writes IPv4 + TCP (+ options, + payload) at `out[off]` with both checksums; returns
- * the frame length. The caller guarantees room (60 + payload bytes at most).
+ * Writes IPv4 (or, with `spec.ipv6`, IPv6) + TCP (+ options, + payload) at `out[off]` with
+ * its checksums; returns the frame length. The caller guarantees room (80 + payload bytes
+ * at most).
  */
 export function writeTcpSegment(out: Uint8Array, off: number, spec: SegmentSpec): number {
-  const tcpOff = off + IPV4_MIN_HEADER;
+  const ipHeader = spec.ipv6 ? IPV6_HEADER : IPV4_MIN_HEADER;
+  const tcpOff = off + ipHeader;
   const dv = viewOf(out);
   const optionsLength = writeOptions(dv, tcpOff + TCP_OPTIONS, spec);
   const headerLength = TCP_MIN_HEADER + optionsLength;
@@ -222,15 +253,51 @@ export function writeTcpSegment(out: Uint8Array, off: number, spec: SegmentSpec)
   dv.setUint16(tcpOff + TCP_DATA_OFFSET, offsetFlags); // and FLAGS
   dv.setUint16(tcpOff + TCP_WINDOW, spec.window);
   dv.setUint16(tcpOff + TCP_URGENT, spec.urgent);
-  let sum = pseudoHeaderSum(spec.srcAddr, spec.dstAddr, IpProtocol.TCP, segmentLength);
+  let sum = spec.ipv6
+    ? pseudoHeaderSum6Words(spec.srcAddr6, spec.dstAddr6, IpProtocol.TCP, segmentLength)
+    : pseudoHeaderSum(spec.srcAddr, spec.dstAddr, IpProtocol.TCP, segmentLength);
   sum += spec.srcPort + spec.dstPort + (seq >>> 16) + (seq & 0xffff) + (ack >>> 16) + (ack & 0xffff);
   sum += offsetFlags + spec.window + spec.urgent + optionsWordSum;
   // The payload starts at a multiple of 4 from the TCP header, so its words line up.
   if (payloadLength > 0) sum = sumWords(out, tcpOff + headerLength, payloadLength, sum);
   dv.setUint16(tcpOff + TCP_CHECKSUM, finishChecksum(sum));
+  if (spec.ipv6) {
+    writeIpv6Header(dv, off, segmentLength, Ipv6NextHeader.TCP, spec);
+    return IPV6_HEADER + segmentLength;
+  }
   const totalLength = IPV4_MIN_HEADER + segmentLength;
   writeIpv4Header(dv, off, totalLength, IpProtocol.TCP, spec);
   return totalLength;
+}
+
+/** The request's message copied to `at` with the reply's type, code 0 and a zero checksum. */
+function copyAsReply(out: Uint8Array, at: number, type: number, request: Uint8Array, requestOff: number, requestLength: number): DataView<ArrayBufferLike> {
+  out.set(request.subarray(requestOff, requestOff + requestLength), at);
+  const dv = viewOf(out);
+  out[at + ICMP_TYPE] = type;
+  out[at + ICMP_CODE] = 0;
+  dv.setUint16(at + ICMP_CHECKSUM, 0);
+  return dv;
+}
+
+/**
+ * Writes the ICMPv6 echo reply to an echo request (RFC 4443 §4.2): same identifier, sequence
+ * and data; the checksum covers the IPv6 pseudo-header. `spec` carries the addresses.
+ */
+export function writeIcmp6EchoReply(
+  out: Uint8Array,
+  off: number,
+  spec: SegmentSpec,
+  request: Uint8Array,
+  requestOff: number,
+  requestLength: number,
+): number {
+  const icmpOff = off + IPV6_HEADER;
+  const dv = copyAsReply(out, icmpOff, Icmp6Type.ECHO_REPLY, request, requestOff, requestLength);
+  const pseudo = pseudoHeaderSum6Words(spec.srcAddr6, spec.dstAddr6, Ipv6NextHeader.ICMPV6, requestLength);
+  dv.setUint16(icmpOff + ICMP_CHECKSUM, finishChecksum(sumWords(out, icmpOff, requestLength, pseudo)));
+  writeIpv6Header(dv, off, requestLength, Ipv6NextHeader.ICMPV6, spec);
+  return IPV6_HEADER + requestLength;
 }
 
 /**
@@ -246,11 +313,7 @@ export function writeIcmpEchoReply(
   requestLength: number,
 ): number {
   const icmpOff = off + IPV4_MIN_HEADER;
-  out.set(request.subarray(requestOff, requestOff + requestLength), icmpOff);
-  const dv = viewOf(out);
-  out[icmpOff + ICMP_TYPE] = IcmpType.ECHO_REPLY;
-  out[icmpOff + ICMP_CODE] = 0;
-  dv.setUint16(icmpOff + ICMP_CHECKSUM, 0);
+  const dv = copyAsReply(out, icmpOff, IcmpType.ECHO_REPLY, request, requestOff, requestLength);
   dv.setUint16(icmpOff + ICMP_CHECKSUM, internetChecksum(out, icmpOff, requestLength));
   const totalLength = IPV4_MIN_HEADER + requestLength;
   writeIpv4Header(dv, off, totalLength, IpProtocol.ICMP, spec);

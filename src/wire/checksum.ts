@@ -40,6 +40,25 @@ export function pseudoHeaderSum(srcAddr: number, dstAddr: number, protocol: numb
   return (srcAddr >>> 16) + (srcAddr & 0xffff) + (dstAddr >>> 16) + (dstAddr & 0xffff) + protocol + length;
 }
 
+/**
+ * Sum of the IPv6 pseudo-header (RFC 8200 §8.1): both addresses as they sit in `buf`, the
+ * upper-layer length as 32 bits and the next header. Used by TCP and ICMPv6 alike.
+ */
+export function pseudoHeaderSum6(buf: Uint8Array, srcOff: number, dstOff: number, protocol: number, length: number): number {
+  return sumWords(buf, dstOff, 16, sumWords(buf, srcOff, 16, 0)) + (length >>> 16) + (length & 0xffff) + protocol;
+}
+
+/** The same sum from the addresses as four 32-bit words each (the builder's side). */
+export function pseudoHeaderSum6Words(src: Uint32Array, dst: Uint32Array, protocol: number, length: number): number {
+  let sum = (length >>> 16) + (length & 0xffff) + protocol;
+  for (let i = 0; i < 4; i++) {
+    const s = src[i]!;
+    const d = dst[i]!;
+    sum += (s >>> 16) + (s & 0xffff) + (d >>> 16) + (d & 0xffff);
+  }
+  return sum;
+}
+
 export function internetChecksum(buf: Uint8Array, off: number, len: number): number {
   return finishChecksum(sumWords(buf, off, len, 0));
 }

@@ -34,7 +34,7 @@ export const TcpFlag = {
 } as const;
 
 /**
- * A window over a TCP segment (header + payload) inside an IPv4 frame. `len` is the
+ * A window over a TCP segment (header + payload) inside an IPv4 or IPv6 packet. `len` is the
  * segment length from the IP header, never the raw frame length (link padding excluded).
  */
 export class TcpView extends ByteWindow {
@@ -50,10 +50,15 @@ export class TcpView extends ByteWindow {
     dstAddr: number,
     options: TcpOptions,
   ): WireErrorCode {
+    return TcpView.checkWithPseudoSum(buf, off, len, pseudoHeaderSum(srcAddr, dstAddr, PROTOCOL_TCP, len), options);
+  }
+
+  /** `check` for either family: the caller sums its pseudo-header (IPv4 or IPv6). */
+  static checkWithPseudoSum(buf: Uint8Array, off: number, len: number, pseudoSum: number, options: TcpOptions): WireErrorCode {
     if (len < TCP_MIN_HEADER) return WireError.Truncated;
     const headerLength = (buf[off + DATA_OFFSET]! >> 4) * 4;
     if (headerLength < TCP_MIN_HEADER || headerLength > len) return WireError.BadDataOffset;
-    const sum = sumWords(buf, off, len, pseudoHeaderSum(srcAddr, dstAddr, PROTOCOL_TCP, len));
+    const sum = sumWords(buf, off, len, pseudoSum);
     if (finishChecksum(sum) !== 0) return WireError.BadTcpChecksum;
     return options.parse(buf, off + OPTIONS, off + headerLength);
   }

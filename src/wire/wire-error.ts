@@ -13,6 +13,8 @@ export const WireError = {
   BadDataOffset: 7,
   BadTcpChecksum: 8,
   BadIcmp: 9,
+  /** IPv6 payload length beyond the frame (ipv6_rcv: Ip6InTruncatedPkts). */
+  BadPayloadLength: 10,
 } as const;
 
 export type WireErrorCode = (typeof WireError)[keyof typeof WireError];
@@ -28,5 +30,6 @@ export const WIRE_ERROR_NAMES: readonly string[] = [
   'bad-data-offset',
   'bad-tcp-checksum',
   'bad-icmp',
+  'bad-payload-length',
 ];
 

@@ -15,6 +15,7 @@ import { IpProtocol, Ipv4View } from '../../src/wire/ipv4.js';
 import { TcpView } from '../../src/wire/tcp.js';
 import { MAX_WINDOW_SCALE, TcpOptions } from '../../src/wire/tcp-options.js';
 import { NOT_TCP, parseSegment } from '../../src/wire/parse.js';
+import { Ipv6View } from '../../src/wire/ipv6.js';
 import { WireError, WIRE_ERROR_NAMES } from '../../src/wire/wire-error.js';
 import * as cap from '../fixtures/captures.js';
 import { put16, refFold, refSum } from '../helpers/reference-checksum.js';
@@ -91,6 +92,25 @@ function parseAgrees(buf: Uint8Array, off: number, len: number, verdict: number,
   if (parsed.payloadLength > 0) expect(parsed.payloadOffset).toBe(tcpView.payloadOffset);
 }
 
+const ip6View = new Ipv6View(new Uint8Array(0), 0, 0);
+
+/** IPv6: check and walk stay inside the frame; parseSegment answers a code, never throws. */
+function rx6Properties(buf: Uint8Array, off: number, len: number): number {
+  const verdict = Ipv6View.check(buf, off, len);
+  expect(CODES.has(verdict)).toBe(true);
+  let code: number = verdict;
+  if (verdict === WireError.Ok) {
+    ip6View.reset(buf, off, len);
+    code = ip6View.walkExtensions();
+    expect(CODES.has(code)).toBe(true);
+    if (code === WireError.Ok) expect(ip6View.upperOffset + ip6View.upperLength).toBe(off + 40 + ip6View.payloadLength);
+  }
+  const parsedCode = parseSegment(buf, off, len, parsed);
+  expect(CODES.has(parsedCode) || parsedCode === NOT_TCP).toBe(true);
+  if (code !== WireError.Ok) expect(parsedCode).toBe(code);
+  return verdict;
+}
+
 /**
  * The rx path over `frame` placed at `off` inside a larger buffer of junk: every read must stay
  * in [off, off + frame.length). Asserts the properties; returns the verdict.
@@ -100,6 +120,8 @@ function rxProperties(frame: Uint8Array, off: number): number {
   const backing = new Uint8Array(off + len + 8).fill(0x5a);
   backing.set(frame, off);
   const buf = guarded(backing, off, off + len);
+  // Version 6: the IPv6 view and its extension walk under the same guard (issue 20).
+  if (len > 0 && buf[off]! >> 4 === 6) return rx6Properties(buf, off, len);
 
   const ipVerdict = Ipv4View.check(buf, off, len);
   expect(CODES.has(ipVerdict)).toBe(true);

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { COUNTERS } from '../../src/stack/mib.js';
+import { COUNTER_PROC_ORDER, COUNTERS } from '../../src/stack/mib.js';
 import { globToRegExp, formatFixed1 } from '../../src/observe/format.js';
 import { renderNstat, renderNstatJson } from '../../src/observe/nstat.js';
 
@@ -13,16 +13,22 @@ function procTable(groups: [string, [string, number][]][]): string {
 }
 
 /** Split nstat names into /proc files the way the kernel lays them out. */
-function procFiles(values: Record<string, number>): { snmp: string; netstat: string } {
+function procFiles(values: Record<string, number>): { snmp: string; netstat: string; snmp6: string } {
   const snmp = new Map<string, [string, number][]>();
   const netstat = new Map<string, [string, number][]>();
+  let snmp6 = '';
   for (const [name, value] of Object.entries(values)) {
+    // /proc/net/snmp6 is one "Name value" line per counter, full names.
+    if (name.startsWith('Ip6') || name.startsWith('Icmp6')) {
+      snmp6 += `${name.padEnd(32)}\t${value}\n`;
+      continue;
+    }
     const group = ['TcpExt', 'Icmp', 'Tcp', 'Ip'].find((g) => name.startsWith(g))!;
     const map = group === 'TcpExt' ? netstat : snmp;
     if (!map.has(group)) map.set(group, []);
     map.get(group)!.push([name.slice(group.length), value]);
   }
-  return { snmp: procTable([...snmp]), netstat: procTable([...netstat]) };
+  return { snmp: procTable([...snmp]), netstat: procTable([...netstat]), snmp6 };
 }
 
 function hasTool(tool: string): boolean {
@@ -39,10 +45,10 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** The real nstat (iproute2) reading crafted /proc files through its PROC_NET_* overrides. */
 function realNstat(values: Record<string, number>, args: string[]): string {
-  const { snmp, netstat } = procFiles(values);
+  const { snmp, netstat, snmp6 } = procFiles(values);
   writeFileSync(join(work, 'snmp'), snmp);
   writeFileSync(join(work, 'netstat'), netstat);
-  writeFileSync(join(work, 'snmp6'), '');
+  writeFileSync(join(work, 'snmp6'), snmp6);
   return execFileSync('nstat', args, {
     encoding: 'utf8',
     env: {
@@ -55,12 +61,13 @@ function realNstat(values: Record<string, number>, args: string[]): string {
   });
 }
 
-/** Every syndrop counter nstat can see (Syndrop* have no /proc file), in catalogue order. */
+/** Every syndrop counter nstat can see (Syndrop* have no /proc file), in /proc file order. */
 function catalogueValues(f: (i: number) => number): Record<string, number> {
   const values: Record<string, number> = {};
-  COUNTERS.forEach((c, i) => {
+  for (const i of COUNTER_PROC_ORDER) {
+    const c = COUNTERS[i]!;
     if (!c.name.startsWith('Syndrop')) values[c.name] = f(i);
-  });
+  }
   return values;
 }
 

@@ -59,7 +59,9 @@ export function checkHostInvariants(host: Host, skip: SkipCounts = NO_SKIP): voi
   if (c[Counter.RxAccepted]! + rejected !== frames) {
     violate(skip, 'accounting', `accepted ${c[Counter.RxAccepted]} + rejected ${rejected} ≠ frames ${frames}`);
   }
-  if (c[Counter.IpInReceives] !== frames) violate(skip, 'accounting', `IpInReceives ${c[Counter.IpInReceives]} ≠ SyndropRxFrames ${frames}`);
+  if (c[Counter.IpInReceives]! + c[Counter.Ip6InReceives]! !== frames) {
+    violate(skip, 'accounting', `IpInReceives ${c[Counter.IpInReceives]} + Ip6InReceives ${c[Counter.Ip6InReceives]} ≠ SyndropRxFrames ${frames}`);
+  }
   for (let i = 0; i < c.length; i++) {
     const v = c[i]!;
     if (!Number.isFinite(v) || v < 0) violate(skip, 'counters', `counter ${COUNTERS[i]!.name} = ${v}`);
