@@ -21,6 +21,11 @@ export const RELEASE_TABLE: ReadonlyArray<{ from: KernelRelease; profile: string
   },
   { from: [6, 10, 0], profile: '6.12', note: 'from 6.10 a SYN reusing TIME_WAIT keeps tcp_tw_isn (ISN = snd_nxt + 65537)' },
   { from: [6, 2, 0], profile: '6.8', note: '6.2+ log the listener as address:port' },
+  {
+    from: [6, 1, 192],
+    profile: '6.1-latest',
+    note: '6.1.192 (measured) also carries the RFC 5961 exact-seq RST for requests and ts_recent left to the child; 6.1.171–6.1.191 are not measured and stay 6.1-late',
+  },
   { from: [6, 1, 141], profile: '6.1-late', note: '6.1.141+ carry the 6.13 SYN-queue comparison' },
   { from: [5, 17, 0], profile: '6.1', note: '5.18+ count TcpExtTW when TIME_WAIT begins' },
   { from: [5, 15, 0], profile: '5.15' },

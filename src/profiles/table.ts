@@ -178,6 +178,9 @@ function profile(
   });
 }
 
+/** 6.1.141+ (§8a, §8c): the 6.13 SYN-queue comparison backported, everything else 6.1's. */
+const sixOneLate: ProfileSwitches = { ...eraE, ...countsTimewaitOnEntry, hasDropReasons: true, synQueueFullCmp: '>' };
+
 /** 6.12.0 (§8a, §8c): era E counting, 6.2+ flood text, and tcp_tw_isn no longer lost (6.10). */
 const sixTwelve: ProfileSwitches = { ...eraE, ...countsTimewaitOnEntry, hasDropReasons: true, synFloodLog: 'v6.2', timewaitSynIsn: 'continue' };
 
@@ -209,15 +212,23 @@ export const PROFILES: readonly Profile[] = [
   profile('5.10', 'E', 'debian11 = Bullseye\'s 5.10.y', ['debian11'], eraE, sysctlsEraE),
   profile('5.15', 'E', 'ubuntu22.04 = Jammy\'s 5.15.0 (5.15.0 measured, §8a)', ['ubuntu22.04'], eraE, sysctlsEraE),
   profile('6.1', 'E', '6.1.0–6.1.140 (6.1.20 measured, §8a, §8c): drop reasons exist (5.17+), none on the listen path', [], { ...eraE, ...countsTimewaitOnEntry, hasDropReasons: true }, sysctlsEraE),
-  profile('6.1-late', 'E', '6.1.141+ (6.1.158, 6.1.170, 6.1.192 measured, §8a, §8c, verify --vm): the 6.13 SYN-queue comparison (qlen > backlog), old flood text, ts_recent left to the child (6.1.192); debian12 = an updated Debian 12 (6.1.0-47, 6.1.170; 6.1.0-57, 6.1.192)', ['debian12'], { ...eraE, ...countsTimewaitOnEntry, hasDropReasons: true, synQueueFullCmp: '>', requestTsRecentUpdate: 'child' }, sysctlsEraE),
+  profile('6.1-late', 'E', '6.1.141+ (6.1.158, 6.1.170 measured, §8a, §8c): the 6.13 SYN-queue comparison (qlen > backlog), old flood text', [], sixOneLate, sysctlsEraE),
+  profile(
+    '6.1-latest',
+    'E',
+    "Debian 12's current 6.1.y (6.1.192 measured by verify --vm): 6.1-late plus two later stable backports, the RFC 5961 exact-seq RST for a request (challenge ACK) and ts_recent left to the child; debian12 = an updated Debian 12 (6.1.0-57)",
+    ['debian12'],
+    { ...sixOneLate, requestRstRule: 'exactSeq', requestTsRecentUpdate: 'child' },
+    sysctlsEraE,
+  ),
   profile('6.8', 'E', 'flood warning names address:port (6.2+); ubuntu24.04 = Noble\'s 6.8.0', ['ubuntu24.04'], { ...eraE, ...countsTimewaitOnEntry, hasDropReasons: true, synFloodLog: 'v6.2' }, sysctlsEraE),
   profile('6.12', 'E', '6.12.0 as released (measured, §8a, §8c): SYN queue holds the backlog (>=), any in-window RST removes a request, the TIME_WAIT reuse ISN continues (+65537, fixed in 6.10)', [], sixTwelve, sysctlsEraE),
   profile(
     '6.12-late',
     'E',
-    "6.12.y with the 6.13 SYN-queue comparison (qlen > backlog) and ts_recent left to the child (measured on Debian's 6.12.118 by verify --vm); debian13 = Trixie's 6.12.y",
+    "6.12.y with the stable backports of the 6.13 SYN-queue comparison (qlen > backlog), the RFC 5961 exact-seq RST for a request and ts_recent left to the child (measured on Debian's 6.12.118 by verify --vm); debian13 = Trixie's 6.12.y",
     ['debian13'],
-    { ...sixTwelve, synQueueFullCmp: '>', requestTsRecentUpdate: 'child' },
+    { ...sixTwelve, synQueueFullCmp: '>', requestTsRecentUpdate: 'child', requestRstRule: 'exactSeq' },
     sysctlsEraE,
   ),
   profile(

@@ -3,7 +3,7 @@
 // Not on the SYN path: plain objects are fine here.
 
 import { TcpFlag } from '../wire/tcp.js';
-import { advertisedWindow } from './receive-window.js';
+import { selectWindow } from './receive-window.js';
 
 export const ConnState = {
   ESTABLISHED: 1,
@@ -73,9 +73,19 @@ export class Connection {
   mss: number;
   peerWindowScale: number;
   ourWindowScale: number;
-  /** rcv_wnd in bytes: the initial receive window of this version (receive-window.ts). */
+  /** The initial receive window of this version (receive-window.ts), which free space returns to once the application has read. */
+  initialRcvWnd = 0xffff;
+  /** rcv_wnd and rcv_wup: the window last advertised and the rcv_nxt it was advertised at. */
   rcvWnd = 0xffff;
-  /** The version lets an unscaled window shrink by a received FIN (6.1: 64239). */
+  rcvWup = 0;
+  /**
+   * What the quick ACK about to leave acknowledges that the application has not read yet:
+   * nothing, data, or only a FIN (spec §8c measured the unscaled case only for a FIN).
+   */
+  private unread: 'none' | 'data' | 'fin' = 'none';
+  /** The peer's FIN reached the timewait minisock this socket had become in FIN_WAIT_2. */
+  private finMetTimewait = false;
+  /** The version lets an unscaled window shrink by what arrived unread (6.1: 64239 after a FIN; 3.10/4.x keep 14600). */
   windowLosesFin = false;
   /** The peer's FIN was received (it consumed a sequence number). */
   finReceived = false;
@@ -166,8 +176,30 @@ export class Connection {
     this.rto = Math.min(TCP_RTO_MAX, Math.ceil(this.srtt + Math.max(4 * this.rttvar, TCP_RTO_MIN)));
   }
 
-  get window(): number {
-    return advertisedWindow(this.rcvWnd, this.ourWindowScale, this.finReceived && this.windowLosesFin);
+  /** Bytes the peer may still send beyond rcv_nxt (tcp_receive_window). */
+  get receiveWindow(): number {
+    return Math.max(0, (this.rcvWup + this.rcvWnd - this.rcvNxt) | 0);
+  }
+
+  /**
+   * tcp_select_window for the segment about to leave (spec §8c): the window field, and the
+   * new rcv_wnd/rcv_wup it commits to. The window never shrinks below what was promised.
+   */
+  selectWindow(): number {
+    const { window, rcvWnd } = selectWindow(this.receiveWindow, this.initialRcvWnd, this.ourWindowScale, this.unread, this.windowLosesFin);
+    this.rcvWnd = rcvWnd;
+    this.rcvWup = this.rcvNxt;
+    return window;
+  }
+
+  /**
+   * tw_rcv_wnd >> tw_rcv_wscale: what the TIME_WAIT bucket will advertise (a plain shift). A
+   * closed socket became the timewait minisock on reaching FIN_WAIT_2, before the peer's FIN
+   * consumed a sequence number: its window is the one from then.
+   */
+  get timewaitWindow(): number {
+    const bytes = this.receiveWindow + (this.finMetTimewait ? 1 : 0);
+    return Math.min(0xffff, bytes >>> this.ourWindowScale);
   }
 
   get sendQueueBytes(): number {
@@ -324,7 +356,11 @@ export class Connection {
       ackOwed = true;
     }
     const fromTimewait = fin && wasFinWait2 && chunk === null;
+    this.finMetTimewait = fromTimewait;
+    // The quick ACK leaves while what arrived is still unread (its window shows it).
+    this.unread = chunk !== null ? 'data' : fin ? 'fin' : 'none';
     if (ackOwed && !fromTimewait) this.host.sendConnSegment(this, TcpFlag.ACK, this.sndNxt, null, 0, 0);
+    this.unread = 'none';
     if (chunk !== null) this.deliver(chunk);
     if (fin && !this.isClosed()) this.peerFin();
     return fromTimewait;

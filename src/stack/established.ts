@@ -26,7 +26,7 @@ export function connReceive(state: KernelState, seg: Segment, conn: Connection):
     sendConnAck(state, conn);
     return Verdict.NONE;
   }
-  const rcvWindow = conn.window << conn.ourWindowScale;
+  const rcvWindow = conn.receiveWindow;
   if (!inWindow(seq, (seq + length) >>> 0, conn.rcvNxt, (conn.rcvNxt + Math.max(rcvWindow, 1)) >>> 0)) {
     if ((flags & TcpFlag.RST) === 0) sendConnAck(state, conn);
     return Verdict.NONE;

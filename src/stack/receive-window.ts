@@ -40,12 +40,27 @@ export function initialReceiveWindow(sw: ProfileSwitches, hot: HotSysctls, mss: 
 }
 
 /**
- * The window field of a full socket's segment (tcp_select_window for a socket whose window
- * has not grown): scaled windows are rounded up to the scale's unit (ALIGN, 65160 / 32 →
- * 2037, 65160 / 1024 → 64); unscaled ones lose the sequence number of a received FIN where the
- * version does not grow the window back (`finLost`: 64239 on 6.1, profile unscaledWindowLosesFin).
+ * tcp_select_window for a full socket (spec §8c), given the window still open (cur_win =
+ * rcv_wup + rcv_wnd − rcv_nxt). While what arrived is unread, free space is below it and the
+ * kernel keeps cur_win rounded up to the scale unit (ALIGN): 65160 − 18 data bytes → 509 × 128,
+ * a FIN → 65184 / 32 = 2037, 65536 / 1024 = 64; unscaled, 6.1 gives 64239 after a FIN where
+ * 3.10 and 4.x keep 14600 / 29200 (`unscaledShrinks`). Once the application has read, free
+ * space is back to the initial window, rounded up to the unit; never below cur_win.
  */
-export function advertisedWindow(rcvWnd: number, rcvWscale: number, finLost: boolean): number {
-  if (rcvWscale > 0) return Math.min(0xffff, Math.ceil(rcvWnd / 2 ** rcvWscale));
-  return Math.min(0xffff, rcvWnd - (finLost ? 1 : 0));
+export function selectWindow(
+  curWin: number,
+  initialRcvWnd: number,
+  wscale: number,
+  unread: 'none' | 'data' | 'fin',
+  unscaledShrinks: boolean,
+): { window: number; rcvWnd: number } {
+  const unit = 2 ** wscale;
+  const alignUp = (bytes: number): number => Math.ceil(bytes / unit) * unit;
+  let rcvWnd: number;
+  // Unscaled, only the FIN case is measured (6.1: 64239); the 6.18 cookie connection kept
+  // 65000 with data in flight, so unread data leaves an unscaled window as it was.
+  const shrinks = wscale > 0 ? unread !== 'none' : unread === 'fin' && unscaledShrinks;
+  if (shrinks) rcvWnd = alignUp(curWin);
+  else rcvWnd = Math.max(alignUp(initialRcvWnd), alignUp(curWin));
+  return { window: Math.min(0xffff, rcvWnd / unit), rcvWnd };
 }

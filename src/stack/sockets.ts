@@ -114,7 +114,9 @@ export function createChild(state: KernelState, listener: Listener, child: Child
     child.tsOffset,
   );
   conn.tsRecent = child.tsRecent;
+  conn.initialRcvWnd = child.rcvWnd;
   conn.rcvWnd = child.rcvWnd;
+  conn.rcvWup = conn.rcvNxt;
   conn.ecnOk = child.ecnOk;
   conn.ipId = state.initialSocketIpId(peerAddr, peerPort, localPort, child.iss);
   conn.windowLosesFin = state.switches.unscaledWindowLosesFin;
@@ -154,7 +156,7 @@ export function sendConnSegment(
   spec.seq = seq;
   spec.ack = (flags & TcpFlag.ACK) !== 0 ? conn.rcvNxt : 0;
   spec.flags = flags;
-  spec.window = conn.window;
+  spec.window = conn.selectWindow();
   spec.ipId = conn.ipId;
   conn.ipId = (conn.ipId + 1) & 0xffff;
   if (conn.timestamps && (flags & TcpFlag.RST) === 0) {

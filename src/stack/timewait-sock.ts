@@ -41,7 +41,7 @@ export function enterTimewait(state: KernelState, flow: Segment, conn: Connectio
   tw.tsRecent[slot] = conn.tsRecent;
   tw.tsRecentStamp[slot] = conn.timestamps ? conn.tsRecentStamp : 0;
   tw.tsOffset[slot] = conn.tsOffset;
-  tw.window[slot] = conn.window;
+  tw.window[slot] = conn.timewaitWindow;
   tw.createdAt[slot] = state.now;
   // 3.5 × RTO when recycling (rto << 2) − (rto >> 1), else TCP_TIMEWAIT_LEN.
   const rto = conn.rto;

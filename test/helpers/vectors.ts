@@ -21,11 +21,11 @@ export const P_5X = ['5.4', '5.10', '5.15'];
 /** "4.4+": every profile from 4.4 on. */
 export const P_4_4_PLUS = ALL.filter((n) => n !== '3.10' && n !== 'centos7');
 /** "4.10+": every profile with the "full" SYN rule as first released from 4.10 on. */
-export const P_4_10_PLUS = ['4.10', '4.15', '4.19', '5.4', '5.10', '5.15', '6.1', '6.1-late', '6.8', '6.12', '6.12-late', '6.x'];
+export const P_4_10_PLUS = ['4.10', '4.15', '4.19', '5.4', '5.10', '5.15', '6.1', '6.1-late', '6.1-latest', '6.8', '6.12', '6.12-late', '6.x'];
 /** "4.12+": tw_recycle gone. */
 export const P_4_12_PLUS = P_4_10_PLUS.filter((n) => n !== '4.10');
 /** "5.4+". */
-export const P_5_4_PLUS = ['5.4', '5.10', '5.15', '6.1', '6.1-late', '6.8', '6.12', '6.12-late', '6.x'];
+export const P_5_4_PLUS = ['5.4', '5.10', '5.15', '6.1', '6.1-late', '6.1-latest', '6.8', '6.12', '6.12-late', '6.x'];
 
 export function switchesOf(kernel: string): ProfileSwitches {
   return resolveProfile(kernel).switches;
@@ -79,8 +79,9 @@ export const SPEC_FACTS: Record<string, SpecFacts> = {
   '5.10': facts({}),
   '5.15': facts({}),
   '6.1': facts({}),
+  '6.1-late': facts({ synQueueAt5: 6 }),
   // ts_recent left to the child: measured on 6.1.192 and 6.12.118 (verify --vm).
-  '6.1-late': facts({ synQueueAt5: 6, tsRecentDeferred: true }),
+  '6.1-latest': facts({ synQueueAt5: 6, tsRecentDeferred: true }),
   '6.8': facts({}),
   '6.12': facts({}),
   '6.12-late': facts({ synQueueAt5: 6, tsRecentDeferred: true }),
@@ -210,6 +211,7 @@ export const SYNACK_WINDOW: Record<string, { ts: number; noTs: number; wscale: n
   '5.15': { ts: 65160, noTs: 64240, wscale: 7 },
   '6.1': { ts: 65160, noTs: 64240, wscale: 7 },
   '6.1-late': { ts: 65160, noTs: 64240, wscale: 7 },
+  '6.1-latest': { ts: 65160, noTs: 64240, wscale: 7 },
   '6.8': { ts: 65160, noTs: 64240, wscale: 7 },
   '6.12': { ts: 65160, noTs: 64240, wscale: 7 },
   '6.12-late': { ts: 65160, noTs: 64240, wscale: 7 },

@@ -64,11 +64,13 @@ describe.each(ALL)('%s: RST for a pending request', (kernel) => {
 
 // Spec §8 / §8c: every kernel measured up to 6.12.0 removes a pending request on any
 // in-window RST; only 6.18 (profile 6.x) keeps it and sends a challenge ACK (RFC 5961 §3.2).
-const RST_IN_WINDOW_REMOVES = ['3.10', 'centos7', '4.4', '4.4-late', '4.9', '4.9-late', '4.10', '4.15', '4.19', '5.4', '5.10', '5.15', '6.1', '6.1-late', '6.8', '6.12', '6.12-late'];
+const RST_IN_WINDOW_REMOVES = ['3.10', 'centos7', '4.4', '4.4-late', '4.9', '4.9-late', '4.10', '4.15', '4.19', '5.4', '5.10', '5.15', '6.1', '6.1-late', '6.8', '6.12'];
+// The exact-seq rule: 6.18, and backported to 6.1.y and 6.12.y (measured on 6.1.192, 6.12.118).
+const RST_EXACT_SEQ = ['6.1-latest', '6.12-late', '6.x'];
 
 describe('RST in window but not at rcv_nxt (spec §8, §8c, RFC 5961)', () => {
-  it('6.x: challenge ACK (seq = ISN + 1, ack = 1001, window 65160 >> 10 = 63: tcp_v4_reqsk_send_ack shifts rsk_rcv_wnd without rounding), request kept, TCPChallengeACK+1 (spec §9a #45b, §8)', () => {
-    const { h, synAck } = pending('6.x');
+  it.each(RST_EXACT_SEQ)('%s: challenge ACK (seq = ISN + 1, ack = 1001, window 65160 >> wscale, 63 or 509: tcp_v4_reqsk_send_ack shifts rsk_rcv_wnd without rounding), request kept, TCPChallengeACK+1 (spec §9a #45b, §8)', (kernel) => {
+    const { h, synAck } = pending(kernel);
     const { verdict, replies } = h.segment({ src: CLIENT_C, srcPort: 5000, seq: 1101, flags: TcpFlag.RST, tsVal: null });
     expect(verdict).toBe('REQ_CHALLENGE_ACK');
     const ack = only(replies);
@@ -76,7 +78,7 @@ describe('RST in window but not at rcv_nxt (spec §8, §8c, RFC 5961)', () => {
     expect(ack.seq).toBe((synAck.seq + 1) >>> 0);
     expect(ack.ack).toBe(1001);
     expect(ack.tsEcr).toBe(100);
-    expect(ack.window).toBe(63);
+    expect(ack.window).toBe(kernel === '6.x' ? 63 : 509);
     expect(h.listenDeltas()).toEqual({ TCPChallengeACK: 1 });
     expect(queues(h)).toEqual({ qlen: 1, young: 1, acc: 0 });
   });
@@ -91,7 +93,7 @@ describe('RST in window but not at rcv_nxt (spec §8, §8c, RFC 5961)', () => {
     expect(requestSlot(h, CLIENT_C, 5000)).toBe(-1);
   });
 
-  it.each([...RST_IN_WINDOW_REMOVES, '6.x'])('%s: an RST beyond the window is ignored and the request kept (spec §8c)', (kernel) => {
+  it.each([...RST_IN_WINDOW_REMOVES, ...RST_EXACT_SEQ])('%s: an RST beyond the window is ignored and the request kept (spec §8c)', (kernel) => {
     const { h } = pending(kernel);
     const { replies } = h.segment({ src: CLIENT_C, srcPort: 5000, seq: 1001 + 1_000_000, flags: TcpFlag.RST, tsVal: null });
     expect(replies).toEqual([]);

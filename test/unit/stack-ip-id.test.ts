@@ -8,7 +8,7 @@ import { StackHarness, TcpFlag } from '../helpers/stack-harness.js';
 import { CLIENT_C, only, serverClosedConnection } from '../helpers/vectors.js';
 
 const CTL_NONZERO = ['3.10', 'centos7', '4.4', '4.4-late', '4.9', '4.9-late', '4.10', '4.15'];
-const CTL_ZERO = ['4.19', '5.4', '5.10', '5.15', '6.1', '6.1-late', '6.8', '6.12', '6.12-late', '6.x'];
+const CTL_ZERO = ['4.19', '5.4', '5.10', '5.15', '6.1', '6.1-late', '6.1-latest', '6.8', '6.12', '6.12-late', '6.x'];
 const GET = new TextEncoder().encode('GET / HTTP/1.1\r\nHost: s\r\n\r\n');
 
 function harness(kernel: string): StackHarness {

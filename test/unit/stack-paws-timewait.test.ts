@@ -104,7 +104,7 @@ describe('tcp_peer_is_proven with paws_check (spec §2.3, §1.1 C8a, §1.2 D5)',
 // on 3.10–4.10 and 6.10+ (6.12.0, 6.18); 4.14–6.9 lose tcp_tw_isn and pick a clock ISN (6.1.20,
 // 6.1.170 measured), so their SYN goes through the ordinary flood check.
 const TW_ISN_CONTINUES = ['3.10', 'centos7', '4.4', '4.4-late', '4.9', '4.9-late', '4.10', '6.12', '6.12-late', '6.x'];
-const TW_ISN_FROM_CLOCK = ['4.15', '4.19', '5.4', '5.10', '5.15', '6.1', '6.1-late', '6.8'];
+const TW_ISN_FROM_CLOCK = ['4.15', '4.19', '5.4', '5.10', '5.15', '6.1', '6.1-late', '6.1-latest', '6.8'];
 
 describe('a SYN reusing a TIME_WAIT 4-tuple: which ISN (spec §1.9, §8c)', () => {
   it('every profile is in exactly one of the two lists', () => {

@@ -150,3 +150,19 @@ describe('no second pure ACK after our own data or FIN (spec §8c; issue 15 item
     expect(last.replies[0]!.ack).toBe(acked + 1);
   });
 });
+
+describe('the window while received data is unread (tcp_select_window keeps cur_win, measured by verify --vm)', () => {
+  it.each(['6.1', '6.1-late', '6.12-late'])('%s (wscale 7): the quick ACK of an 18-byte request says 509 (65142 rounded up to 128), the answer after the app read it 510', (kernel) => {
+    const h = new StackHarness(kernel);
+    h.app.listen(80, 128, { handler: new HttpApp() });
+    const synAck = only(h.segment({ src: CLIENT_C, srcPort: 5000, seq: 1000 }).replies);
+    h.segment({ src: CLIENT_C, srcPort: 5000, seq: 1001, ack: synAck.seq + 1, flags: TcpFlag.ACK, tsVal: 101, tsEcr: synAck.tsVal! });
+    const request = new TextEncoder().encode('GET / HTTP/1.0\r\n\r\n');
+    expect(request.length).toBe(18);
+    const replies = h.segment({ src: CLIENT_C, srcPort: 5000, seq: 1001, ack: synAck.seq + 1, flags: TcpFlag.ACK | TcpFlag.PSH, tsVal: 102, payload: request }).replies;
+    expect(replies[0]!.payload.length).toBe(0);
+    expect(replies[0]!.window).toBe(509);
+    expect(replies[1]!.payload.length).toBeGreaterThan(0);
+    expect(replies[1]!.window).toBe(510);
+  });
+});

@@ -27,8 +27,8 @@ describe('kernel version strings', () => {
 });
 
 describe('profile detection (spec §0)', () => {
-  it('Debian 12 6.1.192 is 6.1-late (6.1.141+ carries the 6.13 SYN-queue comparison)', () => {
-    expect(profileOf('6.1.0-57-cloud-amd64', '6.1.0-57-cloud-amd64 (debian-kernel@lists.debian.org) #1 SMP PREEMPT_DYNAMIC Debian 6.1.192-3 (2026-11-26)')).toBe('6.1-late');
+  it('Debian 12 6.1.192 is 6.1-latest (measured: the SYN-queue, RST and ts_recent backports)', () => {
+    expect(profileOf('6.1.0-57-cloud-amd64', '6.1.0-57-cloud-amd64 (debian-kernel@lists.debian.org) #1 SMP PREEMPT_DYNAMIC Debian 6.1.192-3 (2026-11-26)')).toBe('6.1-latest');
   });
 
   it('Debian 12 as first shipped (6.1.38) and a vanilla 6.1.20 are 6.1; vanilla 6.1.170 is 6.1-late', () => {
