@@ -4,6 +4,7 @@
 
 import { explain, type Problem } from '../observe/explain.js';
 import { counterSnapshot, dropsByReason, hostExplainInput } from '../observe/snapshot.js';
+import type { RunRecording } from '../report/recording.js';
 import { ipv4ToString } from '../wire/addr.js';
 import type { OfflineHost } from './offline-host.js';
 import { OUTCOMES, diverged, emulatedConnectMs, emulatedOutcome, realConnectMs, realOutcome, type ConnectionTrack, type Outcome } from './outcome.js';
@@ -56,6 +57,8 @@ export interface ReplayResult {
   counters: Record<string, number>;
   findings: Problem[];
   series: Series;
+  /** Queues and decisions on the capture's clock for the HTML report, when asked for (not in --json). */
+  recording: RunRecording | null;
 }
 
 export function buildReplayResult(
@@ -108,6 +111,7 @@ export function buildReplayResult(
     counters,
     findings,
     series,
+    recording: null,
   };
 }
 

@@ -15,6 +15,7 @@ import { CaptureReader, type CaptureStats } from './capture-reader.js';
 import { CapturedSegment, SegmentLoad } from './captured-segment.js';
 import { OfflineHost } from './offline-host.js';
 import { newTrack, type ConnectionTrack } from './outcome.js';
+import { replayRecording } from './replay-report.js';
 import { buildReplayResult, type ReplayResult } from './replay-result.js';
 import { SeriesRecorder } from './series.js';
 import type { ServerEndpoint } from './server-endpoint.js';
@@ -32,6 +33,8 @@ export interface ReplayOptions {
   /** Write the client segments and the emulated replies here (pcapng), or null. */
   outPath: string | null;
   bucketMs: number;
+  /** Record queues and decisions for the HTML report (result.recording). */
+  record?: boolean;
 }
 
 /** How the capture's segments were used, beside the reader's own counts. */
@@ -96,7 +99,10 @@ class Replay {
     let now = 0;
     try {
       while (reader.next()) {
-        if (this.t0Micros < 0) this.t0Micros = reader.timeMicros;
+        if (this.t0Micros < 0) {
+          this.t0Micros = reader.timeMicros;
+          if (this.options.record) this.offline.record(this.t0Micros / 1000);
+        }
         // Whole ms, like the kernel's jiffies; never backwards (multi-queue captures interleave).
         now = Math.max(now, Math.floor((reader.timeMicros - this.t0Micros) / 1000));
         const code = this.segment.load(reader.buf, reader.ipOffset, reader.ipLength);
@@ -113,7 +119,9 @@ class Replay {
     }
     this.input.durationMs = now;
     const tracks = [...this.done, ...this.tracks.values()].sort((a, b) => a.firstSynAt - b.firstSynAt || a.clientAddr - b.clientAddr || a.clientPort - b.clientPort);
-    return buildReplayResult(this.offline, this.options, { ...reader.stats, ...this.input }, tracks, this.series.series, this.t0Micros / 1000);
+    const result = buildReplayResult(this.offline, this.options, { ...reader.stats, ...this.input }, tracks, this.series.series, this.t0Micros / 1000);
+    if (this.options.record) result.recording = replayRecording(this.offline.recorder ?? this.offline.record(0), result, this.options.capturePath, now);
+    return result;
   }
 
   route(now: number, timeMicros: number): void {
