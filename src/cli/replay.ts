@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { APP_NAMES } from '../app/handlers.js';
 import { usageError } from '../errors.js';
 import { resolveProfile } from '../profiles/resolve.js';
+import { DETAIL_LIMIT } from '../replay/connection-table.js';
 import { runReplay, type ReplayOptions } from '../replay/replay.js';
 import { replayJson, type ReplayResult } from '../replay/replay-result.js';
 import { renderReplay, renderSideBySide } from '../replay/replay-text.js';
@@ -26,6 +27,7 @@ interface ReplayCliOptions {
   json?: boolean;
   all?: boolean;
   report?: string;
+  detail: number;
 }
 
 const OPEN_LOOP = `
@@ -58,7 +60,8 @@ export function registerReplay(program: Command): void {
     .option('--seed <n>', 'seed for ISNs and cookie keys', parseNonNegativeInt('--seed'), 1)
     .option('--out <file>', 'write the client segments and the emulated replies to a pcapng file (drops carry a comment)')
     .option('--bucket <ms>', 'time series bucket (in --json)', parseNonNegativeInt('--bucket'), 1000)
-    .option('--all', 'list every connection (default: the first 50)')
+    .option('--all', 'list every connection kept in detail (default: the first 50)')
+    .option('--detail <n>', 'keep the rows of the first N connections (the rest are counted in the summary)', parseNonNegativeInt('--detail'), DETAIL_LIMIT)
     .option('--report <file>', 'write an HTML timeline report (queues, drops by reason, explain): one section per kernel, on the same axes')
     .option('--json', 'JSON: { server, kernel, connections: [{ client, real, emulated, diverged }], counters, summary, findings, input }')
     .addHelpText('after', OPEN_LOOP)
@@ -81,6 +84,7 @@ export function registerReplay(program: Command): void {
         outPath: options.out ?? null,
         bucketMs: options.bucket,
         record: report !== null,
+        detailLimit: options.detail,
       };
       const results: ReplayResult[] = kernels.map((kernel) => runReplay({ ...base, kernel }));
       if (options.json) printJson(results.length === 1 ? replayJson(results[0]!) : results.map(replayJson));

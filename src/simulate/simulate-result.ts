@@ -5,7 +5,7 @@
 import { counterSnapshot, dropsByReason } from '../observe/snapshot.js';
 import type { OfflineHost } from '../replay/offline-host.js';
 import type { RunRecording } from '../report/recording.js';
-import { latency, type LatencySummary } from '../replay/replay-result.js';
+import { latency, type LatencySummary } from '../replay/connection-table.js';
 import type { Series } from '../replay/series.js';
 import type { SimulateOptions } from './simulate.js';
 
