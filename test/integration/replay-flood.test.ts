@@ -11,25 +11,20 @@
 //   syncookies 1: answered with a cookie, TCPReqQFullDoCookies + SyncookiesSent (+ ListenDrops
 //   on 3.10 and 4.4, §1.8).
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PYTHON } from '../../src/assets.js';
-import { run, runInNetns } from '../../src/lab/exec.js';
+import { runInNetns } from '../../src/lab/exec.js';
 import { runReplay } from '../../src/replay/replay.js';
 import { detectServer } from '../../src/replay/server-endpoint.js';
 import { parseIpv4 } from '../../src/wire/addr.js';
+import { CaptureLab, stop } from '../helpers/capture-lab.js';
 import { integrationPrerequisites } from '../helpers/lab-fixture.js';
 
-const PREFIX = process.env.SYNDROP_TEST_OFFLINE2_PREFIX ?? 'sdo2';
-const SERVER_NS = `${PREFIX}-srv`;
-const CLIENT_NS = `${PREFIX}-cli`;
-const SERVER_IF = `${PREFIX}-v0`;
-const CLIENT_IF = `${PREFIX}-v1`;
-const SERVER_ADDR = '10.98.0.1';
-const CLIENT_ADDR = '10.98.0.2';
+const lab = new CaptureLab(process.env.SYNDROP_TEST_OFFLINE2_PREFIX ?? 'sdo2', '10.98.0');
+const SERVER_ADDR = lab.serverAddr;
 /** Not an address of either namespace: the server's SYN-ACKs go to the client side and die there. */
 const SPOOFED = '10.98.1.1';
 const BACKLOG = 8;
@@ -38,7 +33,6 @@ const COUNTERS = ['TcpExtListenDrops', 'TcpExtListenOverflows', 'TcpExtTCPReqQFu
 
 const skip = await integrationPrerequisites(['ip', 'tcpdump', 'hping3', 'nstat']);
 const dir = mkdtempSync(join(tmpdir(), 'syndrop-replay-flood-'));
-const children: ChildProcess[] = [];
 
 const listener = (port: number) => `
 import socket, time
@@ -50,36 +44,9 @@ print('listening', flush=True)
 time.sleep(60)
 `;
 
-function background(argv: string[]): Promise<ChildProcess> {
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  // Ready once it says so: the listener prints 'listening', tcpdump 'listening on'.
-  return new Promise((resolve, reject) => {
-    const ready = (chunk: Buffer) => {
-      if (chunk.toString().includes('listening')) resolve(child);
-    };
-    child.stdout!.on('data', ready);
-    child.stderr!.on('data', ready);
-    child.on('exit', (code) => reject(new Error(`${argv.join(' ')} exited ${code}`)));
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGINT');
-  });
-}
-
-async function teardown(): Promise<void> {
-  for (const child of children.splice(0)) await stop(child);
-  for (const ns of [SERVER_NS, CLIENT_NS]) await run(['ip', 'netns', 'del', ns], { allowFailure: true });
-}
-
 async function counters(): Promise<Record<string, number>> {
   const out: Record<string, number> = Object.fromEntries(COUNTERS.map((name) => [name, 0]));
-  const nstat = await runInNetns(SERVER_NS, ['nstat', '-asz', ...COUNTERS]);
+  const nstat = await runInNetns(lab.serverNs, ['nstat', '-asz', ...COUNTERS]);
   for (const match of nstat.stdout.matchAll(/^(\w+)\s+(\d+)/gm)) out[match[1]!] = Number(match[2]);
   return out;
 }
@@ -94,12 +61,12 @@ interface Burst {
 /** One burst against a fresh listener with this syncookies setting, captured on the server side. */
 async function burst(syncookies: 0 | 1, port: number): Promise<Burst> {
   const capture = join(dir, `flood-cookies${syncookies}.pcap`);
-  await runInNetns(SERVER_NS, ['sysctl', '-qw', `net.ipv4.tcp_syncookies=${syncookies}`]);
-  const server = await background(['ip', 'netns', 'exec', SERVER_NS, PYTHON, '-c', listener(port)]);
-  const tcpdump = await background(['ip', 'netns', 'exec', SERVER_NS, 'tcpdump', '-i', SERVER_IF, '--immediate-mode', '-U', '-w', capture, 'tcp', 'port', String(port)]);
+  await runInNetns(lab.serverNs, ['sysctl', '-qw', `net.ipv4.tcp_syncookies=${syncookies}`]);
+  const server = await lab.inServer([PYTHON, '-c', listener(port)]);
+  const tcpdump = await lab.capture(capture, ['tcp', 'port', String(port)]);
   const before = await counters();
   // -S SYN, spoofed source, one SYN per ms; hping3 counts source ports up from a random base.
-  await runInNetns(CLIENT_NS, ['hping3', '-q', '-S', '-a', SPOOFED, '-p', String(port), '-c', String(SYNS), '-i', 'u1000', SERVER_ADDR], { timeoutMs: 15_000, allowFailure: true });
+  await runInNetns(lab.clientNs, ['hping3', '-q', '-S', '-a', SPOOFED, '-p', String(port), '-c', String(SYNS), '-i', 'u1000', SERVER_ADDR], { timeoutMs: 15_000, allowFailure: true });
   await new Promise((resolve) => setTimeout(resolve, 300));
   const after = await counters();
   await stop(tcpdump);
@@ -112,25 +79,16 @@ let cookiesOn: Burst;
 
 beforeAll(async () => {
   if (skip) return;
-  await teardown();
-  await run(['ip', 'netns', 'add', SERVER_NS]);
-  await run(['ip', 'netns', 'add', CLIENT_NS]);
-  await run(['ip', 'link', 'add', SERVER_IF, 'netns', SERVER_NS, 'type', 'veth', 'peer', 'name', CLIENT_IF, 'netns', CLIENT_NS]);
-  await runInNetns(SERVER_NS, ['ip', 'addr', 'add', `${SERVER_ADDR}/24`, 'dev', SERVER_IF]);
-  await runInNetns(CLIENT_NS, ['ip', 'addr', 'add', `${CLIENT_ADDR}/24`, 'dev', CLIENT_IF]);
-  for (const [ns, dev] of [[SERVER_NS, SERVER_IF], [CLIENT_NS, CLIENT_IF]] as const) {
-    await runInNetns(ns, ['ip', 'link', 'set', dev, 'up']);
-    await runInNetns(ns, ['ip', 'link', 'set', 'lo', 'up']);
-  }
+  await lab.up();
   // The SYN-ACKs to the spoofed address leave through the client side, which does not
   // forward and owns no such address: they are dropped there, unanswered (no RST).
-  await runInNetns(SERVER_NS, ['ip', 'route', 'add', 'default', 'via', CLIENT_ADDR]);
+  await runInNetns(lab.serverNs, ['ip', 'route', 'add', 'default', 'via', lab.clientAddr]);
   cookiesOff = await burst(0, 8080);
   cookiesOn = await burst(1, 8081);
 }, 60_000);
 
 afterAll(async () => {
-  if (!skip) await teardown();
+  if (!skip) await lab.down();
   rmSync(dir, { recursive: true, force: true });
 });
 

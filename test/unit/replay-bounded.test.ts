@@ -10,12 +10,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { LatencyTally, latency } from '../../src/replay/connection-table.js';
 import { LinkType } from '../../src/replay/link-layer.js';
 import { runReplay, type ReplayOptions } from '../../src/replay/replay.js';
+import { conversationReplay } from '../helpers/replay-options.js';
 import { replayJson } from '../../src/replay/replay-result.js';
 import { renderReplay } from '../../src/replay/replay-text.js';
 import { parseIpv4 } from '../../src/wire/addr.js';
 import { pcapFile, type CapturedFrame } from '../helpers/capture-files.js';
 import { CAPTURE_EPOCH_MICROS, firstClientPort, recordConversation } from '../helpers/recorded-conversation.js';
-import { SERVER, StackHarness } from '../helpers/stack-harness.js';
+import { StackHarness } from '../helpers/stack-harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'syndrop-replay-bounded-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,19 +40,7 @@ const flood = join(dir, 'flood.pcap');
 }
 
 function replay(capturePath: string, extra: Partial<ReplayOptions> = {}) {
-  return runReplay({
-    capturePath,
-    server: { address: SERVER, port: 80 },
-    kernel: '6.x',
-    sysctls: [],
-    backlog: 2,
-    acceptRate: 0,
-    app: null,
-    seed: 7,
-    outPath: null,
-    bucketMs: 1000,
-    ...extra,
-  });
+  return runReplay(conversationReplay(capturePath, '6.x', extra));
 }
 
 describe('rows for the first N connections, every connection in the summary', () => {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runReplay, type ReplayOptions } from '../../src/replay/replay.js';
+import { conversationReplay } from '../helpers/replay-options.js';
 import { replayReportInput } from '../../src/replay/replay-report.js';
 import { writeReport } from '../../src/report/report.js';
 import { bucketWidthMs, buildSectionSeries, sectionSpanMs } from '../../src/report/series.js';
@@ -15,7 +16,6 @@ import { runSimulation } from '../../src/simulate/simulate.js';
 import { simulateReportInput } from '../../src/simulate/simulate-report.js';
 import { simulateJson } from '../../src/simulate/simulate-result.js';
 import { CAPTURE_EPOCH_MICROS, recordConversation } from '../helpers/recorded-conversation.js';
-import { SERVER } from '../helpers/stack-harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'syndrop-replay-report-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -29,20 +29,8 @@ recordConversation(capture6x, { kernel: '6.x', ...story });
 recordConversation(capture310, { kernel: '3.10', ...story });
 
 function replay(capturePath: string, kernel: string, extra: Partial<ReplayOptions> = {}) {
-  return runReplay({
-    capturePath,
-    server: { address: SERVER, port: 80 },
-    kernel,
-    sysctls: [],
-    backlog: 2,
-    acceptRate: 0,
-    app: null,
-    seed: 42,
-    outPath: null,
-    bucketMs: 1000,
-    record: true,
-    ...extra,
-  });
+  // The recording host's key (the harness seed): 3.10's prune walk hashes buckets (spec §4.2).
+  return runReplay(conversationReplay(capturePath, kernel, { seed: 42, record: true, ...extra }));
 }
 
 function seriesOf(recording: RunRecording) {
