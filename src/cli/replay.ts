@@ -4,11 +4,14 @@ import type { Command } from 'commander';
 import { APP_NAMES } from '../app/handlers.js';
 import { usageError } from '../errors.js';
 import { resolveProfile } from '../profiles/resolve.js';
+import { DETAIL_LIMIT } from '../replay/connection-table.js';
 import { runReplay, type ReplayOptions } from '../replay/replay.js';
 import { replayJson, type ReplayResult } from '../replay/replay-result.js';
 import { renderReplay, renderSideBySide } from '../replay/replay-text.js';
+import { replayReportInput } from '../replay/replay-report.js';
 import { detectServer, parseServerEndpoint } from '../replay/server-endpoint.js';
 import { collect, parseInteger, parseNonNegativeInt, printJson } from './common.js';
+import { commandLine, reportPath, writeReportFile } from './report-file.js';
 
 interface ReplayCliOptions {
   kernel: string;
@@ -23,6 +26,8 @@ interface ReplayCliOptions {
   bucket: number;
   json?: boolean;
   all?: boolean;
+  report?: string;
+  detail: number;
 }
 
 const OPEN_LOOP = `
@@ -55,15 +60,18 @@ export function registerReplay(program: Command): void {
     .option('--seed <n>', 'seed for ISNs and cookie keys', parseNonNegativeInt('--seed'), 1)
     .option('--out <file>', 'write the client segments and the emulated replies to a pcapng file (drops carry a comment)')
     .option('--bucket <ms>', 'time series bucket (in --json)', parseNonNegativeInt('--bucket'), 1000)
-    .option('--all', 'list every connection (default: the first 50)')
+    .option('--all', 'list every connection kept in detail (default: the first 50)')
+    .option('--detail <n>', 'keep the rows of the first N connections (the rest are counted in the summary)', parseNonNegativeInt('--detail'), DETAIL_LIMIT)
+    .option('--report <file>', 'write an HTML timeline report (queues, drops by reason, explain): one section per kernel, on the same axes')
     .option('--json', 'JSON: { server, kernel, connections: [{ client, real, emulated, diverged }], counters, summary, findings, input }')
     .addHelpText('after', OPEN_LOOP)
-    .action((capture: string, options: ReplayCliOptions) => {
+    .action(async (capture: string, options: ReplayCliOptions) => {
       const kernels = (options.kernels ?? options.kernel).split(',').map((k) => k.trim()).filter((k) => k !== '');
       for (const kernel of kernels) resolveProfile(kernel); // an unknown name fails before any reading
       if (options.app !== undefined && !APP_NAMES.includes(options.app as never)) throw usageError(`--app ${options.app}: choose one of ${APP_NAMES.join(', ')}`);
       if (options.out !== undefined && kernels.length > 1) throw usageError('--out writes one kernel\'s replies: use it with --kernel, not --kernels');
       if (options.bucket < 1) throw usageError('--bucket must be at least 1 ms');
+      const report = options.report === undefined ? null : reportPath(options.report);
       const server = options.server !== undefined ? parseServerEndpoint(options.server) : detectServer(capture);
       const base: Omit<ReplayOptions, 'kernel'> = {
         capturePath: capture,
@@ -75,10 +83,13 @@ export function registerReplay(program: Command): void {
         seed: options.seed,
         outPath: options.out ?? null,
         bucketMs: options.bucket,
+        record: report !== null,
+        detailLimit: options.detail,
       };
       const results: ReplayResult[] = kernels.map((kernel) => runReplay({ ...base, kernel }));
       if (options.json) printJson(results.length === 1 ? replayJson(results[0]!) : results.map(replayJson));
       else if (results.length === 1) process.stdout.write(renderReplay(results[0]!, options.all ? Infinity : 50));
       else process.stdout.write(renderSideBySide(results));
+      if (report !== null) await writeReportFile(report, replayReportInput(results, capture, commandLine()));
     });
 }

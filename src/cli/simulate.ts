@@ -4,9 +4,12 @@ import type { Command } from 'commander';
 import { usageError } from '../errors.js';
 import { resolveProfile } from '../profiles/resolve.js';
 import { runSimulation, type SimulateOptions } from '../simulate/simulate.js';
+import { simulateReportInput } from '../simulate/simulate-report.js';
+import { simulateJson } from '../simulate/simulate-result.js';
 import { renderGrid, renderSimulation, seriesCsv } from '../simulate/simulate-text.js';
 import { parseRtt } from '../simulate/workload.js';
 import { collect, parseInteger, parseNonNegativeInt, printJson } from './common.js';
+import { commandLine, reportPath, writeReportFile } from './report-file.js';
 
 interface SimulateCliOptions {
   kernel: string;
@@ -27,6 +30,7 @@ interface SimulateCliOptions {
   sweep?: string;
   json?: boolean;
   csv?: boolean;
+  report?: string;
 }
 
 /** Settings --sweep may vary, and the option each one overrides. */
@@ -62,13 +66,15 @@ export function registerSimulate(program: Command): void {
     .option('--sweep <name=values>', `run a grid over one setting: ${Object.keys(SWEEPABLE).join(', ')} (e.g. backlog=128,1024,4096)`)
     .option('--json', 'JSON: settings, summary, drops by reason, counters, series (an array for a grid)')
     .option('--csv', 'the time series as CSV')
-    .action((options: SimulateCliOptions) => {
+    .option('--report <file>', 'write an HTML timeline report (queues, drops by reason, explain): one section per run of the grid, on the same axes')
+    .action(async (options: SimulateCliOptions) => {
       const kernels = (options.kernels ?? options.kernel).split(',').map((k) => k.trim()).filter((k) => k !== '');
       for (const kernel of kernels) resolveProfile(kernel);
       if (options.arrivals !== 'poisson' && options.arrivals !== 'uniform') throw usageError(`--arrivals ${options.arrivals}: choose poisson or uniform`);
       if (options.bucket < 1) throw usageError('--bucket must be at least 1 ms');
       const rtt = parseRtt(options.rtt);
       const sweep = options.sweep === undefined ? null : parseSweep(options.sweep);
+      const report = options.report === undefined ? null : reportPath(options.report);
       const base: SimulateOptions = {
         kernel: kernels[0]!,
         sysctls: options.sysctl,
@@ -85,6 +91,7 @@ export function registerSimulate(program: Command): void {
         synRetries: options.synRetries,
         floodRate: options.floodRate,
         durationMs: options.duration * 1000,
+        ...(report === null ? {} : { recordStartWallMs: Date.now() }),
       };
       const cells: Array<{ label: string; options: SimulateOptions }> = [];
       for (const kernel of kernels) {
@@ -98,9 +105,10 @@ export function registerSimulate(program: Command): void {
         }
       }
       const runs = cells.map(({ label, options: cell }) => ({ label, result: runSimulation(cell) }));
-      if (options.json) printJson(runs.length === 1 ? runs[0]!.result : runs.map(({ label, result }) => ({ run: label, ...result })));
+      if (options.json) printJson(runs.length === 1 ? simulateJson(runs[0]!.result) : runs.map(({ label, result }) => ({ run: label, ...simulateJson(result) })));
       else if (options.csv) process.stdout.write(seriesCsv(runs));
       else if (runs.length === 1) process.stdout.write(renderSimulation(runs[0]!.result));
       else process.stdout.write(renderGrid(runs));
+      if (report !== null) await writeReportFile(report, simulateReportInput(runs, commandLine()));
     });
 }

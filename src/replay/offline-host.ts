@@ -8,6 +8,7 @@ import { AcceptLoop } from '../app/accept-loop.js';
 import { createApp } from '../app/handlers.js';
 import { resolveProfile } from '../profiles/resolve.js';
 import { Sysctls } from '../profiles/sysctl.js';
+import { RunRecorder } from '../report/recorder.js';
 import type { ConnectionHandler } from '../stack/conn.js';
 import type { RawEvent } from '../stack/events.js';
 import { Host } from '../stack/host.js';
@@ -39,6 +40,8 @@ export class OfflineHost {
   readonly host: Host;
   readonly acceptLoop: AcceptLoop;
   readonly listener: Listener;
+  /** Samples for the HTML report (--report), or null when nobody asked for one. */
+  recorder: RunRecorder | null = null;
   #eventsRead = 0;
   #txSink: TxSink = () => {};
   #eventSink: EventSink = () => {};
@@ -64,6 +67,26 @@ export class OfflineHost {
     return this.host.now;
   }
 
+  /**
+   * Records queues and verdict totals for the report from now on; `startWallMs` is the wall
+   * time virtual 0 stands for (a capture's first packet, or when a simulation started).
+   */
+  record(startWallMs: number): RunRecorder {
+    this.recorder = new RunRecorder(this.host, startWallMs);
+    return this.recorder;
+  }
+
+  /**
+   * Samples due before `until`: the state holds still between inputs and timers, so a sample
+   * taken late reads what it would have read on time (and the host is never ticked for it,
+   * which could move an accept loop or a prune walk).
+   */
+  #sampleBefore(until: number): void {
+    const recorder = this.recorder;
+    if (recorder === null) return;
+    while (recorder.nextSampleAt < until) recorder.tick(recorder.nextSampleAt);
+  }
+
   /** Runs every timer and application turn due up to `to` (virtual ms), in time order. */
   advanceTo(to: number): void {
     const host = this.host;
@@ -72,6 +95,7 @@ export class OfflineHost {
     for (;;) {
       const at = host.nextTimerAt();
       if (at > to) break;
+      this.#sampleBefore(at);
       const now = Math.max(host.now, at);
       turnsHere = now === last ? turnsHere + 1 : 0;
       if (turnsHere > MAX_TURNS_AT_ONE_INSTANT) throw new Error(`offline host: timers at ${now} ms do not settle`);
@@ -79,6 +103,7 @@ export class OfflineHost {
       host.tick(now);
       this.#publish();
     }
+    this.#sampleBefore(to);
     if (to > host.now) {
       host.tick(to);
       this.#publish();

@@ -52,6 +52,11 @@ export interface ConnectionTrack {
   synOffersOptions: boolean;
   real: RealSide;
   emulated: EmulatedSide;
+  /** One of the first connections, whose row the replay keeps (connection-table.ts). */
+  detailed: boolean;
+  /** Neighbours in the connection table's order of client activity (connection-table.ts). */
+  quieter: ConnectionTrack | null;
+  busier: ConnectionTrack | null;
 }
 
 export function newTrack(clientAddr: number, clientPort: number, firstSynAt: number, synSeq: number): ConnectionTrack {
@@ -65,6 +70,9 @@ export function newTrack(clientAddr: number, clientPort: number, firstSynAt: num
     synOffersOptions: false,
     real: { synAcks: 0, isn: null, tsVal: null, cookieEvident: false, clientCompletedAt: -1, synAckAfterCompletion: false, reset: false, otherSegments: false },
     emulated: { synAcks: 0, isn: null, tsVal: null, cookie: false, establishedAt: -1, overflowed: false, reset: false, verdicts: [] },
+    detailed: false,
+    quieter: null,
+    busier: null,
   };
 }
 

@@ -4,34 +4,13 @@
 
 import { explain, type Problem } from '../observe/explain.js';
 import { counterSnapshot, dropsByReason, hostExplainInput } from '../observe/snapshot.js';
-import { ipv4ToString } from '../wire/addr.js';
+import type { RunRecording } from '../report/recording.js';
+import type { ConnectionTable, LatencySummary, ReplayConnection } from './connection-table.js';
 import type { OfflineHost } from './offline-host.js';
-import { OUTCOMES, diverged, emulatedConnectMs, emulatedOutcome, realConnectMs, realOutcome, type ConnectionTrack, type Outcome } from './outcome.js';
+import type { Outcome } from './outcome.js';
 import type { ReplayInput, ReplayOptions } from './replay.js';
 import type { Series } from './series.js';
 import { endpointToString } from './server-endpoint.js';
-
-export interface ReplayConnection {
-  client: string;
-  real: Outcome;
-  emulated: Outcome;
-  diverged: boolean;
-  /** Virtual ms (since the capture's first packet) of the first SYN; SYNs the client sent. */
-  firstSynMs: number;
-  syns: number;
-  /** First SYN → handshake complete, ms (client retransmits included), null when it never was. */
-  realConnectMs: number | null;
-  emulatedConnectMs: number | null;
-  /** The emulated kernel's decisions for this 4-tuple, first occurrence order. */
-  emulatedVerdicts: string[];
-}
-
-export interface LatencySummary {
-  count: number;
-  p50: number | null;
-  p99: number | null;
-  max: number | null;
-}
 
 export interface ReplaySummary {
   connections: number;
@@ -44,44 +23,48 @@ export interface ReplaySummary {
   emulatedConnectMs: LatencySummary;
 }
 
+export type { LatencySummary, ReplayConnection } from './connection-table.js';
+
+/** How many connections have a row; the rest are only in the summary (issue 17's memory bound). */
+export interface ReplayDetail {
+  limit: number;
+  kept: number;
+  counted: number;
+  /** Followed connections concluded before their end because the table of live ones was full. */
+  concludedEarly: number;
+  /** Said in the output and the JSON when any connection has no row. */
+  note: string | null;
+}
+
 export interface ReplayResult {
   server: string;
   kernel: string;
   kernelDescription: string;
   settings: { backlog: number; acceptRate: number | 'at once'; app: string; sysctls: readonly string[] };
   input: ReplayInput;
+  /** The first `detail.limit` connections (in first-SYN order); `summary` counts all of them. */
   connections: ReplayConnection[];
+  detail: ReplayDetail;
   summary: ReplaySummary;
   /** Counters that moved, nstat names (only those this kernel has). */
   counters: Record<string, number>;
   findings: Problem[];
   series: Series;
+  /** Queues and decisions on the capture's clock for the HTML report, when asked for (not in --json). */
+  recording: RunRecording | null;
 }
 
 export function buildReplayResult(
   offline: OfflineHost,
   options: ReplayOptions,
   input: ReplayInput,
-  tracks: ConnectionTrack[],
+  table: ConnectionTable,
   series: Series,
   startWallMs: number,
 ): ReplayResult {
   const host = offline.host;
-  const connections = tracks.map((track): ReplayConnection => {
-    const real = realOutcome(track);
-    const emulated = emulatedOutcome(track);
-    return {
-      client: `${ipv4ToString(track.clientAddr)}:${track.clientPort}`,
-      real,
-      emulated,
-      diverged: diverged(track, real, emulated),
-      firstSynMs: track.firstSynAt,
-      syns: track.syns,
-      realConnectMs: realConnectMs(track),
-      emulatedConnectMs: emulatedConnectMs(track),
-      emulatedVerdicts: track.emulated.verdicts,
-    };
-  });
+  const connections = table.finish();
+  const tally = table.tally;
   const counters = Object.fromEntries(Object.entries(counterSnapshot(host)).filter(([, value]) => value !== 0));
   const findings = explain(hostExplainInput(host, startWallMs));
   return {
@@ -96,32 +79,30 @@ export function buildReplayResult(
     },
     input,
     connections,
+    detail: detailOf(table, connections.length),
     summary: {
-      connections: connections.length,
-      real: countOutcomes(connections.map((c) => c.real)),
-      emulated: countOutcomes(connections.map((c) => c.emulated)),
-      diverged: connections.filter((c) => c.diverged).length,
+      connections: tally.connections,
+      real: tally.real,
+      emulated: tally.emulated,
+      diverged: tally.diverged,
       emulatedDropsByReason: dropsByReason(host),
-      realConnectMs: latency(connections.map((c) => c.realConnectMs)),
-      emulatedConnectMs: latency(connections.map((c) => c.emulatedConnectMs)),
+      realConnectMs: tally.realConnectMs.summary(),
+      emulatedConnectMs: tally.emulatedConnectMs.summary(),
     },
     counters,
     findings,
     series,
+    recording: null,
   };
 }
 
-export function countOutcomes(outcomes: Outcome[]): Record<Outcome, number> {
-  const counts = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
-  for (const outcome of outcomes) counts[outcome]++;
-  return counts;
-}
-
-/** Nearest-rank percentiles over the values that exist. */
-export function latency(values: Array<number | null>): LatencySummary {
-  const sorted = values.filter((v): v is number => v !== null).sort((a, b) => a - b);
-  const rank = (p: number): number | null => (sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!);
-  return { count: sorted.length, p50: rank(50), p99: rank(99), max: sorted.at(-1) ?? null };
+function detailOf(table: ConnectionTable, kept: number): ReplayDetail {
+  const counted = table.tally.connections - kept;
+  const notes = [
+    counted > 0 ? `detail kept for the first ${table.detailLimit} connections; the rest are counted` : '',
+    table.concludedEarly > 0 ? `${table.concludedEarly} connections were concluded early: ${table.liveLimit} were being followed at once and their client had been silent the longest` : '',
+  ].filter((n) => n !== '');
+  return { limit: table.detailLimit, kept, counted, concludedEarly: table.concludedEarly, note: notes.length === 0 ? null : notes.join('; ') };
 }
 
 /** The `--json` shape of issue 17, with the summary, findings and input accounting beside it. */
@@ -130,6 +111,7 @@ export function replayJson(result: ReplayResult): object {
     server: result.server,
     kernel: result.kernel,
     connections: result.connections.map((c) => ({ client: c.client, real: c.real, emulated: c.emulated, diverged: c.diverged })),
+    detail: result.detail,
     counters: result.counters,
     summary: result.summary,
     findings: result.findings,

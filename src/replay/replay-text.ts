@@ -50,7 +50,12 @@ export function renderConnections(result: ReplayResult, limit: number): string {
   ]);
   const table = renderTable(rows, { head: ['client', 'SYNs', 'real server', 'connect', `kernel ${result.kernel}`, 'connect', ''], rule: true });
   const more = result.connections.length > limit ? `… ${result.connections.length - limit} more connections (--all or --json)\n` : '';
-  return `${table}\n${more}`;
+  return `${table}\n${more}${detailNote(result)}`;
+}
+
+/** The memory bound, said where the rows stop (connection-table.ts). */
+export function detailNote(result: ReplayResult): string {
+  return result.detail.note === null ? '' : `${result.detail.note} (--detail N)\n`;
 }
 
 export function renderSummary(result: ReplayResult): string {
@@ -91,5 +96,5 @@ export function renderSideBySide(results: ReplayResult[]): string {
     row('SyncookiesSent', listenCounter('TcpExtSyncookiesSent')),
     row('findings', (r) => r.findings.map((f) => f.id).join(', ') || 'none'),
   ];
-  return `${renderInput(first)}server ${first.server}, ${first.summary.connections} connections; backlog ${first.settings.backlog}, accept ${first.settings.acceptRate}\n\n${renderTable(rows, { head: ['', ...results.map((r) => `kernel ${r.kernel}`)], rule: true })}\n`;
+  return `${renderInput(first)}${detailNote(first)}server ${first.server}, ${first.summary.connections} connections; backlog ${first.settings.backlog}, accept ${first.settings.acceptRate}\n\n${renderTable(rows, { head: ['', ...results.map((r) => `kernel ${r.kernel}`)], rule: true })}\n`;
 }

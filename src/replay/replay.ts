@@ -14,7 +14,9 @@ import { TcpFlag } from '../wire/tcp.js';
 import { CaptureReader, type CaptureStats } from './capture-reader.js';
 import { CapturedSegment, SegmentLoad } from './captured-segment.js';
 import { OfflineHost } from './offline-host.js';
-import { newTrack, type ConnectionTrack } from './outcome.js';
+import { ConnectionTable, DETAIL_LIMIT, LIVE_LIMIT, tupleKey } from './connection-table.js';
+import { newTrack } from './outcome.js';
+import { replayRecording } from './replay-report.js';
 import { buildReplayResult, type ReplayResult } from './replay-result.js';
 import { SeriesRecorder } from './series.js';
 import type { ServerEndpoint } from './server-endpoint.js';
@@ -32,6 +34,12 @@ export interface ReplayOptions {
   /** Write the client segments and the emulated replies here (pcapng), or null. */
   outPath: string | null;
   bucketMs: number;
+  /** Record queues and decisions for the HTML report (result.recording). */
+  record?: boolean;
+  /** Connections whose row is kept (default DETAIL_LIMIT); the rest are counted. */
+  detailLimit?: number;
+  /** Connections followed at once (default LIVE_LIMIT). */
+  liveLimit?: number;
 }
 
 /** How the capture's segments were used, beside the reader's own counts. */
@@ -51,7 +59,6 @@ export interface ReplayInput extends CaptureStats {
 
 const SEQ_HALF = 0x80000000;
 const seqAtOrAfter = (a: number, b: number): boolean => ((a - b) >>> 0) < SEQ_HALF;
-const tupleKey = (address: number, port: number): number => address * 65536 + port;
 
 export function runReplay(options: ReplayOptions): ReplayResult {
   return new Replay(options).run();
@@ -60,9 +67,8 @@ export function runReplay(options: ReplayOptions): ReplayResult {
 class Replay {
   readonly offline: OfflineHost;
   readonly series: SeriesRecorder;
-  /** The live track per client 4-tuple; finished ones (a port reused for a new SYN) move to `done`. */
-  readonly tracks = new Map<number, ConnectionTrack>();
-  readonly done: ConnectionTrack[] = [];
+  /** The track per client 4-tuple, bounded: the first connections keep their rows, the rest are counted. */
+  readonly tracks: ConnectionTable;
   readonly segment = new CapturedSegment();
   readonly reply = new CapturedSegment();
   readonly pcap: PcapngWriter | null;
@@ -73,6 +79,7 @@ class Replay {
   input: Omit<ReplayInput, keyof CaptureStats> = { clientSegments: 0, serverSegments: 0, otherTcp: 0, notTcp: 0, fragments: 0, midstream: 0, snapped: 0, durationMs: 0 };
 
   constructor(readonly options: ReplayOptions) {
+    this.tracks = new ConnectionTable(options.detailLimit ?? DETAIL_LIMIT, options.liveLimit ?? LIVE_LIMIT);
     this.offline = new OfflineHost({
       kernel: options.kernel,
       sysctls: options.sysctls,
@@ -96,7 +103,10 @@ class Replay {
     let now = 0;
     try {
       while (reader.next()) {
-        if (this.t0Micros < 0) this.t0Micros = reader.timeMicros;
+        if (this.t0Micros < 0) {
+          this.t0Micros = reader.timeMicros;
+          if (this.options.record) this.offline.record(this.t0Micros / 1000);
+        }
         // Whole ms, like the kernel's jiffies; never backwards (multi-queue captures interleave).
         now = Math.max(now, Math.floor((reader.timeMicros - this.t0Micros) / 1000));
         const code = this.segment.load(reader.buf, reader.ipOffset, reader.ipLength);
@@ -112,8 +122,9 @@ class Replay {
       this.pcap?.close();
     }
     this.input.durationMs = now;
-    const tracks = [...this.done, ...this.tracks.values()].sort((a, b) => a.firstSynAt - b.firstSynAt || a.clientAddr - b.clientAddr || a.clientPort - b.clientPort);
-    return buildReplayResult(this.offline, this.options, { ...reader.stats, ...this.input }, tracks, this.series.series, this.t0Micros / 1000);
+    const result = buildReplayResult(this.offline, this.options, { ...reader.stats, ...this.input }, this.tracks, this.series.series, this.t0Micros / 1000);
+    if (this.options.record) result.recording = replayRecording(this.offline.recorder ?? this.offline.record(0), result, this.options.capturePath, now);
+    return result;
   }
 
   route(now: number, timeMicros: number): void {
@@ -130,11 +141,8 @@ class Replay {
     const key = tupleKey(segment.srcAddr, segment.srcPort);
     const isSyn = (segment.flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN;
     let track = this.tracks.get(key);
-    if (isSyn && track !== undefined && track.synSeq !== segment.seq) {
-      // The port is reused for a new connection (a new ISN): the old attempt is over.
-      this.done.push(track);
-      track = undefined;
-    }
+    // A SYN with a new ISN on a port in use starts a new connection: the old attempt is over.
+    if (isSyn && track !== undefined && track.synSeq !== segment.seq) track = undefined;
     if (track === undefined) {
       if (!isSyn) {
         this.input.midstream++;
@@ -143,8 +151,8 @@ class Replay {
       track = newTrack(segment.srcAddr, segment.srcPort, now, segment.seq);
       track.synTimestamps = segment.hasTimestamps;
       track.synOffersOptions = segment.sackPermitted || segment.hasWindowScale;
-      this.tracks.set(key, track);
-    }
+      this.tracks.start(key, track);
+    } else this.tracks.touch(track);
     this.input.clientSegments++;
     if (isSyn) {
       track.syns++;

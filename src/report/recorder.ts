@@ -34,6 +34,11 @@ export class RunRecorder {
     return this.intervalMs;
   }
 
+  /** When the next sample is due (ms since start): a virtual-clock caller samples quiet spans too. */
+  get nextSampleAt(): number {
+    return this.nextAt;
+  }
+
   /** Takes a sample if one is due at `now` (ms since start); cheap to call more often. */
   tick(now: number): void {
     if (now < this.nextAt) return;

@@ -4,7 +4,8 @@
 
 import { counterSnapshot, dropsByReason } from '../observe/snapshot.js';
 import type { OfflineHost } from '../replay/offline-host.js';
-import { latency, type LatencySummary } from '../replay/replay-result.js';
+import type { RunRecording } from '../report/recording.js';
+import { latency, type LatencySummary } from '../replay/connection-table.js';
 import type { Series } from '../replay/series.js';
 import type { SimulateOptions } from './simulate.js';
 
@@ -51,6 +52,8 @@ export interface SimulateResult {
   /** Virtual ms when the last client had its answer. */
   endMs: number;
   series: Series;
+  /** Queues and decisions in virtual time for the HTML report, when asked for (not in --json). */
+  recording: RunRecording | null;
 }
 
 export function buildSimulateResult(
@@ -97,5 +100,12 @@ export function buildSimulateResult(
     counters: Object.fromEntries(Object.entries(counterSnapshot(host)).filter(([, value]) => value !== 0)),
     endMs: Math.round(endMs),
     series,
+    recording: null,
   };
+}
+
+/** The `--json` shape: everything but the report's recording. */
+export function simulateJson(result: SimulateResult): Omit<SimulateResult, 'recording'> {
+  const { recording: _recording, ...json } = result;
+  return json;
 }

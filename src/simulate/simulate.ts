@@ -18,6 +18,7 @@ import { CapturedSegment, SegmentLoad } from '../replay/captured-segment.js';
 import { OfflineHost } from '../replay/offline-host.js';
 import { SeriesRecorder } from '../replay/series.js';
 import { EventHeap } from './event-heap.js';
+import { simulateRecording } from './simulate-report.js';
 import { buildSimulateResult, type ClientOutcomes, type SimulateResult } from './simulate-result.js';
 import { synSchedule, type Workload } from './workload.js';
 
@@ -28,6 +29,8 @@ export interface SimulateOptions extends Workload {
   acceptRate: number;
   seed: number;
   bucketMs: number;
+  /** Record for the HTML report, virtual 0 standing for this wall time (ms); absent: no recording. */
+  recordStartWallMs?: number;
 }
 
 export const SIMULATED_SERVER = parseIpv4('10.77.0.2');
@@ -100,6 +103,7 @@ class Simulation {
       (tx, i) => this.onSent(tx, i),
       (event) => this.onDecision(event),
     );
+    if (options.recordStartWallMs !== undefined) this.offline.record(options.recordStartWallMs);
   }
 
   run(): SimulateResult {
@@ -131,7 +135,10 @@ class Simulation {
       connectMs: this.connectedAt.map((at, i) => (at < 0 ? null : at - this.sentFirstAt[i]!)),
       serverEstablished: this.serverEstablished,
     };
-    return buildSimulateResult(this.offline, o, clients, { legitimate: this.legitimateSyns, flood: this.floodSyns }, this.series.series, this.now);
+    const result = buildSimulateResult(this.offline, o, clients, { legitimate: this.legitimateSyns, flood: this.floodSyns }, this.series.series, this.now);
+    const recorder = this.offline.recorder;
+    if (recorder !== null) result.recording = simulateRecording(recorder, result, this.offline.host, o.recordStartWallMs!, Math.floor(this.now));
+    return result;
   }
 
   /** A new client: its first SYN reaches the server now. */

@@ -3,32 +3,26 @@
 // capture is then replayed through kernel profiles and the emulated decisions are compared
 // with what the real kernel (this machine's, 6.x) did, connection by connection.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PYTHON } from '../../src/assets.js';
-import { run, runInNetns } from '../../src/lab/exec.js';
+import { runInNetns } from '../../src/lab/exec.js';
 import { CaptureReader } from '../../src/replay/capture-reader.js';
 import { runReplay, type ReplayOptions } from '../../src/replay/replay.js';
 import { detectServer } from '../../src/replay/server-endpoint.js';
 import { parseIpv4 } from '../../src/wire/addr.js';
+import { CaptureLab, stop } from '../helpers/capture-lab.js';
 import { integrationPrerequisites } from '../helpers/lab-fixture.js';
 
-const PREFIX = process.env.SYNDROP_TEST_OFFLINE_PREFIX ?? 'sdo';
-const SERVER_NS = `${PREFIX}-srv`;
-const CLIENT_NS = `${PREFIX}-cli`;
-const SERVER_IF = `${PREFIX}-v0`;
-const CLIENT_IF = `${PREFIX}-v1`;
-const SERVER_ADDR = '10.99.0.1';
-const CLIENT_ADDR = '10.99.0.2';
+const lab = new CaptureLab(process.env.SYNDROP_TEST_OFFLINE_PREFIX ?? 'sdo', '10.99.0');
+const SERVER_ADDR = lab.serverAddr;
 const PORT = 8080;
 
 const skip = await integrationPrerequisites(['ip', 'tcpdump']);
 const dir = mkdtempSync(join(tmpdir(), 'syndrop-replay-real-'));
 const capture = join(dir, 'overflow.pcap');
-const children: ChildProcess[] = [];
 
 /** listen(2), never accept(): the accept queue fills (spec §1.5). */
 const LISTENER = `
@@ -64,62 +58,26 @@ for t in threads: t.join()
 print(' '.join(results[i] for i in range(6)))
 `;
 
-function background(argv: string[]): Promise<ChildProcess> {
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  // Ready once it says so: the listener prints 'listening', tcpdump 'listening on'.
-  return new Promise((resolve, reject) => {
-    const ready = (chunk: Buffer) => {
-      if (chunk.toString().includes('listening')) resolve(child);
-    };
-    child.stdout!.on('data', ready);
-    child.stderr!.on('data', ready);
-    child.on('exit', (code) => reject(new Error(`${argv.join(' ')} exited ${code}`)));
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGINT');
-  });
-}
-
-async function teardown(): Promise<void> {
-  for (const child of children) await stop(child);
-  for (const ns of [SERVER_NS, CLIENT_NS]) await run(['ip', 'netns', 'del', ns], { allowFailure: true });
-}
-
 let clientResults: string[] = [];
 const realCounters: Record<string, number> = {};
 
 beforeAll(async () => {
   if (skip) return;
-  await teardown();
-  await run(['ip', 'netns', 'add', SERVER_NS]);
-  await run(['ip', 'netns', 'add', CLIENT_NS]);
-  await run(['ip', 'link', 'add', SERVER_IF, 'netns', SERVER_NS, 'type', 'veth', 'peer', 'name', CLIENT_IF, 'netns', CLIENT_NS]);
-  await runInNetns(SERVER_NS, ['ip', 'addr', 'add', `${SERVER_ADDR}/24`, 'dev', SERVER_IF]);
-  await runInNetns(CLIENT_NS, ['ip', 'addr', 'add', `${CLIENT_ADDR}/24`, 'dev', CLIENT_IF]);
-  for (const [ns, dev] of [[SERVER_NS, SERVER_IF], [CLIENT_NS, CLIENT_IF]] as const) {
-    await runInNetns(ns, ['ip', 'link', 'set', dev, 'up']);
-    await runInNetns(ns, ['ip', 'link', 'set', 'lo', 'up']);
-  }
+  await lab.up();
   // Clients retry twice (SYNs at 0, 1, 2 s on this 6.x client) so the story ends in ~3 s.
-  await runInNetns(CLIENT_NS, ['sysctl', '-qw', 'net.ipv4.tcp_syn_retries=2']);
-  await background(['ip', 'netns', 'exec', SERVER_NS, PYTHON, '-c', LISTENER]);
-  const tcpdump = await background(['ip', 'netns', 'exec', SERVER_NS, 'tcpdump', '-i', SERVER_IF, '-U', '-w', capture, 'tcp', 'port', String(PORT)]);
-  const clients = await runInNetns(CLIENT_NS, [PYTHON, '-c', CLIENTS], { timeoutMs: 20_000 });
+  await runInNetns(lab.clientNs, ['sysctl', '-qw', 'net.ipv4.tcp_syn_retries=2']);
+  await lab.inServer([PYTHON, '-c', LISTENER]);
+  const tcpdump = await lab.capture(capture, ['tcp', 'port', String(PORT)]);
+  const clients = await runInNetns(lab.clientNs, [PYTHON, '-c', CLIENTS], { timeoutMs: 20_000 });
   clientResults = clients.stdout.trim().split(' ');
   await stop(tcpdump);
   // The real kernel's own counters (a new namespace starts from zero): nstat, absolute, no history.
-  const nstat = await runInNetns(SERVER_NS, ['nstat', '-asz', 'TcpExtListenOverflows', 'TcpExtListenDrops']);
+  const nstat = await runInNetns(lab.serverNs, ['nstat', '-asz', 'TcpExtListenOverflows', 'TcpExtListenDrops']);
   for (const match of nstat.stdout.matchAll(/^(\w+)\s+(\d+)/gm)) realCounters[match[1]!] = Number(match[2]);
 }, 60_000);
 
 afterAll(async () => {
-  if (!skip) await teardown();
+  if (!skip) await lab.down();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CaptureReader } from '../../src/replay/capture-reader.js';
 import { runReplay, type ReplayOptions } from '../../src/replay/replay.js';
+import { conversationReplay } from '../helpers/replay-options.js';
 import { replayJson } from '../../src/replay/replay-result.js';
 import { detectServer } from '../../src/replay/server-endpoint.js';
 import { recordConversation, firstClientPort } from '../helpers/recorded-conversation.js';
@@ -21,19 +22,7 @@ const real6x = recordConversation(capture6x, { kernel: '6.x', ...story });
 const real310 = recordConversation(capture310, { kernel: '3.10', ...story });
 
 function replay(capturePath: string, kernel: string, extra: Partial<ReplayOptions> = {}) {
-  return runReplay({
-    capturePath,
-    server: { address: SERVER, port: 80 },
-    kernel,
-    sysctls: [],
-    backlog: 2,
-    acceptRate: 0,
-    app: null,
-    seed: 7,
-    outPath: null,
-    bucketMs: 1000,
-    ...extra,
-  });
+  return runReplay(conversationReplay(capturePath, kernel, extra));
 }
 
 const byPort = (connections: Array<{ client: string }>) => connections.map((c) => Number(c.client.split(':')[1]) - firstClientPort + 1);

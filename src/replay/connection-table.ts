@@ -1,0 +1,195 @@
+// The connections of a replay, in bounded memory whatever the capture holds. A 1 M-source
+// spoofed flood is a million 4-tuples: keeping each one's record and row made a replay of it
+// grow past a gigabyte. So:
+// - every connection is followed while it is active (its sequence translation needs it), in
+//   a table of at most `liveLimit` tracks; when it is full, the track whose client was silent
+//   the longest is concluded early (its outcome is what it had so far) and counted as such;
+// - a concluded connection is always counted in the tally (outcomes, divergence, latencies);
+//   the first `detailLimit` connections (in the order of their first SYN) also keep their row.
+
+import { ipv4ToString } from '../wire/addr.js';
+import { OUTCOMES, diverged, emulatedConnectMs, emulatedOutcome, realConnectMs, realOutcome, type ConnectionTrack, type Outcome } from './outcome.js';
+
+/** The table's key of a client 4-tuple (the server side is one endpoint). */
+export const tupleKey = (address: number, port: number): number => address * 65536 + port;
+
+/** Rows kept for `--json` and the table (the rest are counted): issue 17's memory bound. */
+export const DETAIL_LIMIT = 10_000;
+/** Connections followed at once; a ConnectionTrack is a few hundred bytes. */
+export const LIVE_LIMIT = 50_000;
+
+export interface ReplayConnection {
+  client: string;
+  real: Outcome;
+  emulated: Outcome;
+  diverged: boolean;
+  /** Virtual ms (since the capture's first packet) of the first SYN; SYNs the client sent. */
+  firstSynMs: number;
+  syns: number;
+  /** First SYN → handshake complete, ms (client retransmits included), null when it never was. */
+  realConnectMs: number | null;
+  emulatedConnectMs: number | null;
+  /** The emulated kernel's decisions for this 4-tuple, first occurrence order. */
+  emulatedVerdicts: string[];
+}
+
+export interface LatencySummary {
+  count: number;
+  p50: number | null;
+  p99: number | null;
+  max: number | null;
+}
+
+/** Nearest-rank percentiles over the values that exist. */
+export function latency(values: Array<number | null>): LatencySummary {
+  const tally = new LatencyTally();
+  for (const value of values) if (value !== null) tally.add(value);
+  return tally.summary();
+}
+
+/** Latencies as a histogram of distinct values: bounded by the capture's length in ms, not its connections. */
+export class LatencyTally {
+  readonly #counts = new Map<number, number>();
+  #count = 0;
+
+  add(value: number): void {
+    this.#counts.set(value, (this.#counts.get(value) ?? 0) + 1);
+    this.#count++;
+  }
+
+  summary(): LatencySummary {
+    const values = [...this.#counts.keys()].sort((a, b) => a - b);
+    const rank = (p: number): number | null => {
+      if (this.#count === 0) return null;
+      const wanted = Math.min(this.#count, Math.ceil((p / 100) * this.#count));
+      let seen = 0;
+      for (const value of values) if ((seen += this.#counts.get(value)!) >= wanted) return value;
+      return values.at(-1)!;
+    };
+    return { count: this.#count, p50: rank(50), p99: rank(99), max: values.at(-1) ?? null };
+  }
+}
+
+export function countOutcomes(outcomes: Outcome[]): Record<Outcome, number> {
+  const counts = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
+  for (const outcome of outcomes) counts[outcome]++;
+  return counts;
+}
+
+/** What every connection adds to the summary, detailed or not. */
+export class ReplayTally {
+  connections = 0;
+  readonly real = countOutcomes([]);
+  readonly emulated = countOutcomes([]);
+  diverged = 0;
+  readonly realConnectMs = new LatencyTally();
+  readonly emulatedConnectMs = new LatencyTally();
+}
+
+export class ConnectionTable {
+  readonly #live = new Map<number, ConnectionTrack>();
+  /** The live tracks by client activity, a list through the tracks: quietest first, O(1) both ends. */
+  #quietest: ConnectionTrack | null = null;
+  #busiest: ConnectionTrack | null = null;
+  readonly detailed: ReplayConnection[] = [];
+  readonly tally = new ReplayTally();
+  /** Connections concluded because the table was full, not because they ended. */
+  concludedEarly = 0;
+  #started = 0;
+
+  constructor(
+    readonly detailLimit = DETAIL_LIMIT,
+    readonly liveLimit = LIVE_LIMIT,
+  ) {}
+
+  get(key: number): ConnectionTrack | undefined {
+    return this.#live.get(key);
+  }
+
+  /** A client segment of a followed connection: it becomes the busiest. */
+  touch(track: ConnectionTrack): void {
+    if (track === this.#busiest) return;
+    this.#unlink(track);
+    this.#append(track);
+  }
+
+  /** A new attempt on this 4-tuple (a SYN with a new ISN ends the previous one). */
+  start(key: number, track: ConnectionTrack): void {
+    const previous = this.#live.get(key);
+    if (previous !== undefined) this.#remove(key, previous);
+    else if (this.#live.size >= this.liveLimit) {
+      const quietest = this.#quietest!;
+      this.#remove(tupleKey(quietest.clientAddr, quietest.clientPort), quietest);
+      this.concludedEarly++;
+    }
+    track.detailed = this.#started++ < this.detailLimit;
+    this.#live.set(key, track);
+    this.#append(track);
+  }
+
+  #remove(key: number, track: ConnectionTrack): void {
+    this.#live.delete(key);
+    this.#unlink(track);
+    this.#conclude(track);
+  }
+
+  #append(track: ConnectionTrack): void {
+    track.quieter = this.#busiest;
+    track.busier = null;
+    if (this.#busiest === null) this.#quietest = track;
+    else this.#busiest.busier = track;
+    this.#busiest = track;
+  }
+
+  #unlink(track: ConnectionTrack): void {
+    if (track.quieter === null) this.#quietest = track.busier;
+    else track.quieter.busier = track.busier;
+    if (track.busier === null) this.#busiest = track.quieter;
+    else track.busier.quieter = track.quieter;
+    track.quieter = track.busier = null;
+  }
+
+  /** Concludes every connection still followed; the detailed rows in first-SYN order. */
+  finish(): ReplayConnection[] {
+    for (const track of this.#live.values()) this.#conclude(track);
+    this.#live.clear();
+    this.#quietest = this.#busiest = null;
+    return this.detailed.sort((a, b) => a.firstSynMs - b.firstSynMs || compareClients(a.client, b.client));
+  }
+
+  #conclude(track: ConnectionTrack): void {
+    const tally = this.tally;
+    const real = realOutcome(track);
+    const emulated = emulatedOutcome(track);
+    const isDiverged = diverged(track, real, emulated);
+    const realMs = realConnectMs(track);
+    const emulatedMs = emulatedConnectMs(track);
+    tally.connections++;
+    tally.real[real]++;
+    tally.emulated[emulated]++;
+    if (isDiverged) tally.diverged++;
+    if (realMs !== null) tally.realConnectMs.add(realMs);
+    if (emulatedMs !== null) tally.emulatedConnectMs.add(emulatedMs);
+    if (!track.detailed) return;
+    this.detailed.push({
+      client: `${ipv4ToString(track.clientAddr)}:${track.clientPort}`,
+      real,
+      emulated,
+      diverged: isDiverged,
+      firstSynMs: track.firstSynAt,
+      syns: track.syns,
+      realConnectMs: realMs,
+      emulatedConnectMs: emulatedMs,
+      emulatedVerdicts: track.emulated.verdicts,
+    });
+  }
+}
+
+/** Address then port, numerically (the order the replay has always listed them in). */
+function compareClients(a: string, b: string): number {
+  const key = (client: string) => {
+    const [address, port] = client.split(':') as [string, string];
+    return address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0) * 65536 + Number(port);
+  };
+  return key(a) - key(b);
+}
