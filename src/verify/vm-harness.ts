@@ -19,6 +19,7 @@ import { resolveGuestModules } from './guest/modules.js';
 import { detectProfile } from './guest/profile-detect.js';
 import { GuestVm, removeTap, type Accel } from './guest/vm.js';
 import { usageError } from '../errors.js';
+import { assetPath } from '../assets.js';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -145,7 +146,8 @@ export async function runVmVerify(options: VmVerifyOptions): Promise<VmVerifyRep
   await labUp({ prefix: topology.prefix });
   const instance = options.instance ?? `${process.env.SYNDROP_INSTANCE ?? 'default'}-vm`;
   const scenarios = selectScenarios(loadScenarios(), options.only);
-  const known = new Map(loadKnownDifferences().map((k) => [k.scenario, k.reason]));
+  // A guest's known differences are its own list (the host's are about the host kernel).
+  const known = new Map(loadKnownDifferences(assetPath('verify', 'known-differences-vm.json')).map((k) => [k.scenario, k.reason]));
   const groups = new Map<string, Scenario[]>();
   for (const s of scenarios) groups.set(sysctlKey(s), [...(groups.get(sysctlKey(s)) ?? []), s]);
   const basePort = 10_000 + 2 * Math.floor(Math.random() * 20_000);

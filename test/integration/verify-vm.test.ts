@@ -7,6 +7,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync } from 'node:fs';
+import { assetPath } from '../../src/assets.js';
 import { SDGUEST } from '../../src/verify/guest/initramfs.js';
 import { loadKnownDifferences } from '../../src/verify/scenario.js';
 import { formatVmVerifyTable, runVmVerify, type VmVerifyReport } from '../../src/verify/vm-harness.js';
@@ -33,7 +34,7 @@ const SYN_QUEUE = ['sq-backlog4-sc0-flood20', 'sq-backlog0-sc0-flood5'];
 describe.skipIf(skipReason !== undefined || kernels.length === 0)('verify --vm: real Debian kernels under qemu as the referee', () => {
   const reports = new Map<string, VmVerifyReport>();
   let wrong: VmVerifyReport;
-  const known = new Map(loadKnownDifferences().map((k) => [k.scenario, k.reason]));
+  const known = new Map(loadKnownDifferences(assetPath('verify', 'known-differences-vm.json')).map((k) => [k.scenario, k.reason]));
 
   beforeAll(async () => {
     await testLabUp();
