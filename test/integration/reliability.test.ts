@@ -119,7 +119,8 @@ describe.skipIf(skip !== undefined)('reliability (issue 10)', () => {
       expect(delta('SyndropRxFrames')).toBeGreaterThan(1_000);
       expect(delta('SyndropRxAccepted') + rejected).toBe(delta('SyndropRxFrames'));
       expect(delta('IpInReceives')).toBe(delta('SyndropRxFrames'));
-      expect(rejected).toBeGreaterThan(10_000);
+      // Most of the garbage that reaches the TUN is malformed: a good share is rejected.
+      expect(rejected).toBeGreaterThan(delta('SyndropRxFrames') / 4);
       expect(syndropRun!.child.exitCode).toBeNull();
       expect((await curlFrom('c3')).httpCode).toBe('200');
     });
