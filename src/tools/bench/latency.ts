@@ -1,6 +1,7 @@
 // Section 6: latency at low load. `sdlat` in the client namespace (pinned to the generator CPU)
-// sends single SYNs — and pings — at a low rate to the C reflector, to `syndrop run` (cookie and
-// queued paths) and to the server namespace's kernel listener, and takes each round trip from
+// sends single SYNs — and pings — at a low rate to the C reflector, to its Node twin on syndrop's
+// addon (the hand-off alone), to `syndrop run` (cookie and queued paths) and to the server
+// namespace's kernel listener, and takes each round trip from
 // kernel timestamps on the client's interface (probe out, reply in), so the client's own
 // scheduling is not in the figure. Rounds interleave the servers like the TUN section; each
 // round gives syndrop/reflector ratios of p50 and p99, summarized with their spread.
@@ -13,8 +14,8 @@ import { machineWindow, noiseVerdict, type MachineWindow } from './machine.js';
 import { COOKIE_ARGS, LabServers, QUEUED_ARGS, collect, cpuTicks, lastJsonLine, waitExit } from './servers.js';
 import { median, summary } from './stats.js';
 
-export type LatencyServer = 'reflector' | 'syndrop' | 'syndropQueued' | 'kernel';
-export const LATENCY_SERVERS: readonly LatencyServer[] = ['reflector', 'syndrop', 'syndropQueued', 'kernel'];
+export type LatencyServer = 'reflector' | 'nodeReflector' | 'syndrop' | 'syndropQueued' | 'kernel';
+export const LATENCY_SERVERS: readonly LatencyServer[] = ['reflector', 'nodeReflector', 'syndrop', 'syndropQueued', 'kernel'];
 /** The reflector answers SYNs only. */
 const PINGED: readonly LatencyServer[] = ['syndrop', 'kernel'];
 
@@ -70,11 +71,13 @@ export interface LatencySection {
   syn: Record<LatencyServer, LatencyFigure>;
   ping: Partial<Record<LatencyServer, LatencyFigure>>;
   ratios: {
-    perRound: Array<{ round: number; p50: number; p99: number; queuedP50: number; queuedP99: number }>;
+    perRound: Array<{ round: number; p50: number; p99: number; queuedP50: number; queuedP99: number; nodeP50: number }>;
     p50: ReturnType<typeof summary>;
     p99: ReturnType<typeof summary>;
     queuedP50: ReturnType<typeof summary>;
     queuedP99: ReturnType<typeof summary>;
+    /** The Node twin's p50 over the reflector's: the hand-off alone. */
+    nodeP50: ReturnType<typeof summary>;
   };
   machine: MachineWindow;
   noisy: string | null;
@@ -121,8 +124,8 @@ export class LatencyBench {
   private async runOne(server: LatencyServer, round: number): Promise<LatencyRun[]> {
     const seconds = Math.ceil((this.o.count / this.o.rate) * 2 + 10);
     if (server === 'kernel') return this.probeServer(server, round, null);
-    if (server === 'reflector') {
-      const reflector = await this.o.servers.startReflector(seconds);
+    if (server === 'reflector' || server === 'nodeReflector') {
+      const reflector = await this.o.servers.startReflector(seconds, server === 'reflector' ? 'c' : 'node');
       try {
         return await this.probeServer(server, round, reflector.pid);
       } finally {
@@ -171,6 +174,7 @@ export class LatencyBench {
         p99: get('syndrop').p99_us / ref.p99_us,
         queuedP50: get('syndropQueued').p50_us / ref.p50_us,
         queuedP99: get('syndropQueued').p99_us / ref.p99_us,
+        nodeP50: get('nodeReflector').p50_us / ref.p50_us,
       });
     }
     const ratios = {
@@ -179,6 +183,7 @@ export class LatencyBench {
       p99: summary(perRound.map((r) => r.p99)),
       queuedP50: summary(perRound.map((r) => r.queuedP50)),
       queuedP99: summary(perRound.map((r) => r.queuedP99)),
+      nodeP50: summary(perRound.map((r) => r.nodeP50)),
     };
     return {
       skipped: false,

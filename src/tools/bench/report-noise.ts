@@ -26,8 +26,8 @@ export function renderTunRatios(tun: TunSection): string[] {
   const ns = (v: number | null) => (v === null ? '-' : v.toFixed(0));
   return [
     `per-round ratios to the reflector, median (min–max, spread): throughput cookie ${ratio(r.throughput)}, queued ${ratio(r.queuedThroughput)}; ` +
-      `CPU per SYN-ACK cookie ${ratio(r.cpu)}, queued ${ratio(r.queuedCpu)}`,
-    `CPU ns per SYN-ACK (median): reflector ${ns(cpu.reflector)}, syndrop cookie ${ns(cpu.syndrop)}, queued ${ns(cpu.syndropQueued)} — ` +
+      `CPU per SYN-ACK cookie ${ratio(r.cpu)}, queued ${ratio(r.queuedCpu)}, Node reflector (addon + loop, no stack) ${ratio(r.nodeCpu)}`,
+    `CPU ns per SYN-ACK (median): reflector ${ns(cpu.reflector)}, Node reflector ${ns(cpu.nodeReflector)}, syndrop cookie ${ns(cpu.syndrop)}, queued ${ns(cpu.syndropQueued)} — ` +
       'process CPU ÷ SYN-ACKs, less sensitive to a neighbour than throughput',
     `${renderMachine('the TUN section', tun.machine)}; ${trust(tun.noisy)}`,
   ];
@@ -59,7 +59,7 @@ export function renderLatency(section: LatencySection | { skipped: true; reason:
   return [
     ...out,
     renderTable(rows, { align: rows[0]!.map((_, i) => (i < 2 ? 'left' : 'right')) }),
-    `syndrop ÷ reflector per round, median (min–max, spread): cookie p50 ${ratio(r.p50)}, p99 ${ratio(r.p99)}; queued p50 ${ratio(r.queuedP50)}, p99 ${ratio(r.queuedP99)}`,
+    `syndrop ÷ reflector per round, median (min–max, spread): cookie p50 ${ratio(r.p50)}, p99 ${ratio(r.p99)}; queued p50 ${ratio(r.queuedP50)}, p99 ${ratio(r.queuedP99)}; Node reflector p50 ${ratio(r.nodeP50)}`,
     `${section.rounds} interleaved rounds, ${section.countPerRun} probes per run at ${section.rate}/s. ${section.method}`,
     `${renderMachine('the latency section', section.machine)}; ${trust(section.noisy)}`,
   ];

@@ -4,8 +4,8 @@ import { renderTable } from '../../observe/table.js';
 import type { MemoryResult } from './memory.js';
 import { IN_PROCESS_PATHS, PATH_INFO, type InProcessPath, type PathResult } from './inprocess.js';
 import { summary } from './stats.js';
-import type { TunSection, TunSkipped } from './tun.js';
-import type { LatencySection } from './latency.js';
+import { TUN_SERVERS, type TunSection, type TunSkipped } from './tun.js';
+import type { LatencySection, LatencyServer } from './latency.js';
 import type { MachineWindow } from './machine.js';
 import { renderLatency, renderMachine, renderTunRatios } from './report-noise.js';
 import type { FloodReport } from '../flood-memory.js';
@@ -58,9 +58,9 @@ export interface BenchReport {
     machine: MachineWindow;
   };
   /** p50/p99 of single SYNs at low rate (section 6), comparable across runs. */
-  latency: Partial<Record<'reflector' | 'syndrop' | 'syndropQueued' | 'kernel', { p50_us: number; p99_us: number }>> | null;
+  latency: Partial<Record<LatencyServer, { p50_us: number; p99_us: number }>> | null;
   /** Median CPU ns per SYN-ACK over TUN (section 4). */
-  cpu_ns_per_synack: { reflector: number | null; syndrop: number | null; syndropQueued: number | null } | null;
+  cpu_ns_per_synack: TunSection['cpuNsPerSynAck'] | null;
   latencySection: LatencySection | { skipped: true; reason: string };
   inProcess: Partial<Record<InProcessPath, PathSummary>> & { skipped?: string };
   allocation: Partial<Record<InProcessPath, PathSummary['alloc']>> & { method: string };
@@ -216,7 +216,7 @@ export function renderReport(r: BenchReport): string {
   else {
     const tun = r.tun;
     const trows: string[][] = [['server', ...Array.from({ length: tun.rounds }, (_, i) => `round ${i + 1}`), 'median', 'min', 'max', 'CPU ns/SYN-ACK']];
-    for (const s of ['reflector', 'syndrop', 'syndropQueued', 'kernel'] as const) {
+    for (const s of TUN_SERVERS) {
       const runs = tun.runs.filter((x) => x.server === s);
       const cpu = runs.map((x) => x.cpuNsPerSynAck).filter((x): x is number => x !== null);
       trows.push([

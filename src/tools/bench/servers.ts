@@ -79,7 +79,7 @@ export interface LabServerOptions {
 export interface ReflectorHandle {
   pid: number;
   /** SIGTERM, then its JSON summary (null if it printed none). */
-  stop(): Promise<{ synAcks: number; perSec: number; cpuNsPerFrame: number } | null>;
+  stop(): Promise<{ synAcks: number; perSec?: number; cpuNsPerFrame: number } | null>;
 }
 
 export interface SyndropHandle {
@@ -108,14 +108,16 @@ export class LabServers {
     for (const child of [...this.children]) await waitExit(child, 3000);
   }
 
-  /** The C reflector on the lab TUN; answers within 0.5 s of the call. */
-  async startReflector(seconds: number): Promise<ReflectorHandle> {
+  /** The C reflector (or its Node twin on syndrop's addon, node-reflector.ts) on the lab TUN;
+   *  answers within 0.5 s (Node: 1 s) of the call. */
+  async startReflector(seconds: number, kind: 'c' | 'node' = 'c'): Promise<ReflectorHandle> {
+    const program = kind === 'c' ? [join(BIN_DIR, 'reflector')] : [process.execPath, join(this.o.root, 'dist/tools/bench/node-reflector.js')];
     const child = this.spawn([
-      'taskset', '-c', String(this.o.serverCpu), join(BIN_DIR, 'reflector'),
+      'taskset', '-c', String(this.o.serverCpu), ...program,
       '--netns', this.o.srv, '--dev', this.o.tunDev, '--seconds', String(seconds),
     ]);
     const io = collect(child);
-    await sleep(500);
+    await sleep(kind === 'c' ? 500 : 1000);
     return {
       pid: child.pid ?? 0,
       stop: async () => {

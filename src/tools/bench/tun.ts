@@ -1,6 +1,7 @@
 // Section 4: over TUN, end to end, in a private lab (SYNDROP_LAB_PREFIX, default `sdb`).
 // `sdgen syn` in <prefix>-c3 (pinned to CPU0) floods spoofed sources of 10.77.128.0/17 at
 //   (a) dist/bin/reflector on TUN sd0 in <prefix>-srv (CPU1): the physical limit of the TUN path;
+//   (a') the same reflector in Node on syndrop's addon (node-reflector.ts): the I/O layer's cost;
 //   (b) `syndrop run` on the same TUN (CPU1), tcp_syncookies=2: every SYN answered statelessly;
 //   (c) `syndrop run`, the queued path: every SYN gets a request sock (limits raised,
 //       tcp_synack_retries=0 so no retransmission doubles the output);
@@ -23,8 +24,8 @@ import { machineWindow, noiseVerdict, type MachineWindow } from './machine.js';
 import { COOKIE_ARGS, LabServers, QUEUED_ARGS, collect, cpuTicks, lastJsonLine, waitExit } from './servers.js';
 import { median, summary } from './stats.js';
 
-export type TunServer = 'reflector' | 'syndrop' | 'syndropQueued' | 'kernel';
-export const TUN_SERVERS: readonly TunServer[] = ['reflector', 'syndrop', 'syndropQueued', 'kernel'];
+export type TunServer = 'reflector' | 'nodeReflector' | 'syndrop' | 'syndropQueued' | 'kernel';
+export const TUN_SERVERS: readonly TunServer[] = ['reflector', 'nodeReflector', 'syndrop', 'syndropQueued', 'kernel'];
 
 export interface TunOptions {
   root: string;
@@ -54,7 +55,7 @@ export interface SdgenResult {
 export interface TunRun {
   server: TunServer;
   round: number;
-  /** Median of sdgen's per-second SYN-ACK rate over the steady seconds (first and last left out). */
+  /** Median of sdgen's per-second SYN-ACK rate over the steady seconds (the first left out). */
   synAckPerSec: number;
   /** The per-second samples it came from. */
   perSecond: number[];
@@ -90,15 +91,17 @@ export interface TunSection {
   ratios: {
     syndropOverReflector: number;
     syndropOverKernel: number;
-    perRound: Array<{ round: number; overReflector: number; overKernel: number; queuedOverReflector: number; cpuOverReflector: number | null; queuedCpuOverReflector: number | null }>;
+    perRound: Array<{ round: number; overReflector: number; overKernel: number; queuedOverReflector: number; cpuOverReflector: number | null; queuedCpuOverReflector: number | null; nodeCpuOverReflector: number | null }>;
     /** Per-round ratios summarized: the medians are the section's answer, the spreads its confidence. */
     throughput: Spread;
     queuedThroughput: Spread;
     cpu: Spread | null;
     queuedCpu: Spread | null;
+    /** The Node twin of the reflector: what the addon and the Node loop add, without the stack. */
+    nodeCpu: Spread | null;
   };
   /** Median CPU ns per SYN-ACK of each server process (null for the kernel: softirq only). */
-  cpuNsPerSynAck: Record<'reflector' | 'syndrop' | 'syndropQueued', number | null>;
+  cpuNsPerSynAck: Record<'reflector' | 'nodeReflector' | 'syndrop' | 'syndropQueued', number | null>;
   kernelSyncookiesSentPerSec: number;
   machine: MachineWindow;
   /** Why these ratios are not to be trusted (spread or steal), or null. */
@@ -237,9 +240,9 @@ export class TunBench {
   }
 
   private steady(samples: number[], fallback: number): number {
-    // Leave out the first second (server warm-up, JIT) and the last (partial).
-    const middle = samples.length > 2 ? samples.slice(1, -1) : samples;
-    return middle.length > 0 ? median(middle) : fallback;
+    // Leave out the first second (server warm-up, JIT); every progress line is a whole second.
+    const rest = samples.length > 1 ? samples.slice(1) : samples;
+    return rest.length > 0 ? median(rest) : fallback;
   }
 
   /** What the client measured in a round, the same for every server side. */
@@ -255,18 +258,22 @@ export class TunBench {
     };
   }
 
-  private async runReflector(round: number): Promise<TunRun> {
-    const reflector = await this.servers.startReflector(this.o.seconds + 10);
+  private async runReflector(server: 'reflector' | 'nodeReflector', round: number): Promise<TunRun> {
+    const reflector = await this.servers.startReflector(this.o.seconds + 10, server === 'reflector' ? 'c' : 'node');
     const d0 = await readStat(this.srv, this.tunDev, 'tx_dropped');
+    // CPU over the generator's window, as for syndrop (the reflector's own figure spans its life).
+    const cpu0 = cpuTicks(reflector.pid);
     const gen = await this.sdgen(EMULATED);
+    const cpu1 = cpuTicks(reflector.pid);
     const d1 = await readStat(this.srv, this.tunDev, 'tx_dropped');
     await sleep(300);
     const own = await reflector.stop();
+    const synAcks = own?.synAcks ?? 0;
     return {
-      ...this.measuredAtClient('reflector', round, gen, d1 - d0),
-      serverCount: own?.synAcks ?? 0,
-      serverPerSec: own?.perSec ?? 0,
-      cpuNsPerSynAck: own?.cpuNsPerFrame ?? null,
+      ...this.measuredAtClient(server, round, gen, d1 - d0),
+      serverCount: synAcks,
+      serverPerSec: own?.perSec ?? synAcks / gen.result.seconds,
+      cpuNsPerSynAck: cpu0 !== null && cpu1 !== null && synAcks > 0 ? ((cpu1 - cpu0) * 1e7) / synAcks : null,
     };
   }
 
@@ -323,7 +330,11 @@ export class TunBench {
     for (let round = 1; round <= this.o.rounds; round++) {
       for (const server of TUN_SERVERS) {
         const r =
-          server === 'reflector' ? await this.runReflector(round) : server === 'kernel' ? await this.runKernel(round) : await this.runSyndrop(server, round);
+          server === 'reflector' || server === 'nodeReflector'
+            ? await this.runReflector(server, round)
+            : server === 'kernel'
+              ? await this.runKernel(round)
+              : await this.runSyndrop(server, round);
         const cpu = r.cpuNsPerSynAck === null ? '' : `, ${Math.round(r.cpuNsPerSynAck)} CPU ns/SYN-ACK`;
         this.o.log(
           `tun: round ${round} ${server.padEnd(13)} ${Math.round(r.synAckPerSec).toLocaleString('en-US')} SYN-ACK/s at client` +
@@ -356,6 +367,7 @@ export class TunBench {
         queuedOverReflector: over('syndropQueued'),
         cpuOverReflector: cpuRatio('syndrop'),
         queuedCpuOverReflector: cpuRatio('syndropQueued'),
+        nodeCpuOverReflector: cpuRatio('nodeReflector'),
       });
     }
     const spreadOf = (values: Array<number | null>) => {
@@ -366,6 +378,7 @@ export class TunBench {
     const queuedThroughput = summary(perRound.map((r) => r.queuedOverReflector));
     const cpu = spreadOf(perRound.map((r) => r.cpuOverReflector));
     const queuedCpu = spreadOf(perRound.map((r) => r.queuedCpuOverReflector));
+    const nodeCpu = spreadOf(perRound.map((r) => r.nodeCpuOverReflector));
     const cpuMedian = (s: TunServer) => spreadOf(runs.filter((r) => r.server === s).map((r) => r.cpuNsPerSynAck))?.median ?? null;
     const kernelRuns = runs.filter((r) => r.server === 'kernel');
     return {
@@ -391,8 +404,9 @@ export class TunBench {
         queuedThroughput,
         cpu,
         queuedCpu,
+        nodeCpu,
       },
-      cpuNsPerSynAck: { reflector: cpuMedian('reflector'), syndrop: cpuMedian('syndrop'), syndropQueued: cpuMedian('syndropQueued') },
+      cpuNsPerSynAck: { reflector: cpuMedian('reflector'), nodeReflector: cpuMedian('nodeReflector'), syndrop: cpuMedian('syndrop'), syndropQueued: cpuMedian('syndropQueued') },
       kernelSyncookiesSentPerSec: median(kernelRuns.map((r) => r.serverPerSec)),
       machine,
       noisy: this.o.rounds < 3
