@@ -16,7 +16,8 @@
  * --src-net must be routed back to this namespace and not be local to it (no RST).
  * ping: ICMP echo from --src (this namespace's address) with a random id and seq = i.
  *
- * One JSON line on stdout: sent, answered, lost, p50/p90/p99/max/min/mean in microseconds.
+ * One JSON line on stdout: sent, answered, lost, p10/p50/p90/p99/max/min/mean in microseconds. The low
+ * percentiles are the path's own cost: a busy neighbour only ever adds to a round trip.
  * Exit: 0 ok, 1 runtime failure, 2 usage error.
  */
 #define _GNU_SOURCE
@@ -318,10 +319,10 @@ int main(int argc, char **argv)
     }
     qsort(rtt, (size_t)n, sizeof *rtt, cmp64);
     printf("{\"mode\":\"%s\",\"sent\":%d,\"answered\":%d,\"lost\":%d,\"noTxStamp\":%d,\"sendErrors\":%ld,"
-           "\"unmatched\":%ld,\"seconds\":%.3f,\"rate\":%.0f,\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,"
+           "\"unmatched\":%ld,\"seconds\":%.3f,\"rate\":%.0f,\"p10_us\":%.1f,\"p50_us\":%.1f,\"p90_us\":%.1f,\"p99_us\":%.1f,"
            "\"max_us\":%.1f,\"min_us\":%.1f,\"mean_us\":%.1f}\n",
            o.syn ? "syn" : "ping", r.sent, n, r.sent - n - no_tx, no_tx, send_errors, r.unmatched, seconds, o.rate,
-           pct(rtt, n, 0.5), pct(rtt, n, 0.9), pct(rtt, n, 0.99), n ? (double)rtt[n - 1] / 1000.0 : 0,
+           pct(rtt, n, 0.1), pct(rtt, n, 0.5), pct(rtt, n, 0.9), pct(rtt, n, 0.99), n ? (double)rtt[n - 1] / 1000.0 : 0,
            n ? (double)rtt[0] / 1000.0 : 0, n ? sum / n / 1000.0 : 0);
     free(rtt);
     free(p);

@@ -36,6 +36,7 @@ export interface ProbeStats {
   sent: number;
   answered: number;
   lost: number;
+  p10_us: number;
   p50_us: number;
   p90_us: number;
   p99_us: number;
@@ -54,7 +55,9 @@ export interface LatencyRun {
 }
 
 export interface LatencyFigure {
-  /** Medians over the rounds of each round's p50 / p99; max over all rounds. */
+  /** Medians over the rounds of each round's p10 / p50 / p99; max over all rounds. p10 is the
+   *  path's own cost: a busy neighbour only adds to a round trip, so it moves least with noise. */
+  p10_us: number;
   p50_us: number;
   p99_us: number;
   max_us: number;
@@ -71,7 +74,8 @@ export interface LatencySection {
   syn: Record<LatencyServer, LatencyFigure>;
   ping: Partial<Record<LatencyServer, LatencyFigure>>;
   ratios: {
-    perRound: Array<{ round: number; p50: number; p99: number; queuedP50: number; queuedP99: number; nodeP50: number }>;
+    perRound: Array<{ round: number; p10: number; p50: number; p99: number; queuedP50: number; queuedP99: number; nodeP50: number }>;
+    p10: ReturnType<typeof summary>;
     p50: ReturnType<typeof summary>;
     p99: ReturnType<typeof summary>;
     queuedP50: ReturnType<typeof summary>;
@@ -156,6 +160,7 @@ export class LatencyBench {
     const figure = (server: LatencyServer, probe: 'syn' | 'ping'): LatencyFigure => {
       const mine = runs.filter((r) => r.server === server && r.probe === probe).map((r) => r.stats);
       return {
+        p10_us: median(mine.map((s) => s.p10_us)),
         p50_us: median(mine.map((s) => s.p50_us)),
         p99_us: median(mine.map((s) => s.p99_us)),
         max_us: Math.max(...mine.map((s) => s.max_us)),
@@ -170,6 +175,7 @@ export class LatencyBench {
       const ref = get('reflector');
       perRound.push({
         round,
+        p10: get('syndrop').p10_us / ref.p10_us,
         p50: get('syndrop').p50_us / ref.p50_us,
         p99: get('syndrop').p99_us / ref.p99_us,
         queuedP50: get('syndropQueued').p50_us / ref.p50_us,
@@ -179,6 +185,7 @@ export class LatencyBench {
     }
     const ratios = {
       perRound,
+      p10: summary(perRound.map((r) => r.p10)),
       p50: summary(perRound.map((r) => r.p50)),
       p99: summary(perRound.map((r) => r.p99)),
       queuedP50: summary(perRound.map((r) => r.queuedP50)),

@@ -36,7 +36,7 @@ export function renderTunRatios(tun: TunSection): string[] {
 export function renderLatency(section: LatencySection | { skipped: true; reason: string }): string[] {
   const out = ['6. latency at low load (single probes, round trip from kernel timestamps at the client)'];
   if (section.skipped) return [...out, `skipped: ${section.reason}`];
-  const rows: string[][] = [['server', 'probe', ...Array.from({ length: section.rounds }, (_, i) => `p50 r${i + 1}`), 'p50 µs', 'p99 µs', 'max µs', 'lost', 'CPU µs/probe']];
+  const rows: string[][] = [['server', 'probe', ...Array.from({ length: section.rounds }, (_, i) => `p50 r${i + 1}`), 'p10 µs', 'p50 µs', 'p99 µs', 'max µs', 'lost', 'CPU µs/probe']];
   for (const server of LATENCY_SERVERS) {
     for (const probe of ['syn', 'ping'] as const) {
       const figure = probe === 'syn' ? section.syn[server] : section.ping[server];
@@ -47,6 +47,7 @@ export function renderLatency(section: LatencySection | { skipped: true; reason:
         server,
         probe,
         ...runs.map((r) => r.stats.p50_us.toFixed(1)),
+        figure.p10_us.toFixed(1),
         figure.p50_us.toFixed(1),
         figure.p99_us.toFixed(1),
         figure.max_us.toFixed(0),
@@ -59,7 +60,7 @@ export function renderLatency(section: LatencySection | { skipped: true; reason:
   return [
     ...out,
     renderTable(rows, { align: rows[0]!.map((_, i) => (i < 2 ? 'left' : 'right')) }),
-    `syndrop ÷ reflector per round, median (min–max, spread): cookie p50 ${ratio(r.p50)}, p99 ${ratio(r.p99)}; queued p50 ${ratio(r.queuedP50)}, p99 ${ratio(r.queuedP99)}; Node reflector p50 ${ratio(r.nodeP50)}`,
+    `syndrop ÷ reflector per round, median (min–max, spread): cookie p10 ${ratio(r.p10)}, p50 ${ratio(r.p50)}, p99 ${ratio(r.p99)}; queued p50 ${ratio(r.queuedP50)}, p99 ${ratio(r.queuedP99)}; Node reflector p50 ${ratio(r.nodeP50)}`,
     `${section.rounds} interleaved rounds, ${section.countPerRun} probes per run at ${section.rate}/s. ${section.method}`,
     `${renderMachine('the latency section', section.machine)}; ${trust(section.noisy)}`,
   ];
