@@ -29,7 +29,7 @@ export function renderTunRatios(tun: TunSection): string[] {
       `CPU per SYN-ACK cookie ${ratio(r.cpu)}, queued ${ratio(r.queuedCpu)}, Node reflector (addon + loop, no stack) ${ratio(r.nodeCpu)}`,
     `CPU ns per SYN-ACK (median): reflector ${ns(cpu.reflector)}, Node reflector ${ns(cpu.nodeReflector)}, syndrop cookie ${ns(cpu.syndrop)}, queued ${ns(cpu.syndropQueued)} — ` +
       'process CPU ÷ SYN-ACKs, less sensitive to a neighbour than throughput',
-    `${renderMachine('the TUN section', tun.machine)}; ${trust(tun.noisy)}`,
+    `${renderMachine('the TUN section', tun.machine)}; throughput: ${trust(tun.noisy.throughput)}; CPU: ${trust(tun.noisy.cpu)}`,
   ];
 }
 

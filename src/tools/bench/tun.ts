@@ -104,8 +104,8 @@ export interface TunSection {
   cpuNsPerSynAck: Record<'reflector' | 'nodeReflector' | 'syndrop' | 'syndropQueued', number | null>;
   kernelSyncookiesSentPerSec: number;
   machine: MachineWindow;
-  /** Why these ratios are not to be trusted (spread or steal), or null. */
-  noisy: string | null;
+  /** Why the throughput / CPU ratios are not to be trusted (spread, steal, too few rounds), or null. */
+  noisy: { throughput: string | null; cpu: string | null };
 }
 
 export interface TunSkipped {
@@ -409,9 +409,10 @@ export class TunBench {
       cpuNsPerSynAck: { reflector: cpuMedian('reflector'), nodeReflector: cpuMedian('nodeReflector'), syndrop: cpuMedian('syndrop'), syndropQueued: cpuMedian('syndropQueued') },
       kernelSyncookiesSentPerSec: median(kernelRuns.map((r) => r.serverPerSec)),
       machine,
-      noisy: this.o.rounds < 3
-        ? `only ${this.o.rounds} round(s)`
-        : noiseVerdict({ 'throughput ratio': throughput.spread, 'CPU ratio': cpu?.spread ?? NaN }, machine),
+      noisy: {
+        throughput: this.o.rounds < 3 ? `only ${this.o.rounds} round(s)` : noiseVerdict({ 'throughput ratio': throughput.spread }, machine),
+        cpu: this.o.rounds < 3 ? `only ${this.o.rounds} round(s)` : noiseVerdict({ 'CPU ratio': cpu?.spread ?? NaN, 'queued CPU ratio': queuedCpu?.spread ?? NaN }, machine),
+      },
     };
   }
 }
