@@ -338,15 +338,22 @@ class Tun : public Napi::ObjectWrap<Tun> {
     return array.Data();
   }
 
-  // readBatch(slab, lengths): frame i lands at i * slotSize, slotSize = floor(slab / lengths).
+  // readBatch(slab, lengths, max?): frame i lands at i * slotSize, slotSize = floor(slab /
+  // lengths); at most `max` frames (default: every slot). max = 1 reads one frame without the
+  // read() that would find the queue empty, so a lone SYN's reply can go out first.
   Napi::Value ReadBatch(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     RequireOpen(env, "readBatch");
     size_t slabBytes = 0, slots = 0;
     uint8_t* slab = BytesOf(env, info[0], &slabBytes, "slab");
     int32_t* lengths = IntsOf(env, info[1], &slots, "lengths");
+    size_t slotSize = slots == 0 ? 0 : slabBytes / slots;
+    if (info.Length() > 2 && info[2].IsNumber()) {
+      int64_t max = info[2].As<Napi::Number>().Int64Value();
+      if (max < 0) throw Napi::RangeError::New(env, "readBatch: max must be >= 0");
+      if (static_cast<uint64_t>(max) < slots) slots = static_cast<size_t>(max);
+    }
     if (slots == 0) return Napi::Number::New(env, 0);
-    size_t slotSize = slabBytes / slots;
     if (slotSize == 0) throw Napi::RangeError::New(env, "readBatch: slab smaller than one byte per slot");
     size_t count = 0;
     while (count < slots) {

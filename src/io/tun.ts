@@ -40,7 +40,7 @@ interface NativeTun {
   resume(): void;
   ref(): void;
   unref(): void;
-  readBatch(slab: Uint8Array, lengths: Int32Array): number;
+  readBatch(slab: Uint8Array, lengths: Int32Array, max?: number): number;
   writeBatch(slab: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number): number;
   close(): void;
 }
@@ -211,9 +211,11 @@ export class TunDevice {
    * its length goes to `lengths[i]`. Returns the number of frames read (0 = drained).
    * A frame longer than a slot is cut to the slot size and reported with the cut length;
    * its IPv4 total length then exceeds `lengths[i]`. Use slots >= the device MTU (2048).
+   * `max` caps the frames read (the slot size still comes from `lengths.length`): with 1, the
+   * call returns after one frame without probing the queue with a read() that finds it empty.
    */
-  readBatch(slab: Uint8Array, lengths: Int32Array): number {
-    return this.#native.readBatch(slab, lengths);
+  readBatch(slab: Uint8Array, lengths: Int32Array, max?: number): number {
+    return max === undefined ? this.#native.readBatch(slab, lengths) : this.#native.readBatch(slab, lengths, max);
   }
 
   /**

@@ -1,8 +1,11 @@
 // `make bench`: SYN-path throughput in-process and over TUN, allocation/GC per million SYNs,
-// memory per half-open request. Prints one table and writes bench/results/latest.json.
+// memory per half-open request, latency of single SYNs at low rate. Prints one table and writes
+// bench/results/latest.json, with per-round ratios, their spread and the machine's steal/load so
+// a noisy run says so.
 //
 //   node dist/tools/bench.js [--quick] [--skip-tun] [--count N] [--runs N] [--memory-requests N]
 //                            [--tun-rounds N] [--tun-seconds S] [--tun-count N] [--prefix P]
+//                            [--latency-rounds N] [--latency-count N] [--latency-rate R]
 //                            [--instance I] [--out FILE] [--no-pin] [--profile] [--only LIST]
 //
 // The in-process measurements run in child processes of this script (a fresh heap per path),
@@ -19,7 +22,9 @@ import { IN_PROCESS_PATHS, runInProcessPath, type InProcessPath, type PathResult
 import { runMemory, type MemoryResult } from './bench/memory.js';
 import { evaluateTargets, renderReport, summarizePath, type BenchReport } from './bench/report.js';
 import { topSelfTime } from './bench/profile.js';
-import { TunBench, tunPrerequisites } from './bench/tun.js';
+import { LatencyBench, type LatencySection } from './bench/latency.js';
+import { machineWindow } from './bench/machine.js';
+import { TunBench, tunPrerequisites, type TunSection } from './bench/tun.js';
 import { runFloodMemory } from './flood-memory.js';
 import { toolOptionsOrExit, type ToolOptions } from './tool-args.js';
 
@@ -37,6 +42,9 @@ interface Options {
   tunRounds: number;
   tunSeconds: number;
   tunCount: number;
+  latencyRounds: number;
+  latencyCount: number;
+  latencyRate: number;
   prefix: string;
   instance: string;
   out: string;
@@ -53,17 +61,20 @@ function usage(message: string): never {
   process.exit(2);
 }
 
-const SECTIONS = ['inprocess', 'memory', 'tun', 'flood'];
+const SECTIONS = ['inprocess', 'memory', 'tun', 'latency', 'flood'];
 
 const BENCH_OPTIONS = {
-  quick: { type: 'boolean', help: 'smoke counts: 20k frames, 1 TUN round of 2 s, no flood' },
+  quick: { type: 'boolean', help: 'smoke counts: 20k frames, 1 TUN round of 2 s, 1 latency round of 300 probes, no flood' },
   'skip-tun': { type: 'boolean', help: 'in-process sections only (no lab, no root)' },
   count: { type: 'integer', default: null, min: 64, help: 'frames per in-process run (default 1000000, quick 20000)' },
   runs: { type: 'integer', default: 5, min: 1, help: 'in-process runs (the median is reported)' },
   'memory-requests': { type: 'integer', default: null, min: 1, help: 'half-open requests for the memory section (default 1000000)' },
-  'tun-rounds': { type: 'integer', default: null, min: 1, help: 'TUN rounds per side (default 3, quick 1)' },
-  'tun-seconds': { type: 'integer', default: null, min: 1, max: 60, help: 'seconds per TUN round (default 6, quick 2)' },
+  'tun-rounds': { type: 'integer', default: null, min: 1, help: 'TUN rounds per side, interleaved (default 5, quick 1)' },
+  'tun-seconds': { type: 'integer', default: null, min: 1, max: 60, help: 'seconds per TUN round (default 4, quick 2)' },
   'tun-count': { type: 'integer', default: null, min: 1, help: 'SYNs per TUN round (default 1M per second)' },
+  'latency-rounds': { type: 'integer', default: null, min: 1, help: 'latency rounds, interleaved (default 3, quick 1)' },
+  'latency-count': { type: 'integer', default: null, min: 10, max: 100000, help: 'probes per latency run (default 3000, quick 300)' },
+  'latency-rate': { type: 'integer', default: 1000, min: 1, max: 20000, help: 'latency probes per second' },
   prefix: { type: 'string', default: process.env.SYNDROP_BENCH_LAB_PREFIX ?? 'sdb', help: 'lab prefix of the bench lab' },
   instance: { type: 'string', default: process.env.SYNDROP_BENCH_INSTANCE ?? 'bench', help: 'control-socket instance name' },
   out: { type: 'string', default: join(ROOT, 'bench', 'results', 'latest.json'), help: 'where the JSON report goes' },
@@ -82,14 +93,17 @@ function parseOptions(argv: string[]): Options {
   const quick = v.quick;
   const only = new Set(v.only.split(',').filter(Boolean));
   for (const section of only) if (!SECTIONS.includes(section)) usage(`--only: unknown section ${section}`);
-  const tunSeconds = v['tun-seconds'] ?? (quick ? 2 : 6);
+  const tunSeconds = v['tun-seconds'] ?? (quick ? 2 : 4);
   return {
     quick,
     skipTun: v['skip-tun'],
     count: v.count ?? (quick ? 20_000 : 1_000_000),
     runs: v.runs,
     memoryRequests: v['memory-requests'] ?? (quick ? 20_000 : 1_000_000),
-    tunRounds: v['tun-rounds'] ?? (quick ? 1 : 3),
+    tunRounds: v['tun-rounds'] ?? (quick ? 1 : 5),
+    latencyRounds: v['latency-rounds'] ?? (quick ? 1 : 3),
+    latencyCount: v['latency-count'] ?? (quick ? 300 : 3000),
+    latencyRate: v['latency-rate'],
     tunSeconds,
     tunCount: v['tun-count'] ?? tunSeconds * 1_000_000,
     prefix: v.prefix,
@@ -173,6 +187,60 @@ function printProfile(label: string, log: (line: string) => void): void {
   }
 }
 
+// ------------------------------------------------------------------ lab sections (4 and 6)
+
+type Skipped = { skipped: true; reason: string };
+
+/** The TUN throughput and latency sections share one lab, one kernel listener, one teardown. */
+async function labSections(o: Options, log: (line: string) => void): Promise<{ tun: TunSection | Skipped; latency: LatencySection | Skipped }> {
+  const wanted = { tun: o.only.has('tun'), latency: o.only.has('latency') };
+  const skip = (reason: string) => ({
+    tun: { skipped: true as const, reason: wanted.tun ? reason : 'not selected (--only)' },
+    latency: { skipped: true as const, reason: wanted.latency ? reason : 'not selected (--only)' },
+  });
+  if (o.skipTun) return skip('--skip-tun');
+  if (!wanted.tun && !wanted.latency) return skip('not selected (--only)');
+  const reason = tunPrerequisites(ROOT);
+  if (reason !== undefined) {
+    log(`tun, latency: skipped (${reason})`);
+    return skip(reason);
+  }
+  const serverCpu = cpus().length >= 2 ? 1 : 0;
+  const bench = new TunBench({
+    root: ROOT, prefix: o.prefix, instance: o.instance, rounds: o.tunRounds, seconds: o.tunSeconds, count: o.tunCount,
+    genCpu: 0, serverCpu, keepLab: false, log,
+  });
+  const latencyBench = new LatencyBench({
+    servers: bench.servers, clientNetns: bench.clientNetns, rounds: o.latencyRounds, rate: o.latencyRate, count: o.latencyCount,
+    genCpu: 0, log,
+  });
+  const stop = () => {
+    void bench.tearDown().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const out: { tun: TunSection | Skipped; latency: LatencySection | Skipped } = skip('failed before it ran');
+  const failed = (error: unknown) => {
+    log(`lab sections: ${(error as Error).message}`);
+    return { skipped: true as const, reason: `failed: ${(error as Error).message}` };
+  };
+  try {
+    const latencySeconds = o.latencyRounds * 6 * (o.latencyCount / o.latencyRate + 4);
+    await bench.setUp((wanted.tun ? bench.expectedSeconds() : 0) + (wanted.latency ? latencySeconds : 0));
+    if (wanted.tun) out.tun = await bench.run().catch(failed);
+    if (wanted.latency) out.latency = await latencyBench.run().catch(failed);
+  } catch (error) {
+    const f = failed(error);
+    if (wanted.tun) out.tun = f;
+    if (wanted.latency) out.latency = f;
+  } finally {
+    await bench.tearDown();
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+  return out;
+}
+
 // ------------------------------------------------------------------ main
 
 async function main(): Promise<void> {
@@ -184,6 +252,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const loadBefore = loadavg();
+  const wholeRun = machineWindow();
   const pinned = (await pinning(o)).length > 0 ? 'workers pinned with taskset -c 1' : 'not pinned';
   const common = ['--count', String(o.count), '--runs', String(o.runs), '--memory-requests', String(o.memoryRequests)];
 
@@ -212,44 +281,7 @@ async function main(): Promise<void> {
     if (o.profile) printProfile('memory', log);
   }
 
-  let tun: BenchReport['tun'] = { skipped: true, reason: 'not selected' };
-  if (o.skipTun) tun = { skipped: true, reason: '--skip-tun' };
-  else if (o.only.has('tun')) {
-    const reason = tunPrerequisites(ROOT);
-    if (reason !== undefined) {
-      tun = { skipped: true, reason };
-      log(`tun: skipped (${reason})`);
-    } else {
-      const bench = new TunBench({
-        root: ROOT,
-        prefix: o.prefix,
-        instance: o.instance,
-        rounds: o.tunRounds,
-        seconds: o.tunSeconds,
-        count: o.tunCount,
-        genCpu: 0,
-        serverCpu: cpus().length >= 2 ? 1 : 0,
-        keepLab: false,
-        log,
-      });
-      const stop = () => {
-        void bench.tearDown().finally(() => process.exit(130));
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      try {
-        await bench.setUp();
-        tun = await bench.run();
-      } catch (error) {
-        tun = { skipped: true, reason: `failed: ${(error as Error).message}` };
-        log(`tun: ${(error as Error).message}`);
-      } finally {
-        await bench.tearDown();
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-      }
-    }
-  }
+  const { tun, latency } = await labSections(o, log);
 
   // 5. The issue's "a 60 s bounded flood keeps RSS flat while a legitimate curl connects":
   // the flood-memory tool, both phases (cookies on, then off), in its own lab.
@@ -280,12 +312,18 @@ async function main(): Promise<void> {
       loadAvgAfter: loadavg(),
       durationSeconds: (Date.now() - started) / 1000,
       argv: process.argv.slice(2),
+      machine: wholeRun(),
     },
     inProcess,
     allocation,
     memory,
     tun,
     flood,
+    latencySection: latency,
+    latency: latency.skipped
+      ? null
+      : Object.fromEntries(Object.entries(latency.syn).map(([k, v]) => [k, { p50_us: v.p50_us, p99_us: v.p99_us }])),
+    cpu_ns_per_synack: tun.skipped ? null : tun.cpuNsPerSynAck,
   };
   const report: BenchReport = { ...partial, targets: evaluateTargets(partial) };
   mkdirSync(dirname(o.out), { recursive: true });

@@ -46,6 +46,10 @@ describe.skipIf(!built)('make bench --quick (smoke)', () => {
       expect(s.perSec.min).toBeLessThanOrEqual(s.perSec.median);
       expect(s.perSec.median).toBeLessThanOrEqual(s.perSec.max);
       expect(Number.isFinite(s.perSec.max)).toBe(true);
+      // The fixed reference loop ran beside every run: a positive cost ratio with a spread.
+      expect(s.referenceNsPerUnit).toBeGreaterThan(0);
+      expect(s.referenceRatio.min).toBeGreaterThan(0);
+      expect(s.referenceRatio.min).toBeLessThanOrEqual(s.referenceRatio.max);
       const a = report.allocation[path];
       expect(a.heapBytesPer1M).toBeGreaterThanOrEqual(0);
       expect(a.scavengesPer1M).toBeGreaterThanOrEqual(0);
@@ -62,9 +66,17 @@ describe.skipIf(!built)('make bench --quick (smoke)', () => {
     expect(m.poolBytesPerSlot).toBeGreaterThan(0);
 
     expect(report.tun).toEqual({ skipped: true, reason: '--skip-tun' });
+    expect(report.latencySection).toEqual({ skipped: true, reason: '--skip-tun' });
+    expect(report.latency).toBeNull();
+    expect(report.cpu_ns_per_synack).toBeNull();
+    // The machine's state over the run is recorded (percentages of all CPUs' time).
+    expect(report.meta.machine.busyPercent).toBeGreaterThan(0);
+    expect(report.meta.machine.busyPercent).toBeLessThanOrEqual(100);
+    expect(report.meta.machine.stealPercent).toBeGreaterThanOrEqual(0);
+    expect(stdout).toContain('6. latency at low load');
     expect(report.flood).toEqual({ skipped: '--quick' });
     const names = report.targets.map((t: { name: string }) => t.name);
-    expect(names).toHaveLength(10);
+    expect(names).toHaveLength(14);
     for (const t of report.targets) expect([true, false, null]).toContain(t.met);
   });
 });

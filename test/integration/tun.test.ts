@@ -237,6 +237,23 @@ describe.skipIf(!isRoot)('TUN addon against the real kernel', () => {
     device.close();
   });
 
+  it('reads at most max frames and leaves the rest queued, slots still sized by lengths', async () => {
+    const device = open(DEVICE, { netns: NAMESPACE });
+    const payloads = ['first', 'second-one', 'third-frame'];
+    await sendUdp(9996, payloads);
+    const slab = new Uint8Array(64 * 2048);
+    const lengths = new Int32Array(64);
+    expect(device.readBatch(slab, lengths, 1)).toBe(1);
+    expect(lengths[0]).toBe(IPV4_HEADER + UDP_HEADER + 'first'.length);
+    // The next call starts at slot 0 again and gets the two frames still in the device queue.
+    expect(device.readBatch(slab, lengths)).toBe(2);
+    expect(lengths[0]).toBe(IPV4_HEADER + UDP_HEADER + 'second-one'.length);
+    expect(lengths[1]).toBe(IPV4_HEADER + UDP_HEADER + 'third-frame'.length);
+    expect(device.readBatch(slab, lengths, 0)).toBe(0);
+    expect(() => device.readBatch(slab, lengths, -1)).toThrow(/max/);
+    device.close();
+  });
+
   it('cuts a frame longer than its slot to the slot size (the IPv4 length still says the truth)', async () => {
     const device = open(DEVICE, { netns: NAMESPACE });
     await sendUdp(9997, ['x'.repeat(200)]);

@@ -12,6 +12,7 @@ import { Host } from '../../stack/host.js';
 import { Counter } from '../../stack/mib.js';
 import { SegmentSpec } from '../../wire/builder.js';
 import { AllocMeter, fullGc, type AllocStats } from './alloc.js';
+import { referenceNsPerUnit } from './reference.js';
 import {
   DPORT,
   EMULATED,
@@ -72,6 +73,8 @@ export interface RunResult {
   /** SYN-ACKs the host emitted (queued/cookie), 0 on the drop path; connections made on cookieAck. */
   answered: number;
   alloc: AllocStats;
+  /** The fixed reference loop's ns per unit, the faster of just before and just after this run. */
+  referenceNs: number;
 }
 
 export interface PathResult {
@@ -114,13 +117,15 @@ function pump(host: Host, pool: FramePool, t0: number): number {
 
 function timed(host: Host, pool: FramePool, t0: number, counter: number): RunResult {
   fullGc();
+  const ref0 = referenceNsPerUnit();
   const before = host.counters[counter]!;
   const meter = new AllocMeter();
   meter.start();
   const seconds = pump(host, pool, t0);
   const alloc = meter.stop();
   const answered = host.counters[counter]! - before;
-  return { count: pool.count, seconds, perSec: pool.count / seconds, answered, alloc };
+  const referenceNs = Math.min(ref0, referenceNsPerUnit());
+  return { count: pool.count, seconds, perSec: pool.count / seconds, answered, alloc, referenceNs };
 }
 
 function runQueued(count: number, runs: number): PathResult {

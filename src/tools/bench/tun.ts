@@ -1,27 +1,31 @@
 // Section 4: over TUN, end to end, in a private lab (SYNDROP_LAB_PREFIX, default `sdb`).
 // `sdgen syn` in <prefix>-c3 (pinned to CPU0) floods spoofed sources of 10.77.128.0/17 at
 //   (a) dist/bin/reflector on TUN sd0 in <prefix>-srv (CPU1): the physical limit of the TUN path;
+//   (a') the same reflector in Node on syndrop's addon (node-reflector.ts): the I/O layer's cost;
 //   (b) `syndrop run` on the same TUN (CPU1), tcp_syncookies=2: every SYN answered statelessly;
-//   (c) the server namespace's own kernel, tcp_syncookies=2, a listener on 10.77.3.1:80 (RPS on
+//   (c) `syndrop run`, the queued path: every SYN gets a request sock (limits raised,
+//       tcp_synack_retries=0 so no retransmission doubles the output);
+//   (d) the server namespace's own kernel, tcp_syncookies=2, a listener on 10.77.3.1:80 (RPS on
 //       srv's c3 interface moves its softirq to CPU1; this path has no TUN at all).
-// Rounds are interleaved (a, b, c, a, b, c, …); every flood is bounded by --count and --seconds,
-// every server by its own --seconds or `timeout`. Rates are sdgen's per-second SYN-ACK counts at
-// the client (eBPF counter), median over the steady seconds of a run, then medians over rounds.
+// Rounds are short and interleaved (a, b, c, d, a, b, …) so a noisy neighbour hits every server
+// alike; each round gives its own syndrop/reflector ratios (throughput and CPU per SYN-ACK) and the
+// section reports their medians and spread, flagged noisy when the spread is wide. Rates are
+// sdgen's per-second SYN-ACK counts at the client (eBPF counter), median over the steady seconds.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { BIN_DIR } from '../../assets.js';
-import { request } from '../../control/client.js';
 import { labDown, labUp, listNetns } from '../../lab/lab.js';
 import { run } from '../../lab/exec.js';
 import { labTopology } from '../../lab/topology.js';
-import { median } from './stats.js';
+import { machineWindow, noiseVerdict, type MachineWindow } from './machine.js';
+import { COOKIE_ARGS, LabServers, QUEUED_ARGS, collect, cpuTicks, lastJsonLine, waitExit } from './servers.js';
+import { median, summary } from './stats.js';
 
-export type TunServer = 'reflector' | 'syndrop' | 'kernel';
-export const TUN_SERVERS: readonly TunServer[] = ['reflector', 'syndrop', 'kernel'];
+export type TunServer = 'reflector' | 'nodeReflector' | 'syndrop' | 'syndropQueued' | 'kernel';
+export const TUN_SERVERS: readonly TunServer[] = ['reflector', 'nodeReflector', 'syndrop', 'syndropQueued', 'kernel'];
 
 export interface TunOptions {
   root: string;
@@ -51,7 +55,7 @@ export interface SdgenResult {
 export interface TunRun {
   server: TunServer;
   round: number;
-  /** Median of sdgen's per-second SYN-ACK rate over the steady seconds (first and last left out). */
+  /** Median of sdgen's per-second SYN-ACK rate over the steady seconds (the first left out). */
   synAckPerSec: number;
   /** The per-second samples it came from. */
   perSecond: number[];
@@ -67,6 +71,9 @@ export interface TunRun {
   note?: string;
 }
 
+/** One server's figure over the rounds. */
+export type Spread = ReturnType<typeof summary>;
+
 export interface TunSection {
   skipped: false;
   prefix: string;
@@ -75,13 +82,30 @@ export interface TunSection {
   countPerRun: number;
   pinning: string;
   syndropMode: string;
+  syndropQueuedMode: string;
   kernelMode: string;
   runs: TunRun[];
   median: Record<TunServer, number>;
   min: Record<TunServer, number>;
   max: Record<TunServer, number>;
-  ratios: { syndropOverReflector: number; syndropOverKernel: number; perRound: Array<{ round: number; overReflector: number; overKernel: number }> };
+  ratios: {
+    syndropOverReflector: number;
+    syndropOverKernel: number;
+    perRound: Array<{ round: number; overReflector: number; overKernel: number; queuedOverReflector: number; cpuOverReflector: number | null; queuedCpuOverReflector: number | null; nodeCpuOverReflector: number | null }>;
+    /** Per-round ratios summarized: the medians are the section's answer, the spreads its confidence. */
+    throughput: Spread;
+    queuedThroughput: Spread;
+    cpu: Spread | null;
+    queuedCpu: Spread | null;
+    /** The Node twin of the reflector: what the addon and the Node loop add, without the stack. */
+    nodeCpu: Spread | null;
+  };
+  /** Median CPU ns per SYN-ACK of each server process (null for the kernel: softirq only). */
+  cpuNsPerSynAck: Record<'reflector' | 'nodeReflector' | 'syndrop' | 'syndropQueued', number | null>;
   kernelSyncookiesSentPerSec: number;
+  machine: MachineWindow;
+  /** Why the throughput / CPU ratios are not to be trusted (spread, steal, too few rounds), or null. */
+  noisy: { throughput: string | null; cpu: string | null };
 }
 
 export interface TunSkipped {
@@ -103,42 +127,6 @@ export function tunPrerequisites(root: string): string | undefined {
   return undefined;
 }
 
-function waitExit(child: ChildProcess, timeoutMs: number): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      if (child.pid !== undefined) child.kill('SIGKILL');
-    }, timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve(code);
-    });
-  });
-}
-
-function collect(child: ChildProcess): { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
-  return { out: () => out, err: () => err };
-}
-
-function lastJsonLine<T>(text: string): T | null {
-  const lines = text.trim().split('\n').reverse();
-  for (const line of lines) {
-    const t = line.trim();
-    if (t.startsWith('{')) {
-      try {
-        return JSON.parse(t) as T;
-      } catch {
-        // keep looking
-      }
-    }
-  }
-  return null;
-}
-
 async function readStat(netns: string, dev: string, stat: string): Promise<number> {
   const r = await run(['ip', 'netns', 'exec', netns, 'cat', `/sys/class/net/${dev}/statistics/${stat}`], { allowFailure: true });
   return r.code === 0 ? Number(r.stdout.trim()) : 0;
@@ -157,24 +145,14 @@ async function netstatCounter(netns: string, group: string, name: string): Promi
   return 0;
 }
 
-function cpuTicks(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (100 Hz)
-  } catch {
-    return null;
-  }
-}
-
 export class TunBench {
   private readonly o: TunOptions;
   private readonly srv: string;
   private readonly cli: string;
   private readonly tunDev: string;
-  private readonly controlPath: string;
   private labWasUp = false;
-  private readonly children = new Set<ChildProcess>();
+  /** The reflector and syndrop processes (the latency section starts its own through it too). */
+  readonly servers: LabServers;
 
   constructor(options: TunOptions) {
     this.o = options;
@@ -182,37 +160,45 @@ export class TunBench {
     this.srv = topology.nodes.srv.netns;
     this.cli = topology.nodes.c3.netns;
     this.tunDev = topology.tun.name;
-    this.controlPath = `/run/syndrop/${options.instance}.sock`;
+    this.servers = new LabServers({
+      root: options.root,
+      prefix: options.prefix,
+      instance: options.instance,
+      srv: this.srv,
+      tunDev: this.tunDev,
+      serverCpu: options.serverCpu,
+    });
   }
 
-  private spawnTracked(argv: string[], env?: NodeJS.ProcessEnv): ChildProcess {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
-    this.children.add(child);
-    child.once('exit', () => this.children.delete(child));
-    return child;
+  /** The client namespace the generators run in. */
+  get clientNetns(): string {
+    return this.cli;
   }
 
-  async setUp(): Promise<void> {
+  async setUp(lifetimeSeconds: number): Promise<void> {
     const existing = new Set(await listNetns());
     this.labWasUp = existing.has(this.srv);
     this.o.log(`tun: lab '${this.o.prefix}' ${this.labWasUp ? 'exists, reusing' : 'up'}`);
     await labUp({ prefix: this.o.prefix });
     await run(['ip', 'netns', 'exec', this.srv, 'sysctl', '-q', '-w', 'net.ipv4.tcp_syncookies=2']);
     // A kernel listener in the server namespace, bounded by `timeout`; it never accepts.
-    const lifetime = Math.ceil(this.o.rounds * 3 * (this.o.seconds + 15) + 60);
     const script =
       "const s=require('net').createServer();s.listen({host:process.argv[1],port:80,backlog:65535});" +
       "s.on('connection',c=>c.destroy());";
-    this.spawnTracked([
-      'ip', 'netns', 'exec', this.srv, 'timeout', '-s', 'TERM', String(lifetime),
+    this.servers.spawn([
+      'ip', 'netns', 'exec', this.srv, 'timeout', '-s', 'TERM', String(Math.ceil(lifetimeSeconds + 60)),
       'taskset', '-c', String(this.o.serverCpu), process.execPath, '-e', script, KERNEL_DST,
     ]);
     await sleep(500);
   }
 
+  /** Seconds `run()` takes, roughly (for the kernel listener's lifetime). */
+  expectedSeconds(): number {
+    return this.o.rounds * TUN_SERVERS.length * (this.o.seconds + 6);
+  }
+
   async tearDown(): Promise<void> {
-    for (const child of this.children) if (child.exitCode === null && child.pid !== undefined) child.kill('SIGTERM');
-    for (const child of [...this.children]) await waitExit(child, 3000);
+    await this.servers.stopAll();
     await this.setRps('0').catch(() => undefined);
     if (!this.labWasUp && !this.o.keepLab) {
       await labDown({ prefix: this.o.prefix });
@@ -230,7 +216,7 @@ export class TunBench {
       '--dst', dst, '--dport', '80', '--src-net', SPOOFED,
       '--count', String(this.o.count), '--seconds', String(this.o.seconds), '--progress',
     ];
-    const child = this.spawnTracked(argv);
+    const child = this.servers.spawn(argv);
     const io = collect(child);
     const code = await waitExit(child, (this.o.seconds + 20) * 1000);
     const result = lastJsonLine<SdgenResult>(io.out());
@@ -254,9 +240,9 @@ export class TunBench {
   }
 
   private steady(samples: number[], fallback: number): number {
-    // Leave out the first second (server warm-up, JIT) and the last (partial).
-    const middle = samples.length > 2 ? samples.slice(1, -1) : samples;
-    return middle.length > 0 ? median(middle) : fallback;
+    // Leave out the first second (server warm-up, JIT); every progress line is a whole second.
+    const rest = samples.length > 1 ? samples.slice(1) : samples;
+    return rest.length > 0 ? median(rest) : fallback;
   }
 
   /** What the client measured in a round, the same for every server side. */
@@ -272,71 +258,41 @@ export class TunBench {
     };
   }
 
-  private async runReflector(round: number): Promise<TunRun> {
-    const child = this.spawnTracked([
-      'taskset', '-c', String(this.o.serverCpu), join(BIN_DIR, 'reflector'),
-      '--netns', this.srv, '--dev', this.tunDev, '--seconds', String(this.o.seconds + 10),
-    ]);
-    const io = collect(child);
-    await sleep(500);
+  private async runReflector(server: 'reflector' | 'nodeReflector', round: number): Promise<TunRun> {
+    const reflector = await this.servers.startReflector(this.o.seconds + 10, server === 'reflector' ? 'c' : 'node');
     const d0 = await readStat(this.srv, this.tunDev, 'tx_dropped');
+    // CPU over the generator's window, as for syndrop (the reflector's own figure spans its life).
+    const cpu0 = cpuTicks(reflector.pid);
     const gen = await this.sdgen(EMULATED);
+    const cpu1 = cpuTicks(reflector.pid);
     const d1 = await readStat(this.srv, this.tunDev, 'tx_dropped');
     await sleep(300);
-    child.kill('SIGTERM');
-    await waitExit(child, 5000);
-    const own = lastJsonLine<{ synAcks: number; perSec: number; cpuNsPerFrame: number }>(io.out());
+    const own = await reflector.stop();
+    const synAcks = own?.synAcks ?? 0;
     return {
-      ...this.measuredAtClient('reflector', round, gen, d1 - d0),
-      serverCount: own?.synAcks ?? 0,
-      serverPerSec: own?.perSec ?? 0,
-      cpuNsPerSynAck: own?.cpuNsPerFrame ?? null,
+      ...this.measuredAtClient(server, round, gen, d1 - d0),
+      serverCount: synAcks,
+      serverPerSec: own?.perSec ?? synAcks / gen.result.seconds,
+      cpuNsPerSynAck: cpu0 !== null && cpu1 !== null && synAcks > 0 ? ((cpu1 - cpu0) * 1e7) / synAcks : null,
     };
   }
 
-  private async runSyndrop(round: number): Promise<TunRun> {
-    const env = { ...process.env, SYNDROP_LAB_PREFIX: this.o.prefix, SYNDROP_INSTANCE: this.o.instance };
-    const child = this.spawnTracked(
-      [
-        'timeout', '-s', 'TERM', String(this.o.seconds + 40),
-        'taskset', '-c', String(this.o.serverCpu), process.execPath, join(this.o.root, 'dist/cli/main.js'), 'run',
-        '--kernel', '6.x', '--sysctl', 'net.ipv4.tcp_syncookies=2', '--quiet',
-      ],
-      env,
-    );
-    const io = collect(child);
-    let pid = 0;
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      try {
-        pid = (await request(this.controlPath, 'ping', {}, { timeoutMs: 1000 })).pid;
-        break;
-      } catch (error) {
-        if (child.exitCode !== null || Date.now() > deadline) {
-          child.kill('SIGTERM');
-          throw new Error(`syndrop run did not come up: ${String(error)}\n${io.err().slice(-500)}`);
-        }
-        await sleep(100);
-      }
-    }
-    await sleep(300);
-    const stats = async () =>
-      (await request(this.controlPath, 'stats', {}, { timeoutMs: 5000 })).counters;
-    const c0 = await stats();
+  private async runSyndrop(server: 'syndrop' | 'syndropQueued', round: number): Promise<TunRun> {
+    const syndrop = await this.servers.startSyndrop(this.o.seconds + 40, server === 'syndrop' ? COOKIE_ARGS : QUEUED_ARGS);
+    const c0 = await syndrop.counters();
     const d0 = await readStat(this.srv, this.tunDev, 'tx_dropped');
-    const cpu0 = cpuTicks(pid);
+    const cpu0 = cpuTicks(syndrop.pid);
     const gen = await this.sdgen(EMULATED);
-    const cpu1 = cpuTicks(pid);
+    const cpu1 = cpuTicks(syndrop.pid);
     const d1 = await readStat(this.srv, this.tunDev, 'tx_dropped');
     await sleep(300);
-    const c1 = await stats();
-    child.kill('SIGTERM');
-    await waitExit(child, 8000);
+    const c1 = await syndrop.counters();
+    await syndrop.stop();
     const synAcks = (c1.SyndropTxSynAck ?? 0) - (c0.SyndropTxSynAck ?? 0);
     const txDropped = (c1.SyndropTxDropped ?? 0) - (c0.SyndropTxDropped ?? 0);
     const cpuNs = cpu0 !== null && cpu1 !== null && synAcks > 0 ? ((cpu1 - cpu0) * 1e7) / synAcks : null;
     return {
-      ...this.measuredAtClient('syndrop', round, gen, d1 - d0),
+      ...this.measuredAtClient(server, round, gen, d1 - d0),
       serverCount: synAcks,
       serverPerSec: synAcks / gen.result.seconds,
       cpuNsPerSynAck: cpuNs,
@@ -369,28 +325,61 @@ export class TunBench {
   }
 
   async run(): Promise<TunSection> {
+    const window = machineWindow();
     const runs: TunRun[] = [];
     for (let round = 1; round <= this.o.rounds; round++) {
       for (const server of TUN_SERVERS) {
         const r =
-          server === 'reflector' ? await this.runReflector(round) : server === 'syndrop' ? await this.runSyndrop(round) : await this.runKernel(round);
+          server === 'reflector' || server === 'nodeReflector'
+            ? await this.runReflector(server, round)
+            : server === 'kernel'
+              ? await this.runKernel(round)
+              : await this.runSyndrop(server, round);
+        const cpu = r.cpuNsPerSynAck === null ? '' : `, ${Math.round(r.cpuNsPerSynAck)} CPU ns/SYN-ACK`;
         this.o.log(
-          `tun: round ${round} ${server.padEnd(9)} ${Math.round(r.synAckPerSec).toLocaleString('en-US')} SYN-ACK/s at client` +
-            ` (offered ${Math.round(r.offeredPerSec).toLocaleString('en-US')}/s; server counted ${r.serverCount.toLocaleString('en-US')})`,
+          `tun: round ${round} ${server.padEnd(13)} ${Math.round(r.synAckPerSec).toLocaleString('en-US')} SYN-ACK/s at client` +
+            ` (offered ${Math.round(r.offeredPerSec).toLocaleString('en-US')}/s; server counted ${r.serverCount.toLocaleString('en-US')}${cpu})`,
         );
         runs.push(r);
         await sleep(300);
       }
     }
+    return this.summarize(runs, window());
+  }
+
+  private summarize(runs: TunRun[], machine: MachineWindow): TunSection {
     const by = (s: TunServer) => runs.filter((r) => r.server === s).map((r) => r.synAckPerSec);
-    const med = { reflector: median(by('reflector')), syndrop: median(by('syndrop')), kernel: median(by('kernel')) };
-    const min = { reflector: Math.min(...by('reflector')), syndrop: Math.min(...by('syndrop')), kernel: Math.min(...by('kernel')) };
-    const max = { reflector: Math.max(...by('reflector')), syndrop: Math.max(...by('syndrop')), kernel: Math.max(...by('kernel')) };
+    const per = (f: (s: TunServer) => number) => Object.fromEntries(TUN_SERVERS.map((s) => [s, f(s)])) as Record<TunServer, number>;
+    const med = per((s) => median(by(s)));
     const perRound = [];
     for (let round = 1; round <= this.o.rounds; round++) {
-      const get = (s: TunServer) => runs.find((r) => r.round === round && r.server === s)!.synAckPerSec;
-      perRound.push({ round, overReflector: get('syndrop') / get('reflector'), overKernel: get('syndrop') / get('kernel') });
+      const get = (s: TunServer) => runs.find((r) => r.round === round && r.server === s)!;
+      const cpuRatio = (s: TunServer) => {
+        const a = get(s).cpuNsPerSynAck;
+        const b = get('reflector').cpuNsPerSynAck;
+        return a !== null && b !== null && b > 0 ? a / b : null;
+      };
+      const over = (s: TunServer) => get(s).synAckPerSec / get('reflector').synAckPerSec;
+      perRound.push({
+        round,
+        overReflector: over('syndrop'),
+        overKernel: get('syndrop').synAckPerSec / get('kernel').synAckPerSec,
+        queuedOverReflector: over('syndropQueued'),
+        cpuOverReflector: cpuRatio('syndrop'),
+        queuedCpuOverReflector: cpuRatio('syndropQueued'),
+        nodeCpuOverReflector: cpuRatio('nodeReflector'),
+      });
     }
+    const spreadOf = (values: Array<number | null>) => {
+      const v = values.filter((x): x is number => x !== null && Number.isFinite(x));
+      return v.length > 0 ? summary(v) : null;
+    };
+    const throughput = summary(perRound.map((r) => r.overReflector));
+    const queuedThroughput = summary(perRound.map((r) => r.queuedOverReflector));
+    const cpu = spreadOf(perRound.map((r) => r.cpuOverReflector));
+    const queuedCpu = spreadOf(perRound.map((r) => r.queuedCpuOverReflector));
+    const nodeCpu = spreadOf(perRound.map((r) => r.nodeCpuOverReflector));
+    const cpuMedian = (s: TunServer) => spreadOf(runs.filter((r) => r.server === s).map((r) => r.cpuNsPerSynAck))?.median ?? null;
     const kernelRuns = runs.filter((r) => r.server === 'kernel');
     return {
       skipped: false,
@@ -399,14 +388,31 @@ export class TunBench {
       secondsPerRun: this.o.seconds,
       countPerRun: this.o.count,
       pinning: `sdgen on CPU${this.o.genCpu}; reflector / syndrop on CPU${this.o.serverCpu}; kernel: RPS on ${this.srv} c3 → CPU${this.o.serverCpu}`,
-      syndropMode: 'syndrop run --kernel 6.x --sysctl net.ipv4.tcp_syncookies=2 (a cookie SYN-ACK per SYN, no state)',
+      syndropMode: `syndrop run --kernel 6.x ${COOKIE_ARGS.join(' ')} (a cookie SYN-ACK per SYN, no state)`,
+      syndropQueuedMode: `syndrop run --kernel 6.x ${QUEUED_ARGS.join(' ')} (a request sock per SYN)`,
       kernelMode: `listener ${KERNEL_DST}:80 backlog 65535 in ${this.srv}, tcp_syncookies=2 (no TUN on this path)`,
       runs,
       median: med,
-      min,
-      max,
-      ratios: { syndropOverReflector: med.syndrop / med.reflector, syndropOverKernel: med.syndrop / med.kernel, perRound },
+      min: per((s) => Math.min(...by(s))),
+      max: per((s) => Math.max(...by(s))),
+      ratios: {
+        // Median of the per-round ratios: each round's servers saw the same neighbours.
+        syndropOverReflector: throughput.median,
+        syndropOverKernel: median(perRound.map((r) => r.overKernel)),
+        perRound,
+        throughput,
+        queuedThroughput,
+        cpu,
+        queuedCpu,
+        nodeCpu,
+      },
+      cpuNsPerSynAck: { reflector: cpuMedian('reflector'), nodeReflector: cpuMedian('nodeReflector'), syndrop: cpuMedian('syndrop'), syndropQueued: cpuMedian('syndropQueued') },
       kernelSyncookiesSentPerSec: median(kernelRuns.map((r) => r.serverPerSec)),
+      machine,
+      noisy: {
+        throughput: this.o.rounds < 3 ? `only ${this.o.rounds} round(s)` : noiseVerdict({ 'throughput ratio': throughput.spread }, machine),
+        cpu: this.o.rounds < 3 ? `only ${this.o.rounds} round(s)` : noiseVerdict({ 'CPU ratio': cpu?.spread ?? NaN, 'queued CPU ratio': queuedCpu?.spread ?? NaN }, machine),
+      },
     };
   }
 }
