@@ -118,6 +118,13 @@ export interface ProfileSwitches {
    */
   readonly unscaledWindowLosesFin: boolean;
   /**
+   * __tcp_select_window rounds the free space down to the scale unit before using it as the
+   * new window ("make sure we don't increase it due to wscale"): once the application has read,
+   * the window stays at round_down(free space) (65152 = 509 × 128) instead of rounding the initial
+   * window up (510). Measured on 6.1.192 and 6.12.118 (verify --vm); invisible at wscale 10.
+   */
+  readonly windowRoundsFreeSpaceDown: boolean;
+  /**
    * IP id of the segments the per-netns control socket sends for a request, a TIME_WAIT
    * bucket or a listener (ACKs and RSTs, spec §8c): 'hashed' = the shared ident generator
    * (__ip_select_ident, non-zero: the ctl socket's IP_PMTUDISC_WANT sets ignore_df), measured

@@ -87,6 +87,8 @@ export class Connection {
   private finMetTimewait = false;
   /** The version lets an unscaled window shrink by what arrived unread (6.1: 64239 after a FIN; 3.10/4.x keep 14600). */
   windowLosesFin = false;
+  /** The version rounds free space down to the scale unit (profile windowRoundsFreeSpaceDown). */
+  windowRoundsDown = false;
   /** The peer's FIN was received (it consumed a sequence number). */
   finReceived = false;
   /** ECN negotiated on the handshake (TCP_ECN_OK). */
@@ -186,7 +188,7 @@ export class Connection {
    * new rcv_wnd/rcv_wup it commits to. The window never shrinks below what was promised.
    */
   selectWindow(): number {
-    const { window, rcvWnd } = selectWindow(this.receiveWindow, this.initialRcvWnd, this.ourWindowScale, this.unread, this.windowLosesFin);
+    const { window, rcvWnd } = selectWindow(this.receiveWindow, this.initialRcvWnd, this.ourWindowScale, this.unread, this.windowLosesFin, this.windowRoundsDown);
     this.rcvWnd = rcvWnd;
     this.rcvWup = this.rcvNxt;
     return window;

@@ -53,6 +53,7 @@ export function selectWindow(
   wscale: number,
   unread: 'none' | 'data' | 'fin',
   unscaledShrinks: boolean,
+  roundsFreeSpaceDown = false,
 ): { window: number; rcvWnd: number } {
   const unit = 2 ** wscale;
   const alignUp = (bytes: number): number => Math.ceil(bytes / unit) * unit;
@@ -61,6 +62,11 @@ export function selectWindow(
   // 65000 with data in flight, so unread data leaves an unscaled window as it was.
   const shrinks = wscale > 0 ? unread !== 'none' : unread === 'fin' && unscaledShrinks;
   if (shrinks) rcvWnd = alignUp(curWin);
-  else rcvWnd = Math.max(alignUp(initialRcvWnd), alignUp(curWin));
+  else {
+    // After the read the free space is the initial window again; newer kernels round it down
+    // to the scale unit first, and a window smaller than what was promised is not taken.
+    const free = roundsFreeSpaceDown && wscale > 0 ? Math.floor(initialRcvWnd / unit) * unit : alignUp(initialRcvWnd);
+    rcvWnd = free >= curWin ? free : alignUp(curWin);
+  }
   return { window: Math.min(0xffff, rcvWnd / unit), rcvWnd };
 }

@@ -120,6 +120,7 @@ export function createChild(state: KernelState, listener: Listener, child: Child
   conn.ecnOk = child.ecnOk;
   conn.ipId = state.initialSocketIpId(peerAddr, peerPort, localPort, child.iss);
   conn.windowLosesFin = state.switches.unscaledWindowLosesFin;
+  conn.windowRoundsDown = state.switches.windowRoundsFreeSpaceDown;
   conn.tsRecentStamp = timestamps ? state.nowSeconds() : 0;
   if (child.rttSample >= 0) conn.sampleRtt(child.rttSample);
   state.connections.set(id, conn);
