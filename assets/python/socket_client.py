@@ -15,8 +15,10 @@ plan = json.loads(sys.argv[1])
 dst = (plan['host'], plan['port'])
 results = []
 open_socks = []
+# An IPv6 host (syndrop scenario --family 6) gets an IPv6 socket.
+FAMILY = socket.AF_INET6 if ':' in plan['host'] else socket.AF_INET
 def connect(timeout):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket.socket(FAMILY, socket.SOCK_STREAM)
     s.settimeout(timeout)
     t0 = time.monotonic()
     r = {}

@@ -9,6 +9,9 @@
 #     socket, answers read with an AF_PACKET socket on eth0. The server routes replies to those
 #     sources into this namespace, whose ip_forward=0 drops them after the capture saw them, so
 #     this kernel never RSTs a crafted flow's SYN-ACK and no OUTPUT rule is needed.
+# An IPv6 server address (syndrop verify --family 6) switches everything to IPv6: IPv6 sockets,
+# crafted segments with a 40-byte IPv6 header (IPPROTO_RAW implies IPV6_HDRINCL), the capture on
+# ETH_P_IPV6 (no extension headers expected: neither server sends any). IPv6 has no IP id.
 #
 # Protocol: the plan is JSON on argv[1]; the result is one JSON object on stdout's last line.
 # A step {"op":"snap"} prints {"sync": k} and blocks until the harness answers a line on stdin
@@ -26,6 +29,7 @@ import threading
 import time
 
 ETH_P_IP = 0x0800
+ETH_P_IPV6 = 0x86DD
 PACKET_OUTGOING = 4
 
 plan = json.loads(sys.argv[1])
@@ -34,6 +38,8 @@ PORT = int(plan['port'])
 CLOSED_PORT = int(plan.get('closedPort', PORT + 1))
 SPOOF = plan['spoofNet']  # e.g. "10.77.200." — crafted flows use SPOOF + n
 IFACE = plan.get('iface', 'eth0')
+V6 = ':' in SERVER
+AF = socket.AF_INET6 if V6 else socket.AF_INET
 rng = random.Random(plan.get('seed', 1))
 
 T0 = time.monotonic()
@@ -44,7 +50,11 @@ def now_ms():
 
 
 def ip_to_bytes(a):
-    return socket.inet_aton(a)
+    return socket.inet_pton(AF, a)
+
+
+def bytes_to_ip(b):
+    return socket.inet_ntop(AF, b)
 
 
 def csum(data):
@@ -117,13 +127,19 @@ def parse_options(b):
     return opts
 
 
-raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+raw = socket.socket(AF, socket.SOCK_RAW, socket.IPPROTO_RAW)
 
 
 def send_tcp(src, sport, dport, seq, ack, flags, window=64240, options=b'', payload=b''):
     doff = (20 + len(options)) // 4
     hdr = struct.pack('!HHIIBBHHH', sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, doff << 4, flags, window, 0, 0)
     seg = hdr + options + payload
+    if V6:
+        pseudo = ip_to_bytes(src) + ip_to_bytes(SERVER) + struct.pack('!IxxxB', len(seg), 6)
+        seg = seg[:16] + struct.pack('!H', csum(pseudo + seg)) + seg[18:]
+        ip6h = struct.pack('!IHBB', 6 << 28, len(seg), 6, 64) + ip_to_bytes(src) + ip_to_bytes(SERVER)
+        raw.sendto(ip6h + seg, (SERVER, 0))
+        return
     pseudo = ip_to_bytes(src) + ip_to_bytes(SERVER) + struct.pack('!BBH', 0, 6, len(seg))
     c = csum(pseudo + seg)
     seg = seg[:16] + struct.pack('!H', c) + seg[18:]
@@ -212,22 +228,29 @@ def sniffer(sock):
         except OSError:
             continue
         t = now_ms()
-        if len(pkt) < 40 or pkt[9] != 6:
-            continue
-        ihl = (pkt[0] & 0x0F) * 4
-        src, dst = pkt[12:16], pkt[16:20]
+        if V6:
+            if len(pkt) < 60 or pkt[6] != 6:
+                continue
+            ihl = 40
+            src, dst = pkt[8:24], pkt[24:40]
+            total = 40 + struct.unpack('!H', pkt[4:6])[0]
+        else:
+            if len(pkt) < 40 or pkt[9] != 6:
+                continue
+            ihl = (pkt[0] & 0x0F) * 4
+            src, dst = pkt[12:16], pkt[16:20]
+            total = struct.unpack('!H', pkt[2:4])[0]
         tcp = pkt[ihl:]
         if len(tcp) < 20:
             continue
         sport, dport, seq, ack, doff, flags, win = struct.unpack('!HHIIBBH', tcp[:16])
         hlen = (doff >> 4) * 4
-        total = struct.unpack('!H', pkt[2:4])[0]
         payload_len = max(0, total - ihl - hlen)
         if src == srv and addr[2] != PACKET_OUTGOING:
             if sport not in (PORT, CLOSED_PORT):
                 continue
             opts = parse_options(tcp[20:hlen])
-            d = socket.inet_ntoa(dst)
+            d = bytes_to_ip(dst)
             key = (d, dport)
             flow = flow_by_key.get(key)
             label = flow.label if flow else real_by_port.get(dport)
@@ -243,7 +266,9 @@ def sniffer(sock):
             else:
                 kind = 'A'
             rec = {'t': round(t, 1), 'step': step_index[0], 'flow': label, 'kind': kind, 'flags': f, 'seq': seq, 'ack': ack,
-                   'win': win, 'len': payload_len, 'opts': opts, 'ipIdZero': pkt[4:6] == b'\x00\x00'}
+                   'win': win, 'len': payload_len, 'opts': opts}
+            if not V6:
+                rec['ipIdZero'] = pkt[4:6] == b'\x00\x00'
             if flow is not None:
                 on_server_segment(rec, flow, payload_len, flags, seq, opts)
                 with flow.lock:
@@ -407,10 +432,10 @@ def do_connect(step):
     labels = []
     for i in range(count):
         label = step['client'] if count == 1 else '%s%d' % (step['client'], i + 1)
-        s = socket.socket()
+        s = socket.socket(AF)
         s.setblocking(False)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
-        s.bind(('0.0.0.0', 0))
+        s.bind(('::' if V6 else '0.0.0.0', 0))
         real[label] = s
         real_by_port[s.getsockname()[1]] = label
         try:
@@ -502,8 +527,9 @@ OPS = {
 
 def main():
     global T_step
-    psock = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(ETH_P_IP))
-    psock.bind((IFACE, ETH_P_IP))
+    proto = ETH_P_IPV6 if V6 else ETH_P_IP
+    psock = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(proto))
+    psock.bind((IFACE, proto))
     th = threading.Thread(target=sniffer, args=(psock,), daemon=True)
     th.start()
     results = []

@@ -25,7 +25,8 @@ BODY = b'hello from syndrop\n'
 RESPONSE = (b'HTTP/1.1 200 OK\r\nServer: syndrop\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n'
             b'Connection: close\r\n\r\n' % len(BODY)) + BODY
 
-srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+# An IPv6 address (syndrop verify --family 6): an IPv6 listener.
+srv = socket.socket(socket.AF_INET6 if ':' in addr else socket.AF_INET, socket.SOCK_STREAM)
 srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 srv.bind((addr, port))
 # libc listen(), not socket.listen(): CPython clamps a negative backlog to 0, while the kernel

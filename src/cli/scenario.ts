@@ -6,9 +6,11 @@ import { renderMatrix, renderVerdict } from '../lab/scenarios/render.js';
 import { DEFAULT_MATRIX_KERNELS, runMatrix, runScenario } from '../lab/scenarios/runner.js';
 import { silentProgress, stderrProgress } from '../lab/scenarios/progress.js';
 import { scenarioReportInput, withoutRecordings } from '../lab/scenarios/report-input.js';
+import { parseFamily } from '../lab/scenarios/family.js';
 import { printJson } from './common.js';
 import { commandLine, reportPath, writeReportFile } from './report-file.js';
 
+const FAMILY_HELP = "the clients' IP family: 4, or 6 (curl -6, IPv6 sockets, spoofed IPv6 SYNs; emulator --family 6)";
 const REPORT_HELP = 'write an HTML timeline report (queues, drops by reason, per-client lanes, verdict) to this file';
 
 interface RunFlags {
@@ -17,6 +19,7 @@ interface RunFlags {
   realTiming?: boolean;
   quiet?: boolean;
   report?: string;
+  family: string;
 }
 
 interface MatrixFlags {
@@ -26,6 +29,7 @@ interface MatrixFlags {
   realTiming?: boolean;
   quiet?: boolean;
   report?: string;
+  family: string;
 }
 
 export function registerScenario(program: Command): void {
@@ -50,12 +54,14 @@ export function registerScenario(program: Command): void {
     .option('-k, --kernel <version>', 'kernel profile (version or alias)', '6.x')
     .option('--json', 'print the verdict table as JSON')
     .option('--real-timing', "keep the clients' Linux default SYN retries and long timeouts (slow)")
+    .option('--family <4|6>', FAMILY_HELP, '4')
     .option('--report <file>', REPORT_HELP)
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (name: string, options: RunFlags) => {
+      const family = parseFamily(options.family);
       const progress = options.quiet ? silentProgress() : stderrProgress();
       const report = options.report === undefined ? null : reportPath(options.report);
-      const result = await runScenario(name, options.kernel, { realTiming: options.realTiming, progress, record: report !== null });
+      const result = await runScenario(name, options.kernel, { realTiming: options.realTiming, progress, record: report !== null, family });
       if (report !== null) await writeReportFile(report, scenarioReportInput([result], commandLine()));
       if (options.json) printJson(withoutRecordings(result));
       else process.stdout.write(`${renderVerdict(result)}\n`);
@@ -69,14 +75,16 @@ export function registerScenario(program: Command): void {
     .option('--scenarios <list>', 'comma-separated scenarios (default: all)')
     .option('--json', 'print every verdict table as JSON')
     .option('--real-timing', "keep the clients' Linux default SYN retries and long timeouts (slow)")
+    .option('--family <4|6>', FAMILY_HELP, '4')
     .option('--report <file>', `${REPORT_HELP}: one section per kernel, on the same axes`)
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (options: MatrixFlags) => {
+      const family = parseFamily(options.family);
       const progress = options.quiet ? silentProgress() : stderrProgress();
       const kernels = options.kernels.split(',').map((k) => k.trim()).filter(Boolean);
       const names = options.scenarios ? options.scenarios.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
       const report = options.report === undefined ? null : reportPath(options.report);
-      const matrix = await runMatrix(kernels, names, { realTiming: options.realTiming, progress, record: report !== null });
+      const matrix = await runMatrix(kernels, names, { realTiming: options.realTiming, progress, record: report !== null, family });
       if (report !== null) await writeReportFile(report, scenarioReportInput(matrix.results, commandLine()));
       if (options.json) printJson({ ...matrix, results: matrix.results.map(withoutRecordings) });
       else process.stdout.write(`${renderMatrix(matrix)}\n`);

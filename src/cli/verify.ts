@@ -9,6 +9,7 @@ import { usageError } from '../errors.js';
 import { formatVerifyTable, runVerify } from '../verify/harness.js';
 import { formatVmVerifyTable, runVmVerify } from '../verify/vm-harness.js';
 import type { Accel } from '../verify/guest/vm.js';
+import { parseFamily } from '../lab/scenarios/family.js';
 import { collect, printJson } from './common.js';
 
 interface VerifyOptions {
@@ -20,6 +21,7 @@ interface VerifyOptions {
   vm?: string;
   modules?: string;
   accel: string;
+  family: string;
 }
 
 async function verifyVm(image: string, options: VerifyOptions): Promise<void> {
@@ -54,8 +56,11 @@ export function registerVerify(program: Command): void {
     .option('--profile <version>', 'syndrop profile to compare with (default 6.x for the host; detected for --vm)')
     .option('--only <name>', 'run only this scenario (repeatable; a trailing * matches a prefix)', collect, [])
     .option('--scenario <name>', 'same as --only', collect, [])
+    .option('--family <4|6>', "the clients' IP family: 4, or 6 (the kernel listener on fd77:3::1, syndrop on fd77::2; scenarios that cannot run on IPv6 yet are skipped with their reason)", '4')
     .option('--json', 'print the full report as JSON')
     .action(async (options: VerifyOptions) => {
+      const family = parseFamily(options.family);
+      if (options.vm !== undefined && family === 6) throw usageError('--family 6 is not supported with --vm yet (the guest listener is IPv4)');
       if (options.vm !== undefined) return verifyVm(options.vm, options);
       if (options.modules !== undefined) throw usageError('--modules needs --vm IMAGE');
       if (options.kernel !== undefined && options.kernel !== 'host') throw usageError(`--kernel ${options.kernel}: without --vm only 'host' is supported (the real kernel this machine runs)`);
@@ -65,6 +70,7 @@ export function registerVerify(program: Command): void {
       const report = await runVerify({
         profile,
         only: only.length > 0 ? only : undefined,
+        family,
         onScenario: options.json
           ? undefined
           : (r, i, total) => process.stderr.write(`[${i + 1}/${total}] ${r.name}: ${r.agree ? 'agree' : r.error ? 'error' : 'disagree'} (${(r.durationMs / 1000).toFixed(1)} s)\n`),

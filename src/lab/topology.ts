@@ -35,6 +35,9 @@ export const NAT_PUBLIC_ADDRESS = '10.77.9.254';
 /** The emulated host's IPv6 address (not on any interface, like EMULATED_HOST). */
 export const EMULATED_HOST6 = 'fd77::2';
 export const NAT_PUBLIC_ADDRESS6 = 'fd77:9::254';
+/** IPv6 source prefix for spoofed-source floods, routed back into c3 like SPOOFED_PREFIX (the
+ *  upper half of fd77::/16, as 10.77.128.0/17 is of 10.77.0.0/16); c3 does not forward IPv6. */
+export const SPOOFED_PREFIX6 = 'fd77:8000::/17';
 
 export interface LabInterface {
   name: string;
@@ -171,7 +174,10 @@ export function labTopology(prefix: string = labPrefix()): LabTopology {
         { name: 'nat0', address: '10.77.9.1/24', address6: 'fd77:9::1/64', kind: 'veth' },
         { name: 'c3', address: '10.77.3.1/24', address6: 'fd77:3::1/64', kind: 'veth' },
       ],
-      routes: [{ destination: SPOOFED_PREFIX, via: '10.77.3.2', dev: 'c3' }],
+      routes: [
+        { destination: SPOOFED_PREFIX, via: '10.77.3.2', dev: 'c3' },
+        { destination: SPOOFED_PREFIX6, via: 'fd77:3::2', dev: 'c3', ipv6: true },
+      ],
       sysctls: [
         ...routerSysctls,
         rpFilterOff(tun.name),

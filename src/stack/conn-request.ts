@@ -98,23 +98,30 @@ export function synFloodAction(state: KernelState, seg: Segment, listener: Liste
   const quiet = alwaysCookies && state.switches.synFloodLog !== 'v3.10';
   if (!listener.synfloodWarned && !quiet) {
     listener.synfloodWarned = true;
-    state.kernelLog.push(floodWarning(state, listener, want));
+    state.kernelLog.push(floodWarning(state, listener, want, seg.ipv6));
     apply(state, seg, Verdict.FLOOD_WARNING, want ? 1 : 0, listener);
   }
   return want;
 }
 
-/** The log line, word for word per version (spec §1.3). */
-export function floodWarning(state: KernelState, listener: Listener, cookies: boolean): string {
+/**
+ * The log line, word for word per version (spec §1.3). An IPv6 SYN names the IPv6 request ops:
+ * "TCPv6" (3.10's tcp_v6_conn_request) or request_sock_TCPv6 (tcp6_request_sock_ops.slab_name,
+ * 4.4+), and 6.2+ write an AF_INET6 listener's address as [%pI6c] — [::] here, the IPv6 listener
+ * is always the wildcard. Read in net/ipv6/tcp_ipv6.c and tcp_syn_flood_action; measured by
+ * `syndrop verify --family 6` on a 6.18 host.
+ */
+export function floodWarning(state: KernelState, listener: Listener, cookies: boolean, ipv6 = false): string {
   const action = cookies ? 'Sending cookies' : 'Dropping request';
+  const v6 = ipv6 ? 'v6' : '';
   switch (state.switches.synFloodLog) {
     case 'v3.10':
-      return `TCP: TCP: Possible SYN flooding on port ${listener.port}. ${action}.  Check SNMP counters.`;
+      return `TCP: TCP${v6}: Possible SYN flooding on port ${listener.port}. ${action}.  Check SNMP counters.`;
     case 'v4.4':
-      return `TCP: request_sock_TCP: Possible SYN flooding on port ${listener.port}. ${action}.  Check SNMP counters.`;
+      return `TCP: request_sock_TCP${v6}: Possible SYN flooding on port ${listener.port}. ${action}.  Check SNMP counters.`;
     default:
       // 6.2+ names the listener's bound address (0.0.0.0 for a wildcard listener, §8a, §8).
-      return `TCP: request_sock_TCP: Possible SYN flooding on port ${ipv4ToString(listener.boundAddress)}:${listener.port}. ${action}.`;
+      return `TCP: request_sock_TCP${v6}: Possible SYN flooding on port ${ipv6 ? '[::]' : ipv4ToString(listener.boundAddress)}:${listener.port}. ${action}.`;
   }
 }
 

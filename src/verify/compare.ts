@@ -234,7 +234,8 @@ function compareCounters(scenario: Scenario, kernel: DriverResult, syndrop: Driv
 /** The flood warnings, word for word, with the listener's address written as <listener>. */
 function compareFloodLog(scenario: Scenario, kernel: DriverResult, syndrop: DriverResult, out: Difference[]): void {
   if (kernel.floodLog === undefined || syndrop.floodLog === undefined) return;
-  const norm = (lines: string[]) => lines.map((l) => l.replace(/on port \d+\.\d+\.\d+\.\d+:/, 'on port <listener>:'));
+  // IPv6 listeners are written [addr]:port (6.2+, %pI6c in brackets).
+  const norm = (lines: string[]) => lines.map((l) => l.replace(/on port (\d+\.\d+\.\d+\.\d+|\[[0-9a-f:.]+\]):/, 'on port <listener>:'));
   const a = norm(kernel.floodLog);
   const b = norm(syndrop.floodLog);
   if (JSON.stringify(a) !== JSON.stringify(b)) {

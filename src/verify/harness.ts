@@ -7,8 +7,9 @@ import { labUp } from '../lab/lab.js';
 import { runInNetns } from '../lab/exec.js';
 import { labTopology, type LabTopology } from '../lab/topology.js';
 import { compareRuns, totalDeltas, type Difference } from './compare.js';
+import { verifyAddressing, type VerifyFamily } from './family.js';
 import { runDriver, type CapturedSegment, type DriverResult } from './driver.js';
-import { loadKnownDifferences, loadScenarios, selectScenarios, type Scenario } from './scenario.js';
+import { loadKnownDifferences, loadScenarios, selectScenarios, type KnownDifference, type Scenario } from './scenario.js';
 import { hostKernel, KernelSide, SyndropSide, type ServerSide } from './sides.js';
 
 export interface VerifyOptions {
@@ -19,6 +20,8 @@ export interface VerifyOptions {
   /** Control-socket instance name for the syndrop side. */
   instance?: string;
   only?: string[];
+  /** The clients' IP family (default 4); IPv6 skips the scenarios listed as not yet runnable. */
+  family?: VerifyFamily;
   /** Called after each scenario (progress output). */
   onScenario?: (report: ScenarioReport, index: number, total: number) => void;
 }
@@ -46,6 +49,8 @@ export interface ScenarioReport {
   syndrop: SideReport | null;
   durationMs: number;
   error?: string;
+  /** Set when the scenario was not run on this family, with the reason (from known-differences.json). */
+  skipped?: string;
   /**
    * Set when the first run disagreed and a second run (fresh ports) agreed: the first
    * difference, kept so a timing race on a loaded machine is visible, not hidden.
@@ -56,12 +61,16 @@ export interface ScenarioReport {
 export interface VerifyReport {
   hostKernel: string;
   profile: string;
+  /** Set on an IPv6 run (an IPv4 report stays as it was). */
+  family?: 6;
   lab: string;
   scenarios: ScenarioReport[];
   agreed: number;
   total: number;
   knownDifferences: number;
   unexpected: number;
+  /** IPv6 runs: scenarios not run on IPv6, each with its reason in its report row. */
+  skipped?: number;
   runtimeMs: number;
 }
 
@@ -124,9 +133,12 @@ export async function runScenario(
   instance: string,
   port: number,
   known: Map<string, string>,
-  reference: ServerSide = new KernelSide(topology),
+  reference?: ServerSide,
+  family: VerifyFamily = 4,
 ): Promise<ScenarioReport> {
   const started = Date.now();
+  const addressing = verifyAddressing(family);
+  const kernelSide = reference ?? new KernelSide(topology, addressing.kernelAddress);
   // Every scenario ends with a counter snapshot, so the last interval is always compared.
   const steps = scenario.steps[scenario.steps.length - 1]?.op === 'snap' ? scenario.steps : [...scenario.steps, { op: 'snap' as const }];
   const effective: Scenario = { ...scenario, steps };
@@ -143,8 +155,8 @@ export async function runScenario(
     // allSettled, not all: a side that fails must not leave the other one still running into
     // the next scenario (its traffic would land in that scenario's counters).
     const settled = await Promise.allSettled([
-      runSide(reference, effective, topology, port, '10.77.200.', seed),
-      runSide(new SyndropSide(topology, profile, instance), effective, topology, port, '10.77.201.', seed),
+      runSide(kernelSide, effective, topology, port, addressing.kernelSpoofNet, seed),
+      runSide(new SyndropSide(topology, profile, instance, family), effective, topology, port, addressing.syndropSpoofNet, seed),
     ]);
     const failed = settled.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed.length > 0) throw failed[0]!.reason;
@@ -184,18 +196,23 @@ export async function runVerify(options: VerifyOptions = {}): Promise<VerifyRepo
   await labUp({ prefix: topology.prefix });
   const profile = options.profile ?? '6.x';
   const instance = options.instance ?? `${process.env.SYNDROP_INSTANCE ?? 'default'}-verify`;
-  const scenarios = selectScenarios(loadScenarios(), options.only);
-  const known = new Map(loadKnownDifferences().map((k) => [k.scenario, k.reason]));
+  const family = options.family ?? 4;
+  const selected = selectScenarios(loadScenarios(), options.only);
+  const lists = knownLists(family);
+  const known = new Map(lists.differences.map((k) => [k.scenario, k.reason]));
+  const skips = new Map(lists.skipped.map((k) => [k.scenario, k.reason]));
+  const skippedReports = selected.filter((s) => skips.has(s.name)).map((s) => skippedReport(s, skips.get(s.name)!));
+  const scenarios = selected.filter((s) => !skips.has(s.name));
   // A fresh port range per run: TIME_WAIT sockets of an earlier run (60 s) must not meet the
   // crafted flows of this one, which reuse their source addresses and ports.
   const basePort = 10_000 + 2 * Math.floor(Math.random() * 20_000);
   const reports: ScenarioReport[] = [];
   for (let i = 0; i < scenarios.length; i++) {
-    let report = await runScenario(scenarios[i]!, topology, profile, instance, basePort + 2 * i, known);
+    let report = await runScenario(scenarios[i]!, topology, profile, instance, basePort + 2 * i, known, undefined, family);
     if (!report.agree && report.known === null) {
       // A difference must reproduce to count: real timers on a busy 2-core machine can put
       // one retransmission on either side of an observation edge. Re-run once, fresh ports.
-      const again = await runScenario(scenarios[i]!, topology, profile, instance, basePort + 2 * (scenarios.length + i), known);
+      const again = await runScenario(scenarios[i]!, topology, profile, instance, basePort + 2 * (scenarios.length + i), known, undefined, family);
       if (again.agree) report = { ...again, disagreedOnceThenAgreed: report.firstDifference };
     }
     reports.push(report);
@@ -213,7 +230,19 @@ export async function runVerify(options: VerifyOptions = {}): Promise<VerifyRepo
     knownDifferences,
     unexpected: reports.length - agreed - knownDifferences,
     runtimeMs: Date.now() - started,
+    ...(family === 6 ? { family, scenarios: [...reports, ...skippedReports], skipped: skippedReports.length } : {}),
   };
+}
+
+/** The listed differences (and, for IPv6, the scenarios not run) of known-differences.json. */
+function knownLists(family: VerifyFamily): { differences: KnownDifference[]; skipped: KnownDifference[] } {
+  if (family === 4) return { differences: loadKnownDifferences(), skipped: [] };
+  return { differences: loadKnownDifferences(undefined, 'differencesIpv6'), skipped: loadKnownDifferences(undefined, 'skippedIpv6') };
+}
+
+function skippedReport(scenario: Scenario, reason: string): ScenarioReport {
+  const none = { known: null, firstDifference: null, differences: [], kernel: null, syndrop: null, durationMs: 0 };
+  return { name: scenario.name, title: scenario.title, spec: scenario.spec, agree: false, ...none, skipped: reason };
 }
 
 function pad(text: string, width: number): string {
@@ -228,10 +257,11 @@ function show(value: unknown): string {
 export function formatVerifyTable(report: VerifyReport): string {
   const rows: string[][] = [['SCENARIO', 'RESULT', 'FIRST DIFFERING STEP']];
   for (const s of report.scenarios) {
-    const result = s.agree ? (s.disagreedOnceThenAgreed !== undefined ? 'agree (2nd run)' : 'agree') : s.error ? 'error' : s.known ? 'disagree (known)' : 'disagree';
+    const result = s.skipped !== undefined ? 'skipped' : s.agree ? (s.disagreedOnceThenAgreed !== undefined ? 'agree (2nd run)' : 'agree') : s.error ? 'error' : s.known ? 'disagree (known)' : 'disagree';
     let first = '';
     const d = s.firstDifference ?? s.disagreedOnceThenAgreed ?? null;
-    if (s.error) first = s.error;
+    if (s.skipped !== undefined) first = `not on IPv6 yet: ${s.skipped}`;
+    else if (s.error) first = s.error;
     else if (d !== null) {
       const prefix = s.agree ? 'first run only: ' : '';
       first = `${prefix}${d.stepText}: ${d.what}: kernel ${show(d.kernel)} / syndrop ${show(d.syndrop)} [spec ${s.spec}]`;
@@ -248,7 +278,7 @@ export function formatVerifyTable(report: VerifyReport): string {
 export function formatAgreement(report: VerifyReport): string {
   const pct = report.total === 0 ? 0 : (100 * report.agreed) / report.total;
   return (
-    `agreement: ${report.agreed}/${report.total} scenarios (${pct.toFixed(1)}%) with host kernel ${report.hostKernel} vs profile ${report.profile}; ` +
-    `${report.knownDifferences} known difference(s), ${report.unexpected} unexpected; ${(report.runtimeMs / 1000).toFixed(1)} s`
+    `agreement${report.family === 6 ? ' over IPv6' : ''}: ${report.agreed}/${report.total} scenarios (${pct.toFixed(1)}%) with host kernel ${report.hostKernel} vs profile ${report.profile}; ` +
+    `${report.knownDifferences} known difference(s), ${report.unexpected} unexpected${report.skipped !== undefined ? `, ${report.skipped} not run on IPv6` : ''}; ${(report.runtimeMs / 1000).toFixed(1)} s`
   );
 }

@@ -121,23 +121,31 @@ export interface KnownDifferencesFile {
   title: string;
   about: string[];
   differences: KnownDifference[];
+  /** `syndrop verify --family 6`: the differences accepted over IPv6. */
+  differencesIpv6: KnownDifference[];
+  /** Scenarios `verify --family 6` does not run yet, each with why. */
+  skippedIpv6: KnownDifference[];
   limitations: Limitation[];
 }
+
+/** Lists of scenario + reason in the file: IPv4 differences, IPv6 differences, scenarios not run on IPv6. */
+export type KnownList = 'differences' | 'differencesIpv6' | 'skippedIpv6';
 
 /**
  * The listed differences of assets/verify/known-differences.json. A missing or malformed file is
  * an error, not an empty list: an entry silently skipped would fail CI with no word of why.
  */
-export function loadKnownDifferences(path: string = assetPath('verify', 'known-differences.json')): KnownDifference[] {
-  const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<KnownDifferencesFile>;
-  if (!Array.isArray(parsed.differences)) throw new SyndropError('SYNDROP_ERR_USAGE', `${path}: "differences" must be a list`);
-  return parsed.differences.map((entry, i) => {
+export function loadKnownDifferences(path: string = assetPath('verify', 'known-differences.json'), list: KnownList = 'differences'): KnownDifference[] {
+  const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<Record<KnownList, unknown>>;
+  const entries = parsed[list];
+  if (!Array.isArray(entries)) throw new SyndropError('SYNDROP_ERR_USAGE', `${path}: "${list}" must be a list`);
+  return entries.map((entry, i) => {
     const { scenario, reason } = (entry ?? {}) as Partial<KnownDifference>;
     if (typeof scenario !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(scenario)) {
-      throw new SyndropError('SYNDROP_ERR_USAGE', `${path}: differences[${i}]: "scenario" must be a scenario name`);
+      throw new SyndropError('SYNDROP_ERR_USAGE', `${path}: ${list}[${i}]: "scenario" must be a scenario name`);
     }
     if (typeof reason !== 'string' || reason.trim().length === 0) {
-      throw new SyndropError('SYNDROP_ERR_USAGE', `${path}: differences[${i}] (${scenario}): "reason" must say why`);
+      throw new SyndropError('SYNDROP_ERR_USAGE', `${path}: ${list}[${i}] (${scenario}): "reason" must say why`);
     }
     return { scenario, reason: reason.trim() };
   });

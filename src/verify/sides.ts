@@ -7,7 +7,8 @@ import { assetPath, PYTHON } from '../assets.js';
 import { request } from '../control/client.js';
 import { SyndropError } from '../errors.js';
 import { run, runInNetns } from '../lab/exec.js';
-import type { LabTopology } from '../lab/topology.js';
+import { EMULATED_HOST6, type LabTopology } from '../lab/topology.js';
+import type { VerifyFamily } from './family.js';
 import { startRunChild, type RunChild } from '../io/run-child.js';
 import type { Scenario } from './scenario.js';
 
@@ -134,8 +135,9 @@ export class SyndropSide implements ServerSide {
     private readonly topology: LabTopology,
     private readonly profile: string,
     private readonly instance: string,
+    private readonly family: VerifyFamily = 4,
   ) {
-    this.address = topology.emulatedHost;
+    this.address = family === 4 ? topology.emulatedHost : EMULATED_HOST6;
   }
 
   get controlPath(): string {
@@ -144,7 +146,10 @@ export class SyndropSide implements ServerSide {
 
   async start(scenario: Scenario, port: number): Promise<void> {
     // Bound to its own address, as the kernel side's listener is (the 6.2+ flood line names it).
-    const args = ['--quiet', '--kernel', this.profile, '--bind', this.address, '--port', String(port), '--backlog', String(scenario.backlog), '--app', scenario.app];
+    // `--bind` is IPv4 only: over IPv6 the listener is [::] with IPV6_V6ONLY (the flood line's
+    // address is compared as <listener>).
+    const bind = this.family === 4 ? ['--bind', this.address] : ['--family', '6'];
+    const args = ['--quiet', '--kernel', this.profile, ...bind, '--port', String(port), '--backlog', String(scenario.backlog), '--app', scenario.app];
     if (scenario.accept === 'never') args.push('--accept-rate', '0');
     else if (scenario.accept !== 'fast') args.push('--accept-rate', String(scenario.accept));
     for (const [k, v] of Object.entries(scenario.sysctls ?? {})) args.push('--sysctl', `${k}=${v}`);

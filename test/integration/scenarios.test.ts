@@ -7,40 +7,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { listNetns } from '../../src/lab/lab.js';
 import { LAB_NODE_NAMES } from '../../src/lab/topology.js';
 import { CLI, TEST_ENV, TEST_PREFIX, integrationPrerequisites, ns, run, runInNetns, testLabDown, testLabUp } from '../helpers/lab-fixture.js';
+import { scenario } from '../helpers/scenario-cli.js';
 
 const skip = await integrationPrerequisites(['ip', 'iptables', 'nft', 'curl']);
-
-interface Row {
-  step: string;
-  expected: string;
-  observed: string;
-  ok: boolean;
-  spec: string;
-}
-
-interface Result {
-  scenario: string;
-  kernel: string;
-  ok: boolean;
-  rows: Row[];
-  outcome: { cell: string; facts: Record<string, unknown> };
-  error?: string;
-}
-
-async function scenario(name: string, kernel: string): Promise<Result> {
-  const r = await run([process.execPath, CLI, 'scenario', 'run', name, '--kernel', kernel, '--json', '--quiet'], {
-    env: TEST_ENV,
-    allowFailure: true,
-    timeoutMs: 45_000,
-  });
-  const result = JSON.parse(r.stdout) as Result;
-  const bad = result.rows.filter((row) => !row.ok).map((row) => `${row.step}: expected ${row.expected}; observed ${row.observed}`);
-  expect(result.error, `${name} @ ${kernel}`).toBeUndefined();
-  expect(bad, `${name} @ ${kernel}`).toEqual([]);
-  expect(result.ok).toBe(true);
-  expect(r.code).toBe(0);
-  return result;
-}
 
 async function labNamespaces(): Promise<string[]> {
   const present = new Set(await listNetns());

@@ -242,3 +242,25 @@ describe('--family and the peer table', () => {
     expect(h.deltas()).toMatchObject({ TcpExtSyncookiesSent: 20000 });
   });
 });
+
+describe('the flood warning for an IPv6 SYN (tcp_syn_flood_action with the IPv6 request ops; found by verify --family 6)', () => {
+  function flood6(kernel: string): string[] {
+    const h = harness(kernel, ['net.ipv4.tcp_syncookies=0']);
+    h.app.listen(80, 2, { ratePerSecond: 0 });
+    // More SYNs than any version's SYN queue holds for listen(2) (3.10: 16, spec §5.2).
+    for (let i = 0; i < 40; i++) h.send(frame6(h, { srcPort: 20000 + i, seq: 5000 + i }));
+    return h.host.kernelLog;
+  }
+
+  it('6.x: request_sock_TCPv6 and the listener as [::] (the 6.18 host wrote exactly this for its [fd77:3::1] listener, address aside)', () => {
+    expect(flood6('6.x')).toEqual(['TCP: request_sock_TCPv6: Possible SYN flooding on port [::]:80. Dropping request.']);
+  });
+
+  it('4.4 – 6.1: request_sock_TCPv6 and the port alone', () => {
+    expect(flood6('6.1')).toEqual(['TCP: request_sock_TCPv6: Possible SYN flooding on port 80. Dropping request.  Check SNMP counters.']);
+  });
+
+  it('3.10: tcp_v6_conn_request passes "TCPv6"', () => {
+    expect(flood6('3.10')).toEqual(['TCP: TCPv6: Possible SYN flooding on port 80. Dropping request.  Check SNMP counters.']);
+  });
+});

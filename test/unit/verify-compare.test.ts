@@ -55,6 +55,14 @@ describe('verify compares more (issue 15 item 16)', () => {
     expect(compareRuns(scenario, result([], ['TCP: request_sock_TCP: Possible SYN flooding on port 4000. Dropping request.  Check SNMP counters.']), result([], other))).toHaveLength(1);
   });
 
+  it('IPv6 flood lines: the bracketed listener address is normalised too, the request ops name is not (verify --family 6)', () => {
+    const kernel = ['TCP: request_sock_TCPv6: Possible SYN flooding on port [fd77:3::1]:4000. Dropping request.'];
+    const emulated = ['TCP: request_sock_TCPv6: Possible SYN flooding on port [::]:4000. Dropping request.'];
+    const v4Ops = ['TCP: request_sock_TCP: Possible SYN flooding on port [::]:4000. Dropping request.'];
+    expect(compareRuns(scenario, result([], kernel), result([], emulated))).toEqual([]);
+    expect(compareRuns(scenario, result([], kernel), result([], v4Ops)).map((x) => x.what)).toEqual(['flood warning (kernel log)']);
+  });
+
   it('floodLines picks this port from dmesg output, both texts, without the timestamp', () => {
     const dmesg = [
       '[75428.3] TCP: request_sock_TCP: Possible SYN flooding on port 10.77.3.1:44770. Sending cookies.',

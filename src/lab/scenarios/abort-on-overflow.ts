@@ -18,7 +18,7 @@ const HELD = 2;
 
 function ackHoldRule(ctx: ScenarioContext, verb: '-I' | '-D'): string[] {
   return [
-    'iptables', '-w', '5', verb, 'OUTPUT', '-p', 'tcp', '-d', ctx.emulatedHost, '--dport', '80',
+    ctx.iptables, '-w', '5', verb, 'OUTPUT', '-p', 'tcp', '-d', ctx.emulatedHost, '--dport', '80',
     '--tcp-flags', 'SYN,ACK,FIN,RST,PSH', 'ACK', '-m', 'comment', '--comment', 'syndrop-scenario-ack-hold', '-j', 'DROP',
   ];
 }

@@ -16,11 +16,13 @@ import { SyndropError } from '../../errors.js';
 import { ipv4ToString, parseIpv4 } from '../../wire/addr.js';
 import { haveTool, run, runInNetns, type RunResult } from '../exec.js';
 import type { LabNodeName, LabTopology } from '../topology.js';
+import { clientAddress, familyAddresses, hostPart, type FamilyAddresses, type ScenarioFamily } from './family.js';
 import type { Progress } from './progress.js';
 import type { VerdictRow } from './types.js';
 
 const SDGEN = join(BIN_DIR, 'sdgen');
 const SOCKET_CLIENT = assetPath('python', 'socket_client.py');
+const SPOOFED_SYN6 = assetPath('python', 'spoofed_syn6.py');
 
 export type ClientName = 'c1' | 'c2' | 'c3';
 
@@ -88,9 +90,12 @@ export class ScenarioContext {
   private readonly record: boolean;
   private readonly cleanups: Array<{ what: string; fn: () => Promise<void> }> = [];
   private emulator: RunChild | null = null;
+  /** The clients' family and the lab addresses that go with it. */
+  readonly addresses: FamilyAddresses;
 
-  constructor(topology: LabTopology, timing: Timing, progress: Progress, instance: string, record = false) {
+  constructor(topology: LabTopology, timing: Timing, progress: Progress, instance: string, record = false, family: ScenarioFamily = 4) {
     this.topology = topology;
+    this.addresses = familyAddresses(topology, family);
     this.timing = timing;
     this.progress = progress;
     this.record = record;
@@ -98,8 +103,31 @@ export class ScenarioContext {
     this.controlPath = `/run/syndrop/${instance}.sock`;
   }
 
+  get family(): ScenarioFamily {
+    return this.addresses.family;
+  }
+
   get emulatedHost(): string {
-    return this.topology.emulatedHost;
+    return this.addresses.emulatedHost;
+  }
+
+  get natPublicAddress(): string {
+    return this.addresses.natPublicAddress;
+  }
+
+  /** A client's own address in the scenario's family. */
+  clientAddress(node: LabNodeName): string {
+    return clientAddress(this.topology, node, this.family);
+  }
+
+  /** The start of an event's src/dst for this address: `10.77.9.254:` or `[fd77:9::254]:`. */
+  endpointPrefix(address: string): string {
+    return `${hostPart(address)}:`;
+  }
+
+  /** iptables or ip6tables, for rules on the scenario's family. */
+  get iptables(): string {
+    return this.family === 4 ? 'iptables' : 'ip6tables';
   }
 
   netns(node: LabNodeName): string {
@@ -154,6 +182,8 @@ export class ScenarioContext {
     if (options.backlog !== undefined) args.push('--backlog', String(options.backlog));
     if (options.acceptRate !== undefined) args.push('--accept-rate', String(options.acceptRate));
     for (const s of options.sysctls ?? []) args.push('--sysctl', s);
+    // An IPv6-only listener ([::] with IPV6_V6ONLY) for IPv6 clients; IPv4 keeps run's default.
+    if (this.family === 6) args.push('--family', '6');
     this.onCleanup('stop the emulator', () => this.stopEmulator());
     try {
       this.emulator = await startRunChild(args, {
@@ -239,7 +269,7 @@ export class ScenarioContext {
     const maxTime = options.maxTime ?? this.timing.maxTime;
     const result = await runInNetns(
       this.netns(client),
-      ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code} %{time_connect} %{time_total}', '--connect-timeout', String(connectTimeout), '-m', String(maxTime), `http://${this.emulatedHost}/`],
+      ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code} %{time_connect} %{time_total}', '--connect-timeout', String(connectTimeout), '-m', String(maxTime), `http://${hostPart(this.emulatedHost)}/`],
       { allowFailure: true, timeoutMs: (maxTime + 5) * 1000 },
     );
     const [httpCode = '000', connect = '0', total = '0'] = result.stdout.trim().split(' ');
@@ -297,6 +327,7 @@ export class ScenarioContext {
    */
   async spoofedSyns(count: number, seconds = 2): Promise<{ sent: number; tool: string }> {
     const ns = this.netns('c3');
+    if (this.family === 6) return this.spoofedSyns6(ns, count, seconds);
     if (existsSync(SDGEN)) {
       const r = await runInNetns(
         ns,
@@ -315,6 +346,15 @@ export class ScenarioContext {
       timeoutMs: (seconds + 5) * 1000,
     });
     return { sent: count, tool: 'hping3' };
+  }
+
+  /** sdgen and hping3 speak IPv4 only: the IPv6 burst comes from a stdlib Python raw socket. */
+  private async spoofedSyns6(ns: string, count: number, seconds: number): Promise<{ sent: number; tool: string }> {
+    const r = await runInNetns(ns, [PYTHON, SPOOFED_SYN6, this.emulatedHost, '80', this.addresses.spoofedPrefix, String(count), String(seconds)], {
+      timeoutMs: (seconds + 5) * 1000,
+    });
+    const line = r.stdout.trim().split('\n').pop() ?? '{}';
+    return { sent: Number((JSON.parse(line) as { sent?: number }).sent ?? 0), tool: 'spoofed_syn6.py' };
   }
 
   /** Run a command in a lab namespace (nft, iptables); throws on failure. */

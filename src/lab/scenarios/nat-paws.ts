@@ -20,12 +20,17 @@ const NFT_TABLE = 'syndrop_scenario_ts';
 const PAWS_WINDOW = 1;
 const PAWS_MSL_S = 60;
 
-function nftRules(c2Address: string): string {
-  return `table ip ${NFT_TABLE} {
+/** nft's table family and address match for the scenario's family (`ip` or `ip6`). */
+function nftFamily(ctx: ScenarioContext): 'ip' | 'ip6' {
+  return ctx.family === 4 ? 'ip' : 'ip6';
+}
+
+function nftRules(c2Address: string, family: 'ip' | 'ip6'): string {
+  return `table ${family} ${NFT_TABLE} {
   chain fw {
     type filter hook forward priority mangle; policy accept;
-    ip saddr ${c2Address} tcp flags & (syn|ack) == syn tcp option timestamp tsval set ${C2_TSVAL}
-    ip daddr ${c2Address} tcp flags & (syn|ack) == (syn|ack) tcp option timestamp tsecr set 0
+    ${family} saddr ${c2Address} tcp flags & (syn|ack) == syn tcp option timestamp tsval set ${C2_TSVAL}
+    ${family} daddr ${c2Address} tcp flags & (syn|ack) == (syn|ack) tcp option timestamp tsecr set 0
   }
 }
 `;
@@ -42,16 +47,17 @@ export const natPaws: Scenario = {
   spec: '§1.1 C8a, §2.2, §2.3, §2.5, §9b #122–#129',
   async run(ctx: ScenarioContext, profile: Profile): Promise<ScenarioOutcome> {
     const sw = profile.switches;
-    const nat = ctx.topology.natPublicAddress;
-    const c2Address = ctx.topology.nodes.c2.interfaces[0]!.address.split('/')[0]!;
+    const nat = ctx.natPublicAddress;
+    const c2Address = ctx.clientAddress('c2');
+    const family = nftFamily(ctx);
     await ctx.prepareClients(['c1', 'c2']);
     ctx.step('clients: tcp_timestamps=2 (shared ms clock); NAT rewrites c2\'s SYN TSval to 1000');
     await ctx.setNetnsSysctl('c1', 'net.ipv4.tcp_timestamps', '2');
     await ctx.setNetnsSysctl('c2', 'net.ipv4.tcp_timestamps', '2');
-    await ctx.tryExec('nat', ['nft', 'delete', 'table', 'ip', NFT_TABLE]);
-    await ctx.exec('nat', ['nft', '-f', '-'], nftRules(c2Address));
+    await ctx.tryExec('nat', ['nft', 'delete', 'table', family, NFT_TABLE]);
+    await ctx.exec('nat', ['nft', '-f', '-'], nftRules(c2Address, family));
     ctx.onCleanup(`remove nft table ${NFT_TABLE} in the NAT`, async () => {
-      await ctx.tryExec('nat', ['nft', 'delete', 'table', 'ip', NFT_TABLE]);
+      await ctx.tryExec('nat', ['nft', 'delete', 'table', family, NFT_TABLE]);
     });
 
     if (!sw.hasTwRecycle) {
@@ -92,7 +98,7 @@ export const natPaws: Scenario = {
     ctx.step('curl from sd-c1');
     let mark = (await ctx.events(Number.MAX_SAFE_INTEGER)).next;
     const c1 = await ctx.curl('c1');
-    const c1Syn = (await ctx.events(mark)).events.find((e) => e.src.startsWith(`${nat}:`) && e.flags === 'S');
+    const c1Syn = (await ctx.events(mark)).events.find((e) => e.src.startsWith(ctx.endpointPrefix(nat)) && e.flags === 'S');
     const entry = (await ctx.metrics()).find((m) => m.address === nat);
     ctx.check(
       'sd-c1 connects (HTTP: the server closes first)',
@@ -113,7 +119,7 @@ export const natPaws: Scenario = {
     const c2 = await ctx.curl('c2');
     let after = await ctx.counters();
     let d = deltas(before, after);
-    const c2Syns = (await ctx.events(mark)).events.filter((e) => e.src.startsWith(`${nat}:`) && e.flags === 'S' && e.action !== 'note');
+    const c2Syns = (await ctx.events(mark)).events.filter((e) => e.src.startsWith(ctx.endpointPrefix(nat)) && e.flags === 'S' && e.action !== 'note');
     const pawsDrops = c2Syns.filter((e) => e.verdict === 'DROP_PAWS_PASSIVE').length;
     ctx.check(
       `sd-c2 connects, SYN TSval ${C2_TSVAL}, same NAT address`,

@@ -8,6 +8,7 @@ import { labDown, labUp, listNetns, requireRoot } from '../lab.js';
 import { haveTool } from '../exec.js';
 import { LAB_NODE_NAMES, labTopology, type LabTopology } from '../topology.js';
 import { ScenarioContext, timingFor } from './context.js';
+import type { ScenarioFamily } from './family.js';
 import { silentProgress, type Progress } from './progress.js';
 import { SCENARIOS, scenarioByName } from './registry.js';
 import type { ScenarioResult } from './types.js';
@@ -21,6 +22,8 @@ export interface RunOptions {
   prefix?: string;
   /** Keep each emulator's recording in the result (for `--report`). */
   record?: boolean;
+  /** The clients' IP family (default 4). */
+  family?: ScenarioFamily;
 }
 
 interface LabSession {
@@ -30,10 +33,11 @@ interface LabSession {
 
 const REQUIRED_TOOLS = ['ip', 'curl', 'iptables', 'nft'];
 
-async function openLab(prefix: string | undefined): Promise<LabSession> {
+async function openLab(prefix: string | undefined, family: ScenarioFamily): Promise<LabSession> {
   requireRoot();
-  for (const tool of REQUIRED_TOOLS) {
-    if (!(await haveTool(tool))) throw new SyndropError('SYNDROP_ERR_MISSING_TOOL', `'${tool}' not found: scenarios need ${REQUIRED_TOOLS.join(', ')} (apt-get install iproute2 curl iptables nftables)`);
+  const required = family === 4 ? REQUIRED_TOOLS : [...REQUIRED_TOOLS, 'ip6tables'];
+  for (const tool of required) {
+    if (!(await haveTool(tool))) throw new SyndropError('SYNDROP_ERR_MISSING_TOOL', `'${tool}' not found: scenarios need ${required.join(', ')} (apt-get install iproute2 curl iptables nftables)`);
   }
   const topology = labTopology(prefix);
   const existing = new Set(await listNetns());
@@ -72,10 +76,11 @@ async function runOne(session: LabSession, name: string, kernel: string, options
   const scenario = scenarioByName(name);
   const profile = resolveProfile(kernel);
   const progress = options.progress ?? silentProgress();
-  const ctx = new ScenarioContext(session.topology, timingFor(options.realTiming === true), progress, `scenario-${process.pid}`, options.record === true);
+  const family = options.family ?? 4;
+  const ctx = new ScenarioContext(session.topology, timingFor(options.realTiming === true), progress, `scenario-${process.pid}`, options.record === true, family);
   register(() => ctx.cleanup());
   const started = Date.now();
-  progress.begin(name, profile.name);
+  progress.begin(name, family === 4 ? profile.name : `${profile.name}, IPv6`);
   let error: string | undefined;
   let outcome = { cell: 'error', facts: {} as Record<string, unknown> };
   try {
@@ -91,6 +96,7 @@ async function runOne(session: LabSession, name: string, kernel: string, options
   return {
     scenario: name,
     kernel: profile.name,
+    family,
     profileDescription: profile.description,
     ok,
     rows: ctx.rows,
@@ -105,7 +111,7 @@ export async function runScenario(name: string, kernel: string, options: RunOpti
   scenarioByName(name);
   resolveProfile(kernel);
   return withSignalCleanup(async (register) => {
-    const session = await openLab(options.prefix);
+    const session = await openLab(options.prefix, options.family ?? 4);
     register(() => closeLab(session));
     try {
       return await runOne(session, name, kernel, options, register);
@@ -116,6 +122,7 @@ export async function runScenario(name: string, kernel: string, options: RunOpti
 }
 
 export interface MatrixResult {
+  family: ScenarioFamily;
   kernels: string[];
   scenarios: string[];
   results: ScenarioResult[];
@@ -127,7 +134,7 @@ export async function runMatrix(kernels: readonly string[], names: readonly stri
   const canonical = kernels.map((k) => resolveProfile(k).name);
   for (const name of names) scenarioByName(name);
   return withSignalCleanup(async (register) => {
-    const session = await openLab(options.prefix);
+    const session = await openLab(options.prefix, options.family ?? 4);
     register(() => closeLab(session));
     const results: ScenarioResult[] = [];
     try {
@@ -137,6 +144,6 @@ export async function runMatrix(kernels: readonly string[], names: readonly stri
     } finally {
       await closeLab(session);
     }
-    return { kernels: canonical, scenarios: [...names], results, ok: results.every((r) => r.ok) };
+    return { family: options.family ?? 4, kernels: canonical, scenarios: [...names], results, ok: results.every((r) => r.ok) };
   });
 }

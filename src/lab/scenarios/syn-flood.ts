@@ -89,12 +89,12 @@ export const synFlood: Scenario = {
     const dropped = await ctx.curl('c1', { connectTimeout });
     after = await ctx.counters();
     d = deltas(before, after);
-    const natSyns = (await ctx.events(mark)).events.filter((e) => e.src.startsWith(`${ctx.topology.natPublicAddress}:`) && e.flags.includes('S') && !e.flags.includes('.') && e.action !== 'note');
+    const natSyns = (await ctx.events(mark)).events.filter((e) => e.src.startsWith(ctx.endpointPrefix(ctx.natPublicAddress)) && e.flags.includes('S') && !e.flags.includes('.') && e.action !== 'note');
     const droppedSyns = natSyns.filter((e) => e.reason === 'TCP_REQQFULLDROP').length;
     ctx.check(
       'tcp_syncookies=0, SYN queue full: curl from sd-c1',
       'no SYN-ACK, the client retransmits its SYN until it gives up; each SYN: TCPReqQFullDrop +1, ListenDrops +1',
-      `${curlText(dropped)}; ${natSyns.length} SYNs from ${ctx.topology.natPublicAddress}, ${droppedSyns} dropped (TCP_REQQFULLDROP); TCPReqQFullDrop +${d('TCPReqQFullDrop')}`,
+      `${curlText(dropped)}; ${natSyns.length} SYNs from ${ctx.natPublicAddress}, ${droppedSyns} dropped (TCP_REQQFULLDROP); TCPReqQFullDrop +${d('TCPReqQFullDrop')}`,
       dropped.outcome === 'dropped' && natSyns.length >= 2 && droppedSyns === natSyns.length && d('TCPReqQFullDrop') === natSyns.length,
       '§1.3, §9b #113',
     );

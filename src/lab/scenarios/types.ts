@@ -5,6 +5,7 @@
 import type { Profile } from '../../profiles/profile.js';
 import type { RunRecording } from '../../report/recording.js';
 import type { ScenarioContext } from './context.js';
+import type { ScenarioFamily } from './family.js';
 
 export interface VerdictRow {
   step: string;
@@ -28,6 +29,8 @@ export interface ScenarioOutcome {
 export interface ScenarioResult {
   scenario: string;
   kernel: string;
+  /** The clients' IP family. */
+  family: ScenarioFamily;
   profileDescription: string;
   ok: boolean;
   rows: VerdictRow[];

@@ -39,11 +39,11 @@ export const unprovenPeer: Scenario = {
     // 1. sd-c3 completes a connection: afterwards tcp_metrics holds its RTT.
     ctx.step('sd-c3 connects once (becomes a peer with an RTT metric)');
     const first = await ctx.curl('c3', { connectTimeout });
-    const c3Address = ctx.topology.nodes.c3.interfaces[0]!.address.split('/')[0]!;
+    const c3Address = ctx.clientAddress('c3');
     const metric = (await ctx.metrics()).find((m) => m.address === c3Address);
     ctx.check(
       'sd-c3 connects while the SYN queue is empty',
-      'connects; the closed connection leaves an RTT in tcp_metrics for 10.77.3.2',
+      `connects; the closed connection leaves an RTT in tcp_metrics for ${c3Address}`,
       `${curlText(first)}; tcp_metrics: ${metric ? metric.line : 'no entry'}`,
       first.outcome === 'connected' && metric !== undefined && metric.rttMs !== null,
       '§2.1, §2.3',
