@@ -116,11 +116,13 @@ describe('kernel log flood lines (spec §1.3)', () => {
       '[  123.456789] TCP: TCP: Possible SYN flooding on port 8080. Dropping request.  Check SNMP counters.',
       'Dec 03 10:00:01 guest kernel: TCP: request_sock_TCP: Possible SYN flooding on port 8080. Sending cookies.  Check SNMP counters.',
       '[ 99.1] TCP: request_sock_TCPv6: Possible SYN flooding on port [::1]:443. Sending cookies.',
+      '[  7.5] TCP: TCPv6: Possible SYN flooding on port 443. Dropping request.  Check SNMP counters.',
     ].join('\n');
     expect(parseFloodLines(lines).map((f) => [f.address, f.port, f.sendingCookies, f.form, f.when])).toEqual([
       [null, 8080, false, 'v3.10', '[  123.456789]'],
       [null, 8080, true, 'v4.4', 'Dec 03 10:00:01 guest'],
       ['::1', 443, true, 'v6.2', '[ 99.1]'],
+      [null, 443, false, 'v3.10', '[  7.5]'],
     ]);
   });
 });
