@@ -77,7 +77,9 @@ function segmentText(seg: CapturedSegment): string {
     parts.push(`win=${seg.win}`);
     if (seg.ackRel !== undefined) parts.push(`ack=isn+${seg.ackRel}`);
     if (seg.seqRel !== undefined) parts.push(seg.seqRel === 0 ? 'seq=same-isn' : 'seq=new-isn');
-    if (seg.isnFromTw !== undefined) parts.push(`isn=tw_snd_nxt+${seg.isnFromTw}`);
+    // The TIME_WAIT reuse ISN continues the old sequence space (+65537) or is a fresh clock ISN
+    // (4.14–6.9, spec §8c): a clock ISN's distance from tw_snd_nxt is random, only its kind counts.
+    if (seg.isnFromTw !== undefined) parts.push(seg.isnFromTw === 65537 ? 'isn=tw_snd_nxt+65537' : 'isn=clock');
     if (seg.tsecrEchoes !== undefined) parts.push(`tsecr=${seg.tsecrEchoes}-syn`);
   } else if (seg.kind === 'R' || seg.kind === 'RA') {
     if (seg.kind === 'RA' && seg.ackRel !== undefined) parts.push(`ack=isn+${seg.ackRel}`);

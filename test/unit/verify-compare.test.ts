@@ -75,6 +75,12 @@ describe('verify compares more (issue 15 item 16)', () => {
     ]);
   });
 
+  it('a TIME_WAIT reuse ISN is compared by kind: +65537 against a clock ISN differs, two clock ISNs agree', () => {
+    const sa = (isnFromTw: number) => seg({ kind: 'SA', flags: 'SA', isnFromTw });
+    expect(compareRuns(scenario, result([sa(65537)]), result([sa(7859253)]))).toHaveLength(1);
+    expect(compareRuns(scenario, result([sa(7914329)]), result([sa(7859253)]))).toEqual([]);
+  });
+
   it('TWKilled is a compared counter', () => {
     expect(LISTEN_PATH_COUNTERS).toContain('TcpExtTWKilled');
     const d = compareRuns(scenario, result([], [], { TcpExtTWKilled: 1 }), result([], [], {}));
