@@ -8,10 +8,8 @@
 //   the first `detailLimit` connections (in the order of their first SYN) also keep their row.
 
 import { ipv4ToString } from '../wire/addr.js';
-import { OUTCOMES, diverged, emulatedConnectMs, emulatedOutcome, realConnectMs, realOutcome, type ConnectionTrack, type Outcome } from './outcome.js';
-
-/** The table's key of a client 4-tuple (the server side is one endpoint). */
-export const tupleKey = (address: number, port: number): number => address * 65536 + port;
+import { OUTCOMES, diverged, emulatedConnectMs, emulatedOutcome, newTrack, realConnectMs, realOutcome, resetTrack, type ConnectionTrack, type Outcome } from './outcome.js';
+import { TupleIndex } from './tuple-index.js';
 
 /** Rows kept for `--json` and the table (the rest are counted): issue 17's memory bound. */
 export const DETAIL_LIMIT = 10_000;
@@ -87,7 +85,9 @@ export class ReplayTally {
 }
 
 export class ConnectionTable {
-  readonly #live = new Map<number, ConnectionTrack>();
+  readonly #live: TupleIndex<ConnectionTrack>;
+  /** Concluded tracks, reused for new attempts (at most liveLimit + 1 tracks ever exist). */
+  readonly #free: ConnectionTrack[] = [];
   /** The live tracks by client activity, a list through the tracks: quietest first, O(1) both ends. */
   #quietest: ConnectionTrack | null = null;
   #busiest: ConnectionTrack | null = null;
@@ -100,10 +100,18 @@ export class ConnectionTable {
   constructor(
     readonly detailLimit = DETAIL_LIMIT,
     readonly liveLimit = LIVE_LIMIT,
-  ) {}
+  ) {
+    this.#live = new TupleIndex(liveLimit + 1);
+  }
 
-  get(key: number): ConnectionTrack | undefined {
-    return this.#live.get(key);
+  get(address: number, port: number): ConnectionTrack | undefined {
+    return this.#live.get(address, port);
+  }
+
+  /** A track for a new attempt (a recycled one when there is one); `start` puts it in the table. */
+  newTrack(clientAddr: number, clientPort: number, firstSynAt: number, synSeq: number): ConnectionTrack {
+    const free = this.#free.pop();
+    return free === undefined ? newTrack(clientAddr, clientPort, firstSynAt, synSeq) : resetTrack(free, clientAddr, clientPort, firstSynAt, synSeq);
   }
 
   /** A client segment of a followed connection: it becomes the busiest. */
@@ -113,24 +121,24 @@ export class ConnectionTable {
     this.#append(track);
   }
 
-  /** A new attempt on this 4-tuple (a SYN with a new ISN ends the previous one). */
-  start(key: number, track: ConnectionTrack): void {
-    const previous = this.#live.get(key);
-    if (previous !== undefined) this.#remove(key, previous);
+  /** A new attempt on its 4-tuple (a SYN with a new ISN ends the previous one). */
+  start(track: ConnectionTrack): void {
+    const previous = this.#live.get(track.clientAddr, track.clientPort);
+    if (previous !== undefined) this.#remove(previous);
     else if (this.#live.size >= this.liveLimit) {
-      const quietest = this.#quietest!;
-      this.#remove(tupleKey(quietest.clientAddr, quietest.clientPort), quietest);
+      this.#remove(this.#quietest!);
       this.concludedEarly++;
     }
     track.detailed = this.#started++ < this.detailLimit;
-    this.#live.set(key, track);
+    this.#live.set(track.clientAddr, track.clientPort, track);
     this.#append(track);
   }
 
-  #remove(key: number, track: ConnectionTrack): void {
-    this.#live.delete(key);
+  #remove(track: ConnectionTrack): void {
+    this.#live.delete(track.clientAddr, track.clientPort);
     this.#unlink(track);
     this.#conclude(track);
+    this.#free.push(track);
   }
 
   #append(track: ConnectionTrack): void {
