@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { AllocMeter } from './bench/alloc.js';
 import { IN_PROCESS_PATHS, runInProcessPath, type InProcessPath, type PathResult } from './bench/inprocess.js';
 import { runMemory, type MemoryResult } from './bench/memory.js';
+import { offlineSection } from './bench/offline.js';
 import { evaluateTargets, renderReport, summarizePath, type BenchReport } from './bench/report.js';
 import { topSelfTime } from './bench/profile.js';
 import { TunBench, tunPrerequisites } from './bench/tun.js';
@@ -53,7 +54,7 @@ function usage(message: string): never {
   process.exit(2);
 }
 
-const SECTIONS = ['inprocess', 'memory', 'tun', 'flood'];
+const SECTIONS = ['inprocess', 'memory', 'offline', 'tun', 'flood'];
 
 const BENCH_OPTIONS = {
   quick: { type: 'boolean', help: 'smoke counts: 20k frames, 1 TUN round of 2 s, no flood' },
@@ -211,6 +212,8 @@ async function main(): Promise<void> {
     memory = await spawnWorker<MemoryResult>(o, ['--worker', 'memory', ...common], 'memory');
     if (o.profile) printProfile('memory', log);
   }
+
+  if (o.only.has('offline')) offlineSection({ quick: o.quick, out: join(dirname(o.out), 'offline.json'), log }); // replay and simulate (issue 17), bench/offline.ts
 
   let tun: BenchReport['tun'] = { skipped: true, reason: 'not selected' };
   if (o.skipTun) tun = { skipped: true, reason: '--skip-tun' };
