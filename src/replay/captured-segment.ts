@@ -13,6 +13,7 @@ export const SegmentLoad = { TCP: 0, NOT_TCP: 1, FRAGMENT: 2, MALFORMED: 3 } as 
 export type SegmentLoadCode = (typeof SegmentLoad)[keyof typeof SegmentLoad];
 
 const MAX_IP_PACKET = 65535;
+const SHORT_COPY = 128;
 
 export class CapturedSegment {
   srcAddr = 0;
@@ -103,7 +104,11 @@ export class CapturedSegment {
   rewrite(ack: number, tsEcr: number): number {
     const out = this.#scratch;
     const length = this.#ipLength;
-    out.set(this.#buf.subarray(this.#off, this.#off + length), 0);
+    const buf = this.#buf;
+    const off = this.#off;
+    // Most segments are headers only: a plain loop, where subarray() made an object per segment.
+    if (length <= SHORT_COPY) for (let i = 0; i < length; i++) out[i] = buf[off + i]!;
+    else out.set(buf.subarray(off, off + length), 0);
     const ihl = this.#tcpOff - this.#off;
     writeU16(out, Ipv4Field.TOTAL_LENGTH, length);
     writeU16(out, Ipv4Field.CHECKSUM, 0);

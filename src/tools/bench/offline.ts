@@ -6,8 +6,9 @@
 // from the client (3 client segments, 1 server segment; the RST frees the connection, so the
 // stack's state stays small), plus a spoofed SYN per 4 connections, in raw-IPv4 pcap at 100 k
 // connections per second of capture time. The floor: the same client segments fed straight to
-// the emulated host (prebuilt frames, no reader, no bookkeeping), i.e. what src/stack/ costs;
-// replay's overhead is everything above it.
+// the emulated host (prebuilt frames, no reader, no bookkeeping), i.e. what src/stack/ and the
+// OfflineHost driving it cost; "the stack is N % of the time" is replay's rate over the floor's,
+// and everything above the floor is replay's own overhead.
 //
 // Simulate runs a flood-heavy workload: spoofed SYNs (never answered) plus legitimate clients,
 // tcp_syncookies=1 and a large backlog, for `seconds` of virtual time.
@@ -84,10 +85,7 @@ class PcapFile {
   }
 }
 
-/**
- * Writes the replay workload to `path`; calls `feed` with each client segment as written
- * (for the floor measurement's prebuilt frames, when given). Returns the client segments.
- */
+/** Writes the replay workload to `path`; returns how many client segments it holds. */
 export function writeReplayCapture(path: string, connections: number): number {
   const file = new PcapFile(path);
   const spec = new SegmentSpec();
@@ -132,6 +130,22 @@ export function writeReplayCapture(path: string, connections: number): number {
   return clientSegments;
 }
 
+/** The emulated SYN-ACK's ISN and TSval as each is sent, for the client's ACK (what replay's translation does). */
+function followSynAcks(offline: OfflineHost): { isn: number; tsVal: number } {
+  const reply = new CapturedSegment();
+  const last = { isn: 0, tsVal: 0 };
+  offline.observe(
+    (tx, i) => {
+      if (reply.load(tx.slab, tx.offsets[i]!, tx.lengths[i]!) === SegmentLoad.TCP && (reply.flags & TcpFlag.SYN) !== 0) {
+        last.isn = reply.seq;
+        last.tsVal = reply.tsVal;
+      }
+    },
+    () => {},
+  );
+  return last;
+}
+
 /**
  * The stack's own cost: the same client segments into an OfflineHost (prebuilt shapes patched
  * per segment, as simulate does), without the reader, the tracks or the series.
@@ -151,19 +165,7 @@ function stackFloor(connections: number): { segments: number; seconds: number } 
   const syn = shape(TcpFlag.SYN);
   const ack = shape(TcpFlag.ACK);
   const rst = shape(TcpFlag.RST | TcpFlag.ACK);
-  // The emulated SYN-ACK's ISN and TSval, for the client's ACK (what replay's translation does).
-  const reply = new CapturedSegment();
-  let serverIsn = 0;
-  let serverTsVal = 0;
-  offline.observe(
-    (tx, i) => {
-      if (reply.load(tx.slab, tx.offsets[i]!, tx.lengths[i]!) === SegmentLoad.TCP && (reply.flags & TcpFlag.SYN) !== 0) {
-        serverIsn = reply.seq;
-        serverTsVal = reply.tsVal;
-      }
-    },
-    () => {},
-  );
+  const synAck = followSynAcks(offline);
   let segments = 0;
   const feed = (template: FrameTemplate, src: number, sport: number, seq: number, ackNumber: number, now: number, tsEcr: number) => {
     offline.receive(template.frame, 0, template.write(src, sport, seq, ackNumber, now, tsEcr), now);
@@ -176,8 +178,8 @@ function stackFloor(connections: number): { segments: number; seconds: number } 
     const port = 10_000 + (i & 0x3fff);
     const isn = (i * 2654435761) >>> 0;
     feed(syn, client, port, isn, 0, now, 0);
-    feed(ack, client, port, (isn + 1) >>> 0, (serverIsn + 1) >>> 0, now, serverTsVal);
-    feed(rst, client, port, (isn + 1) >>> 0, (serverIsn + 1) >>> 0, now, serverTsVal);
+    feed(ack, client, port, (isn + 1) >>> 0, (synAck.isn + 1) >>> 0, now, synAck.tsVal);
+    feed(rst, client, port, (isn + 1) >>> 0, (synAck.isn + 1) >>> 0, now, synAck.tsVal);
     if ((i & 3) === 0) feed(syn, SPOOF_BASE + (i >>> 2), 1024 + (i & 0xffff), isn, 0, now, 0);
   }
   return { segments, seconds: (performance.now() - start) / 1000 };
@@ -232,18 +234,7 @@ function simulateFloor(virtualSeconds: number): { syns: number; seconds: number 
   spec.window = 502;
   spec.hasTimestamps = true;
   const ack = new FrameTemplate(spec);
-  const reply = new CapturedSegment();
-  let serverIsn = 0;
-  let serverTsVal = 0;
-  offline.observe(
-    (tx, i) => {
-      if (reply.load(tx.slab, tx.offsets[i]!, tx.lengths[i]!) === SegmentLoad.TCP && (reply.flags & TcpFlag.SYN) !== 0) {
-        serverIsn = reply.seq;
-        serverTsVal = reply.tsVal;
-      }
-    },
-    () => {},
-  );
+  const synAck = followSynAcks(offline);
   let syns = 0;
   let client = 0;
   const start = performance.now();
@@ -258,7 +249,7 @@ function simulateFloor(virtualSeconds: number): { syns: number; seconds: number 
       const address = CLIENT_BASE + 1 + Math.floor(client / 50_000);
       const port = 10_000 + (client++ % 50_000);
       offline.receive(syn.frame, 0, syn.write(address, port, seq, 0, now, 0), now);
-      offline.receive(ack.frame, 0, ack.write(address, port, (seq + 1) >>> 0, (serverIsn + 1) >>> 0, now, serverTsVal), now);
+      offline.receive(ack.frame, 0, ack.write(address, port, (seq + 1) >>> 0, (synAck.isn + 1) >>> 0, now, synAck.tsVal), now);
     }
   }
   return { syns, seconds: (performance.now() - start) / 1000 };
