@@ -168,11 +168,11 @@ class Replay {
     const length = segment.rewrite(ack, tsEcr);
     this.offline.advanceTo(now);
     this.feeding = this.pcap !== null;
-    const verdict = this.offline.receive(segment.frame, 0, length, now);
+    const verdict = this.offline.receive(segment.frameBuffer, segment.frameOffset, length, now);
     this.feeding = false;
     this.series.sample(now);
     if (this.pcap !== null) {
-      this.pcap.writePacket(segment.frame, 0, length, Math.round(timeMicros), 'in', verdictComment(this.offline.host.profile.name, verdict));
+      this.pcap.writePacket(segment.frameBuffer, segment.frameOffset, length, Math.round(timeMicros), 'in', verdictComment(this.offline.host.profile.name, verdict));
       for (const frame of this.pendingReplies) this.pcap.writePacket(frame, 0, frame.length, Math.round(timeMicros), 'out');
       this.pendingReplies.length = 0;
     }

@@ -289,7 +289,7 @@ function benchSimulate(virtualSeconds: number): OfflineBenchResult['simulate'] {
 /** The section: measures, prints its lines through `log`, writes `out` (JSON). */
 export function offlineSection(options: { quick: boolean; out: string; log: (line: string) => void }): OfflineBenchResult {
   const { log } = options;
-  const connections = options.quick ? 200_000 : 1_000_000; // fewer, and the fixed costs (explain reads the whole event ring) show
+  const connections = options.quick ? 100_000 : 1_000_000; // fewer, and the fixed costs (explain reads the whole event ring) show
   log(`offline: replay of a generated capture (${connections.toLocaleString('en-US')} connections)…`);
   const replay = benchReplay(connections);
   log(`  replay: ${Math.round(replay.perSec).toLocaleString('en-US')} client segments/s (target ≥ 1,000,000: ${replay.ok ? 'met' : 'NOT met'}); the stack alone ${Math.round(replay.floorPerSec).toLocaleString('en-US')}/s, so the stack is ${(replay.stackFraction * 100).toFixed(0)} % of replay's time`);
