@@ -54,6 +54,16 @@ export class AcceptLoop implements ListenerApplication {
     return this.policies[index]!;
   }
 
+  /**
+   * The application has been waiting in accept() for a second or more: a full bucket, as a
+   * live `syndrop run` has by the time its first client arrives. Offline runs start their
+   * clock at the first packet or arrival and call this, so they decide as the live run did.
+   */
+  bankFullSecond(index: number): void {
+    const policy = this.policy(index);
+    this.tokens[index] = Math.max(1, policy.ratePerSecond);
+  }
+
   nextRunAt(now: number): number {
     let at = Infinity;
     const listeners = this.host.listeners;

@@ -43,7 +43,9 @@ the capture for that connection is no longer what this client would have sent.
 Outcomes: established, established-cookie, dropped (no SYN-ACK ever), reset, half-open
 (SYN-ACK'd, never completed), ghost (the client completed, the server dropped its ACK).
 The server's own segments in the capture are not fed: they are what the real server did.
-Checksums in the capture are not trusted (offload): the fed copies get fresh ones.`;
+Checksums in the capture are not trusted (offload): the fed copies get fresh ones.
+With --accept-rate N the application has been idle in accept() before the first packet: it
+starts with one second of accepts (N) banked, as a live \`syndrop run\` does after a second.`;
 
 export function registerReplay(program: Command): void {
   program

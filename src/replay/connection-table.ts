@@ -8,10 +8,8 @@
 //   the first `detailLimit` connections (in the order of their first SYN) also keep their row.
 
 import { ipv4ToString } from '../wire/addr.js';
-import { OUTCOMES, diverged, emulatedConnectMs, emulatedOutcome, realConnectMs, realOutcome, type ConnectionTrack, type Outcome } from './outcome.js';
-
-/** The table's key of a client 4-tuple (the server side is one endpoint). */
-export const tupleKey = (address: number, port: number): number => address * 65536 + port;
+import { OUTCOMES, diverged, emulatedConnectMs, emulatedOutcome, newTrack, realConnectMs, realOutcome, resetTrack, type ConnectionTrack, type Outcome } from './outcome.js';
+import { TupleIndex } from './tuple-index.js';
 
 /** Rows kept for `--json` and the table (the rest are counted): issue 17's memory bound. */
 export const DETAIL_LIMIT = 10_000;
@@ -47,17 +45,27 @@ export function latency(values: Array<number | null>): LatencySummary {
   return tally.summary();
 }
 
+const SMALL_MS = 4096;
+
 /** Latencies as a histogram of distinct values: bounded by the capture's length in ms, not its connections. */
 export class LatencyTally {
+  /** Whole ms below SMALL_MS counted in an array (nearly all of them), the rest in the map. */
+  readonly #small = new Float64Array(SMALL_MS);
   readonly #counts = new Map<number, number>();
   #count = 0;
 
   add(value: number): void {
-    this.#counts.set(value, (this.#counts.get(value) ?? 0) + 1);
+    if (Number.isInteger(value) && value >= 0 && value < SMALL_MS) this.#small[value]!++;
+    else this.#counts.set(value, (this.#counts.get(value) ?? 0) + 1);
     this.#count++;
   }
 
   summary(): LatencySummary {
+    for (let ms = 0; ms < SMALL_MS; ms++) {
+      if (this.#small[ms] === 0) continue;
+      this.#counts.set(ms, (this.#counts.get(ms) ?? 0) + this.#small[ms]!);
+      this.#small[ms] = 0;
+    }
     const values = [...this.#counts.keys()].sort((a, b) => a - b);
     const rank = (p: number): number | null => {
       if (this.#count === 0) return null;
@@ -87,7 +95,9 @@ export class ReplayTally {
 }
 
 export class ConnectionTable {
-  readonly #live = new Map<number, ConnectionTrack>();
+  readonly #live: TupleIndex<ConnectionTrack>;
+  /** Concluded tracks, reused for new attempts (at most liveLimit + 1 tracks ever exist). */
+  readonly #free: ConnectionTrack[] = [];
   /** The live tracks by client activity, a list through the tracks: quietest first, O(1) both ends. */
   #quietest: ConnectionTrack | null = null;
   #busiest: ConnectionTrack | null = null;
@@ -96,14 +106,31 @@ export class ConnectionTable {
   /** Connections concluded because the table was full, not because they ended. */
   concludedEarly = 0;
   #started = 0;
+  #last: ConnectionTrack | null = null;
 
   constructor(
     readonly detailLimit = DETAIL_LIMIT,
     readonly liveLimit = LIVE_LIMIT,
-  ) {}
+  ) {
+    this.#live = new TupleIndex(liveLimit + 1);
+  }
 
-  get(key: number): ConnectionTrack | undefined {
-    return this.#live.get(key);
+  /**
+   * The track of a client 4-tuple. The last one found is remembered: the emulated host's
+   * decisions and replies for a segment come right after it, for the same 4-tuple.
+   */
+  get(address: number, port: number): ConnectionTrack | undefined {
+    const last = this.#last;
+    if (last !== null && last.clientAddr === address && last.clientPort === port) return last;
+    const track = this.#live.get(address, port);
+    if (track !== undefined) this.#last = track;
+    return track;
+  }
+
+  /** A track for a new attempt (a recycled one when there is one); `start` puts it in the table. */
+  newTrack(clientAddr: number, clientPort: number, firstSynAt: number, synSeq: number): ConnectionTrack {
+    const free = this.#free.pop();
+    return free === undefined ? newTrack(clientAddr, clientPort, firstSynAt, synSeq) : resetTrack(free, clientAddr, clientPort, firstSynAt, synSeq);
   }
 
   /** A client segment of a followed connection: it becomes the busiest. */
@@ -113,24 +140,25 @@ export class ConnectionTable {
     this.#append(track);
   }
 
-  /** A new attempt on this 4-tuple (a SYN with a new ISN ends the previous one). */
-  start(key: number, track: ConnectionTrack): void {
-    const previous = this.#live.get(key);
-    if (previous !== undefined) this.#remove(key, previous);
+  /** A new attempt on its 4-tuple (a SYN with a new ISN ends the previous one). */
+  start(track: ConnectionTrack): void {
+    const previous = this.#live.get(track.clientAddr, track.clientPort);
+    if (previous !== undefined) this.#remove(previous);
     else if (this.#live.size >= this.liveLimit) {
-      const quietest = this.#quietest!;
-      this.#remove(tupleKey(quietest.clientAddr, quietest.clientPort), quietest);
+      this.#remove(this.#quietest!);
       this.concludedEarly++;
     }
     track.detailed = this.#started++ < this.detailLimit;
-    this.#live.set(key, track);
+    this.#live.set(track.clientAddr, track.clientPort, track);
     this.#append(track);
   }
 
-  #remove(key: number, track: ConnectionTrack): void {
-    this.#live.delete(key);
+  #remove(track: ConnectionTrack): void {
+    if (track === this.#last) this.#last = null;
+    this.#live.delete(track.clientAddr, track.clientPort);
     this.#unlink(track);
     this.#conclude(track);
+    this.#free.push(track);
   }
 
   #append(track: ConnectionTrack): void {
@@ -153,8 +181,12 @@ export class ConnectionTable {
   finish(): ReplayConnection[] {
     for (const track of this.#live.values()) this.#conclude(track);
     this.#live.clear();
+    this.#last = null;
     this.#quietest = this.#busiest = null;
-    return this.detailed.sort((a, b) => a.firstSynMs - b.firstSynMs || compareClients(a.client, b.client));
+    // Each row's client as a number once, not parsed again in every comparison.
+    const keyed = this.detailed.map((row) => ({ row, client: clientNumber(row.client) }));
+    keyed.sort((a, b) => a.row.firstSynMs - b.row.firstSynMs || a.client - b.client);
+    return keyed.map((k) => k.row);
   }
 
   #conclude(track: ConnectionTrack): void {
@@ -185,11 +217,8 @@ export class ConnectionTable {
   }
 }
 
-/** Address then port, numerically (the order the replay has always listed them in). */
-function compareClients(a: string, b: string): number {
-  const key = (client: string) => {
-    const [address, port] = client.split(':') as [string, string];
-    return address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0) * 65536 + Number(port);
-  };
-  return key(a) - key(b);
+/** ADDR:PORT as one number, address then port (the order the replay has always listed them in). */
+function clientNumber(client: string): number {
+  const [address, port] = client.split(':') as [string, string];
+  return address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0) * 65536 + Number(port);
 }

@@ -53,6 +53,9 @@ export class OfflineHost {
     this.acceptLoop = new AcceptLoop(this.host);
     const handler = typeof options.app === 'string' ? createApp(options.app) : options.app;
     this.listener = this.acceptLoop.listen(options.port, options.backlog, { handler, ratePerSecond: options.acceptRate, paused: false });
+    // Virtual 0 is the first packet (or arrival), not when the application started: it has been
+    // idle in accept() before, with a full second of accepts banked.
+    if (options.acceptRate > 0 && Number.isFinite(options.acceptRate)) this.acceptLoop.bankFullSecond(this.listener.index);
     // A full ring mid-batch: hand the frames out now, as the engine writes them to the TUN.
     this.host.tx.onFull = (ring) => this.#drainTx(ring);
   }

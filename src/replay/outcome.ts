@@ -36,7 +36,9 @@ export interface EmulatedSide {
   overflowed: boolean;
   /** A RST to the client on the handshake (abort_on_overflow, bad ACK, refused port…). */
   reset: boolean;
-  /** The decisions taken for this 4-tuple, by verdict name, in order (first occurrence). */
+  /** The SYN met no listener and was answered with RST (RST_NO_LISTENER). */
+  noListener: boolean;
+  /** The decisions taken for this 4-tuple, by verdict name, in order (first occurrence); kept only for detailed rows. */
   verdicts: string[];
 }
 
@@ -69,11 +71,36 @@ export function newTrack(clientAddr: number, clientPort: number, firstSynAt: num
     synTimestamps: false,
     synOffersOptions: false,
     real: { synAcks: 0, isn: null, tsVal: null, cookieEvident: false, clientCompletedAt: -1, synAckAfterCompletion: false, reset: false, otherSegments: false },
-    emulated: { synAcks: 0, isn: null, tsVal: null, cookie: false, establishedAt: -1, overflowed: false, reset: false, verdicts: [] },
+    emulated: { synAcks: 0, isn: null, tsVal: null, cookie: false, establishedAt: -1, overflowed: false, reset: false, noListener: false, verdicts: [] },
     detailed: false,
     quieter: null,
     busier: null,
   };
+}
+
+/** A concluded track made new for another attempt (the replay recycles them: no garbage per connection). */
+export function resetTrack(track: ConnectionTrack, clientAddr: number, clientPort: number, firstSynAt: number, synSeq: number): ConnectionTrack {
+  track.clientAddr = clientAddr;
+  track.clientPort = clientPort;
+  track.firstSynAt = firstSynAt;
+  track.synSeq = synSeq;
+  track.syns = 0;
+  track.synTimestamps = track.synOffersOptions = false;
+  const real = track.real;
+  real.synAcks = 0;
+  real.isn = real.tsVal = null;
+  real.cookieEvident = real.synAckAfterCompletion = real.reset = real.otherSegments = false;
+  real.clientCompletedAt = -1;
+  const emulated = track.emulated;
+  emulated.synAcks = 0;
+  emulated.isn = emulated.tsVal = null;
+  emulated.cookie = emulated.overflowed = emulated.reset = emulated.noListener = false;
+  emulated.establishedAt = -1;
+  // A detailed row keeps the verdicts array it was given; the others never filled theirs.
+  if (track.detailed) emulated.verdicts = [];
+  track.detailed = false;
+  track.quieter = track.busier = null;
+  return track;
 }
 
 /**
@@ -95,7 +122,7 @@ export function realOutcome(track: ConnectionTrack): Outcome {
 export function emulatedOutcome(track: ConnectionTrack): Outcome {
   const emulated = track.emulated;
   if (emulated.establishedAt >= 0) return emulated.cookie ? 'established-cookie' : 'established';
-  if (emulated.synAcks === 0) return emulated.reset && emulated.verdicts.includes('RST_NO_LISTENER') ? 'reset' : 'dropped';
+  if (emulated.synAcks === 0) return emulated.reset && emulated.noListener ? 'reset' : 'dropped';
   if (emulated.reset) return 'reset';
   if (emulated.overflowed) return 'ghost';
   return 'half-open';

@@ -14,8 +14,7 @@ import { TcpFlag } from '../wire/tcp.js';
 import { CaptureReader, type CaptureStats } from './capture-reader.js';
 import { CapturedSegment, SegmentLoad } from './captured-segment.js';
 import { OfflineHost } from './offline-host.js';
-import { ConnectionTable, DETAIL_LIMIT, LIVE_LIMIT, tupleKey } from './connection-table.js';
-import { newTrack } from './outcome.js';
+import { ConnectionTable, DETAIL_LIMIT, LIVE_LIMIT } from './connection-table.js';
 import { replayRecording } from './replay-report.js';
 import { buildReplayResult, type ReplayResult } from './replay-result.js';
 import { SeriesRecorder } from './series.js';
@@ -138,9 +137,8 @@ class Replay {
 
   clientSegment(now: number, timeMicros: number): void {
     const segment = this.segment;
-    const key = tupleKey(segment.srcAddr, segment.srcPort);
     const isSyn = (segment.flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN;
-    let track = this.tracks.get(key);
+    let track = this.tracks.get(segment.srcAddr, segment.srcPort);
     // A SYN with a new ISN on a port in use starts a new connection: the old attempt is over.
     if (isSyn && track !== undefined && track.synSeq !== segment.seq) track = undefined;
     if (track === undefined) {
@@ -148,10 +146,10 @@ class Replay {
         this.input.midstream++;
         return;
       }
-      track = newTrack(segment.srcAddr, segment.srcPort, now, segment.seq);
+      track = this.tracks.newTrack(segment.srcAddr, segment.srcPort, now, segment.seq);
       track.synTimestamps = segment.hasTimestamps;
       track.synOffersOptions = segment.sackPermitted || segment.hasWindowScale;
-      this.tracks.start(key, track);
+      this.tracks.start(track);
     } else this.tracks.touch(track);
     this.input.clientSegments++;
     if (isSyn) {
@@ -170,11 +168,11 @@ class Replay {
     const length = segment.rewrite(ack, tsEcr);
     this.offline.advanceTo(now);
     this.feeding = this.pcap !== null;
-    const verdict = this.offline.receive(segment.frame, 0, length, now);
+    const verdict = this.offline.receive(segment.frameBuffer, segment.frameOffset, length, now);
     this.feeding = false;
     this.series.sample(now);
     if (this.pcap !== null) {
-      this.pcap.writePacket(segment.frame, 0, length, Math.round(timeMicros), 'in', verdictComment(this.offline.host.profile.name, verdict));
+      this.pcap.writePacket(segment.frameBuffer, segment.frameOffset, length, Math.round(timeMicros), 'in', verdictComment(this.offline.host.profile.name, verdict));
       for (const frame of this.pendingReplies) this.pcap.writePacket(frame, 0, frame.length, Math.round(timeMicros), 'out');
       this.pendingReplies.length = 0;
     }
@@ -184,7 +182,7 @@ class Replay {
   serverSegment(): void {
     const segment = this.segment;
     this.input.serverSegments++;
-    const track = this.tracks.get(tupleKey(segment.dstAddr, segment.dstPort));
+    const track = this.tracks.get(segment.dstAddr, segment.dstPort);
     if (track === undefined) return;
     const real = track.real;
     if ((segment.flags & TcpFlag.RST) !== 0) real.reset = true;
@@ -205,7 +203,7 @@ class Replay {
     const length = tx.lengths[index]!;
     const reply = this.reply;
     if (reply.load(tx.slab, off, length) === SegmentLoad.TCP && (reply.flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK)) {
-      const track = this.tracks.get(tupleKey(reply.dstAddr, reply.dstPort));
+      const track = this.tracks.get(reply.dstAddr, reply.dstPort);
       if (track !== undefined) {
         track.emulated.isn = reply.seq;
         track.emulated.tsVal = reply.hasTimestamps ? reply.tsVal : null;
@@ -218,11 +216,13 @@ class Replay {
 
   onDecision(event: RawEvent): void {
     this.series.event(event);
-    const track = this.tracks.get(tupleKey(event.peerAddr, event.peerPort));
+    const track = this.tracks.get(event.peerAddr, event.peerPort);
     if (track === undefined) return;
     const info = VERDICTS[event.verdict]!;
     const emulated = track.emulated;
-    if (!emulated.verdicts.includes(info.name)) emulated.verdicts.push(info.name);
+    // The names are for the detailed rows only: a million tracks need not each keep a list.
+    if (track.detailed && !emulated.verdicts.includes(info.name)) emulated.verdicts.push(info.name);
+    if (info.name === 'RST_NO_LISTENER') emulated.noListener = true;
     if (info.action === 'synack' || info.action === 'cookie-synack') {
       emulated.synAcks++;
     } else if (info.name === 'REQ_ESTABLISHED' || info.name === 'COOKIE_ACCEPTED') {

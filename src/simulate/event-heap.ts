@@ -62,8 +62,15 @@ export class EventHeap {
     const times = this.#times;
     const order = this.#order;
     const payloads = this.#payloads;
-    [times[a], times[b]] = [times[b]!, times[a]!];
-    [order[a], order[b]] = [order[b]!, order[a]!];
-    [payloads[a], payloads[b]] = [payloads[b]!, payloads[a]!];
+    // Plain temporaries: a destructuring swap was a visible share of a simulation's time.
+    const time = times[a]!;
+    times[a] = times[b]!;
+    times[b] = time;
+    const rank = order[a]!;
+    order[a] = order[b]!;
+    order[b] = rank;
+    const payload = payloads[a]!;
+    payloads[a] = payloads[b]!;
+    payloads[b] = payload;
   }
 }

@@ -12,12 +12,13 @@ import { seededRandom } from '../stack/hash.js';
 import type { TxRing } from '../stack/tx.js';
 import { VERDICTS } from '../stack/verdict.js';
 import { parseIpv4 } from '../wire/addr.js';
-import { SegmentSpec, writeTcpSegment } from '../wire/builder.js';
+import { SegmentSpec } from '../wire/builder.js';
 import { TcpFlag } from '../wire/tcp.js';
 import { CapturedSegment, SegmentLoad } from '../replay/captured-segment.js';
 import { OfflineHost } from '../replay/offline-host.js';
 import { SeriesRecorder } from '../replay/series.js';
 import { EventHeap } from './event-heap.js';
+import { FrameTemplate } from './frame-template.js';
 import { simulateRecording } from './simulate-report.js';
 import { buildSimulateResult, type ClientOutcomes, type SimulateResult } from './simulate-result.js';
 import { synSchedule, type Workload } from './workload.js';
@@ -64,8 +65,10 @@ class Simulation {
   readonly heap = new EventHeap();
   readonly random: () => number;
   readonly schedule: number[];
-  readonly spec = new SegmentSpec();
-  readonly frame = new Uint8Array(128);
+  /** The three shapes of segment a simulated client sends (frame-template.ts). */
+  readonly clientSyn = new FrameTemplate(segmentShape(TcpFlag.SYN, 64240, true));
+  readonly clientAck = new FrameTemplate(segmentShape(TcpFlag.ACK, 502, false));
+  readonly spoofedSyn = new FrameTemplate(spoofedShape());
   readonly reply = new CapturedSegment();
   // Per client, by index (plain arrays: they grow with the arrivals).
   readonly sentFirstAt: number[] = [];
@@ -183,57 +186,39 @@ class Simulation {
     else this.heap.push(start + this.schedule[last]!, client * 4 + Kind.GIVE_UP);
   }
 
-  clientSegment(client: number, flags: number, seq: number, ack: number, tsEcr: number, withSynOptions: boolean): number {
-    const spec = this.spec;
-    spec.reset();
-    spec.srcAddr = CLIENT_BASE + 1 + Math.floor(client / PORTS_PER_ADDRESS);
-    spec.srcPort = FIRST_PORT + (client % PORTS_PER_ADDRESS);
-    spec.dstAddr = SIMULATED_SERVER;
-    spec.dstPort = SIMULATED_PORT;
-    spec.seq = seq;
-    spec.ack = ack;
-    spec.flags = flags;
-    spec.window = withSynOptions ? 64240 : 502;
-    if (withSynOptions) {
-      spec.mss = 1460;
-      spec.sackPermitted = true;
-      spec.windowScale = 7;
-    }
-    spec.hasTimestamps = true;
-    spec.tsVal = (this.tsBase[client]! + Math.floor(this.now)) >>> 0;
-    spec.tsEcr = tsEcr;
-    return writeTcpSegment(this.frame, 0, spec);
+  clientAddress(client: number): number {
+    return CLIENT_BASE + 1 + Math.floor(client / PORTS_PER_ADDRESS);
+  }
+
+  clientPort(client: number): number {
+    return FIRST_PORT + (client % PORTS_PER_ADDRESS);
   }
 
   sendClientSyn(client: number): void {
-    const length = this.clientSegment(client, TcpFlag.SYN, this.isn[client]!, 0, 0, true);
+    const tsVal = (this.tsBase[client]! + Math.floor(this.now)) >>> 0;
+    const length = this.clientSyn.write(this.clientAddress(client), this.clientPort(client), this.isn[client]!, 0, tsVal, 0);
     this.series.synIn(Math.floor(this.now));
-    this.deliver(length);
+    this.deliver(this.clientSyn.frame, length);
   }
 
   sendAck(client: number): void {
-    const length = this.clientSegment(client, TcpFlag.ACK, (this.isn[client]! + 1) >>> 0, (this.serverIsn[client]! + 1) >>> 0, this.serverTsVal[client]!, false);
-    this.deliver(length);
+    const tsVal = (this.tsBase[client]! + Math.floor(this.now)) >>> 0;
+    const length = this.clientAck.write(this.clientAddress(client), this.clientPort(client), (this.isn[client]! + 1) >>> 0, (this.serverIsn[client]! + 1) >>> 0, tsVal, this.serverTsVal[client]!);
+    this.deliver(this.clientAck.frame, length);
   }
 
   floodSyn(t: number): void {
-    const spec = this.spec;
-    spec.reset();
-    spec.srcAddr = FLOOD_BASE + Math.floor(this.random() * FLOOD_SPAN);
-    spec.srcPort = 1024 + Math.floor(this.random() * 64000);
-    spec.dstAddr = SIMULATED_SERVER;
-    spec.dstPort = SIMULATED_PORT;
-    spec.seq = Math.floor(this.random() * 4294967296);
-    spec.flags = TcpFlag.SYN;
-    spec.window = 512;
+    const address = FLOOD_BASE + Math.floor(this.random() * FLOOD_SPAN);
+    const port = 1024 + Math.floor(this.random() * 64000);
+    const seq = Math.floor(this.random() * 4294967296);
     this.floodSyns++;
     this.series.synIn(Math.floor(t));
-    this.deliver(writeTcpSegment(this.frame, 0, spec));
+    this.deliver(this.spoofedSyn.frame, this.spoofedSyn.write(address, port, seq, 0, 0, 0));
   }
 
-  deliver(length: number): void {
+  deliver(frame: Uint8Array, length: number): void {
     const at = Math.floor(this.now);
-    this.offline.receive(this.frame, 0, length, at);
+    this.offline.receive(frame, 0, length, at);
     this.series.sample(at);
   }
 
@@ -274,4 +259,30 @@ class Simulation {
     const client = this.clientOf(event.peerAddr, event.peerPort);
     if (client >= 0) this.serverEstablished[client] = true;
   }
+}
+
+/** A legitimate client's SYN (MSS, SACK, window scale, timestamps) or ACK (timestamps), to the simulated server. */
+function segmentShape(flags: number, window: number, withSynOptions: boolean): SegmentSpec {
+  const spec = new SegmentSpec();
+  spec.dstAddr = SIMULATED_SERVER;
+  spec.dstPort = SIMULATED_PORT;
+  spec.flags = flags;
+  spec.window = window;
+  if (withSynOptions) {
+    spec.mss = 1460;
+    spec.sackPermitted = true;
+    spec.windowScale = 7;
+  }
+  spec.hasTimestamps = true;
+  return spec;
+}
+
+/** A spoofed SYN: no options (what a flood tool sends). */
+function spoofedShape(): SegmentSpec {
+  const spec = new SegmentSpec();
+  spec.dstAddr = SIMULATED_SERVER;
+  spec.dstPort = SIMULATED_PORT;
+  spec.flags = TcpFlag.SYN;
+  spec.window = 512;
+  return spec;
 }

@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { AllocMeter } from './bench/alloc.js';
 import { IN_PROCESS_PATHS, runInProcessPath, type InProcessPath, type PathResult } from './bench/inprocess.js';
 import { runMemory, type MemoryResult } from './bench/memory.js';
+import { offlineSection } from './bench/offline.js';
 import { evaluateTargets, renderReport, summarizePath, type BenchReport } from './bench/report.js';
 import { topSelfTime } from './bench/profile.js';
 import { LatencyBench, type LatencySection } from './bench/latency.js';
@@ -61,7 +62,7 @@ function usage(message: string): never {
   process.exit(2);
 }
 
-const SECTIONS = ['inprocess', 'memory', 'tun', 'latency', 'flood'];
+const SECTIONS = ['inprocess', 'memory', 'offline', 'tun', 'latency', 'flood'];
 
 const BENCH_OPTIONS = {
   quick: { type: 'boolean', help: 'smoke counts: 20k frames, 1 TUN round of 2 s, 1 latency round of 300 probes, no flood' },
@@ -281,6 +282,7 @@ async function main(): Promise<void> {
     if (o.profile) printProfile('memory', log);
   }
 
+  if (o.only.has('offline')) offlineSection({ quick: o.quick, out: join(dirname(o.out), 'offline.json'), log }); // replay and simulate (issue 17), bench/offline.ts
   const { tun, latency } = await labSections(o, log);
 
   // 5. The issue's "a 60 s bounded flood keeps RSS flat while a legitimate curl connects":

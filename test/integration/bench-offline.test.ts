@@ -1,0 +1,38 @@
+// Smoke test of `make bench`'s offline section (issue 17's speed targets): the real tool,
+// quick sizes. It checks what was measured and written, not how fast anything is.
+
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BENCH = join(ROOT, 'dist', 'tools', 'bench.js');
+const built = existsSync(BENCH);
+if (!built && process.env.CI) throw new Error('dist/tools/bench.js missing in CI: run make');
+
+describe.skipIf(!built)('make bench --quick --only offline', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'syndrop-bench-offline-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('replays the generated capture whole and simulates 1 s at 1 M SYN/s, each beside the stack floor; the capture is gone after', async () => {
+    const { stderr } = await promisify(execFile)(process.execPath, [BENCH, '--quick', '--skip-tun', '--only', 'offline', '--out', join(dir, 'latest.json')], { timeout: 120_000, maxBuffer: 4 << 20 });
+    expect(stderr).toMatch(/replay: [\d,]+ client segments\/s \(target ≥ 1,000,000/);
+    expect(stderr).toMatch(/simulate: [\d,]+ simulated SYNs\/s \(target ≥ 2,000,000/);
+    const report = JSON.parse(readFileSync(join(dir, 'offline.json'), 'utf8'));
+    // 100 000 connections × (SYN, ACK, RST) + a spoofed SYN per 4 connections.
+    expect(report.replay.clientSegments).toBe(325_000);
+    expect(report.replay.perSec).toBeGreaterThan(0);
+    expect(report.replay.floorPerSec).toBeGreaterThan(0);
+    expect(report.replay.stackFraction).toBeCloseTo(report.replay.perSec / report.replay.floorPerSec, 6);
+    expect(report.replay.ok).toBe(report.replay.perSec >= 1_000_000);
+    // About a million SYNs in one virtual second (Poisson: within a percent).
+    expect(Math.abs(report.simulate.syns - 1_000_000)).toBeLessThan(10_000);
+    expect(report.simulate.ok).toBe(report.simulate.perSec >= 2_000_000);
+    const { stdout } = await promisify(execFile)('find', [tmpdir(), '-maxdepth', '1', '-name', 'syndrop-bench-replay-*']);
+    expect(stdout.trim()).toBe('');
+  }, 130_000);
+});
