@@ -5,7 +5,7 @@ import { resolveProfile } from '../profiles/resolve.js';
 import { PROFILES, DEFAULT_PROFILE_NAME } from '../profiles/table.js';
 import { usageError } from '../errors.js';
 import { readImageFileVersion } from '../verify/guest/bzimage.js';
-import { detectProfile } from '../verify/guest/profile-detect.js';
+import { detectProfile } from '../profiles/detect.js';
 import { existsSync } from 'node:fs';
 import { printJson } from './common.js';
 

@@ -89,8 +89,6 @@ export class Connection {
   windowLosesFin = false;
   /** The version rounds free space down to the scale unit (profile windowRoundsFreeSpaceDown). */
   windowRoundsDown = false;
-  /** The peer's FIN was received (it consumed a sequence number). */
-  finReceived = false;
   /** ECN negotiated on the handshake (TCP_ECN_OK). */
   ecnOk = false;
   /** inet_id: the IP id of our next segment, counting up from a random start (spec §8c). */
@@ -354,7 +352,6 @@ export class Connection {
     const fin = (flags & TcpFlag.FIN) !== 0 && ((seq + dataLength) >>> 0) === this.rcvNxt;
     if (fin) {
       this.rcvNxt = (this.rcvNxt + 1) >>> 0;
-      this.finReceived = true;
       ackOwed = true;
     }
     const fromTimewait = fin && wasFinWait2 && chunk === null;

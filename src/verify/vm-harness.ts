@@ -2,7 +2,7 @@
 // referee in place of the host's. One guest boots per distinct set of server sysctls (they are
 // the guest's boot-time settings, so scenarios of one set share a boot; `stop` between two
 // scenarios closes the listener and resets every accepted socket), and the guest's kernel is
-// compared with the profile its image's version string names (guest/profile-detect.ts) unless
+// compared with the profile its image's version string names (profiles/detect.ts) unless
 // the caller names one. Scenarios a kernel or profile cannot run are skipped with the reason.
 
 import { labUp } from '../lab/lab.js';
@@ -16,7 +16,7 @@ import { readImageFileVersion } from './guest/bzimage.js';
 import { GuestSide, sysctlPath } from './guest/guest-side.js';
 import { buildInitramfs } from './guest/initramfs.js';
 import { resolveGuestModules } from './guest/modules.js';
-import { detectProfile } from './guest/profile-detect.js';
+import { detectProfile } from '../profiles/detect.js';
 import { GuestVm, removeTap, type Accel } from './guest/vm.js';
 import { usageError } from '../errors.js';
 import { assetPath } from '../assets.js';

@@ -3,7 +3,7 @@
 // "Variants") and 6.12.y (measured 6.12.118); centos7 for .el7.
 
 import { describe, expect, it } from 'vitest';
-import { detectProfile, parseKernelVersion } from '../../src/verify/guest/profile-detect.js';
+import { detectProfile, parseKernelVersion } from '../../src/profiles/detect.js';
 
 function profileOf(release: string, banner?: string): string {
   const detected = detectProfile(release, banner);
