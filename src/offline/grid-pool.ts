@@ -31,8 +31,8 @@ export function replayGrid(cells: ReplayOptions[], jobs?: number): Promise<Repla
 }
 
 /** SYNDROP_GRID_TRACE=1: one stderr line per cell naming the thread that ran it (tests check the pool is used). */
-function trace(index: number, count: number, thread: number): void {
-  if (process.env.SYNDROP_GRID_TRACE) process.stderr.write(`syndrop: grid run ${index + 1}/${count} on thread ${thread}\n`);
+function trace(index: number, count: number, thread: number, failed = false): void {
+  if (process.env.SYNDROP_GRID_TRACE) process.stderr.write(`syndrop: grid run ${index + 1}/${count} on thread ${thread}${failed ? ' failed' : ''}\n`);
 }
 
 async function runGrid(kind: GridKind, cells: Array<SimulateOptions | ReplayOptions>, threads: number): Promise<unknown[]> {
@@ -104,10 +104,8 @@ function runInWorkers(kind: GridKind, cells: Array<SimulateOptions | ReplayOptio
         if (running.get(worker) !== reply.index) return; // a cell abandoned after a failure
         running.delete(worker);
         if ('error' in reply) fail(reply.index, fromCell(reply.error));
-        else {
-          results[reply.index] = reply.result;
-          trace(reply.index, cells.length, reply.threadId);
-        }
+        else results[reply.index] = reply.result;
+        trace(reply.index, cells.length, reply.threadId, 'error' in reply);
         handOut(worker);
         settleWhenIdle();
       });
