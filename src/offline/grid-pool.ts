@@ -15,7 +15,7 @@ import type { ReplayOptions } from '../replay/replay.js';
 import type { ReplayResult } from '../replay/replay-result.js';
 import type { SimulateOptions } from '../simulate/simulate.js';
 import type { SimulateResult } from '../simulate/simulate-result.js';
-import { runCell, type CellError, type CellReply, type GridKind } from './grid-cell.js';
+import { runCell, threadCpuSeconds, type CellError, type CellReply, type GridKind } from './grid-cell.js';
 
 /** Worker threads for `cells` runs: `jobs` when given, else one per core; never more than the cells. */
 export function gridThreads(cells: number, jobs?: number): number {
@@ -30,16 +30,20 @@ export function replayGrid(cells: ReplayOptions[], jobs?: number): Promise<Repla
   return runGrid('replay', cells, gridThreads(cells.length, jobs)) as Promise<ReplayResult[]>;
 }
 
-/** SYNDROP_GRID_TRACE=1: one stderr line per cell naming the thread that ran it (tests check the pool is used). */
-function trace(index: number, count: number, thread: number, failed = false): void {
-  if (process.env.SYNDROP_GRID_TRACE) process.stderr.write(`syndrop: grid run ${index + 1}/${count} on thread ${thread}${failed ? ' failed' : ''}\n`);
+/**
+ * SYNDROP_GRID_TRACE=1: one stderr line per cell naming the thread that ran it and the CPU it
+ * took (tests check the pool is used; the bench adds up each thread's CPU).
+ */
+function trace(index: number, count: number, thread: number, cpuSeconds: number, failed = false): void {
+  if (process.env.SYNDROP_GRID_TRACE) process.stderr.write(`syndrop: grid run ${index + 1}/${count} on thread ${thread}, cpu ${cpuSeconds.toFixed(2)} s${failed ? ', failed' : ''}\n`);
 }
 
 async function runGrid(kind: GridKind, cells: Array<SimulateOptions | ReplayOptions>, threads: number): Promise<unknown[]> {
   if (threads <= 1) {
     return cells.map((options, index) => {
+      const cpuStart = threadCpuSeconds();
       const result = runCell(kind, options);
-      trace(index, cells.length, threadId);
+      trace(index, cells.length, threadId, threadCpuSeconds() - cpuStart);
       return result;
     });
   }
@@ -105,7 +109,7 @@ function runInWorkers(kind: GridKind, cells: Array<SimulateOptions | ReplayOptio
         running.delete(worker);
         if ('error' in reply) fail(reply.index, fromCell(reply.error));
         else results[reply.index] = reply.result;
-        trace(reply.index, cells.length, reply.threadId, 'error' in reply);
+        trace(reply.index, cells.length, reply.threadId, reply.cpuSeconds, 'error' in reply);
         handOut(worker);
         settleWhenIdle();
       });

@@ -4,7 +4,7 @@
 
 import { parentPort, threadId } from 'node:worker_threads';
 import { SyndropError } from '../errors.js';
-import { runCell, type CellError, type CellReply, type CellRequest } from './grid-cell.js';
+import { runCell, threadCpuSeconds, type CellError, type CellReply, type CellRequest } from './grid-cell.js';
 
 function cellError(error: unknown): CellError {
   if (error instanceof SyndropError) return { code: error.code, exitCode: error.exitCode, message: error.message, stack: null };
@@ -16,13 +16,15 @@ const port = parentPort;
 if (port === null) throw new Error('grid-worker.js runs as a worker thread of the grid pool, not on its own');
 
 port.on('message', (request: CellRequest) => {
+  const cpuStart = threadCpuSeconds();
   let reply: CellReply;
   try {
-    reply = { index: request.index, threadId, result: runCell(request.kind, request.options) };
+    const result = runCell(request.kind, request.options);
+    reply = { index: request.index, threadId, cpuSeconds: threadCpuSeconds() - cpuStart, result };
     port.postMessage(reply);
   } catch (error) {
     // Also a result that cannot be cloned: the pool must hear about the cell either way.
-    reply = { index: request.index, threadId, error: cellError(error) };
+    reply = { index: request.index, threadId, cpuSeconds: threadCpuSeconds() - cpuStart, error: cellError(error) };
     port.postMessage(reply);
   }
 });

@@ -25,7 +25,7 @@ interface Run {
   threads: number[];
 }
 
-const TRACE = /^syndrop: grid run (\d+)\/\d+ on thread (\d+)(?: failed)?\n/gm;
+const TRACE = /^syndrop: grid run (\d+)\/\d+ on thread (\d+), cpu [\d.]+ s(?:, failed)?\n/gm;
 
 function syndrop(args: string[], cwd: string): Promise<Run> {
   return new Promise((resolve) => {
