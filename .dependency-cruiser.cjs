@@ -56,6 +56,16 @@ module.exports = {
       to: { path: '^src/io/' },
     },
     {
+      name: 'offline-grid-engines-only',
+      severity: 'error',
+      comment:
+        'offline/ runs the cells of a replay or simulate grid on worker threads; a worker loads ' +
+        'it and the engines alone, so it may reach replay/ and simulate/ (and what they use), ' +
+        'never the devices, the control socket, the lab, the CLI or the tools above it.',
+      from: { path: '^src/offline/' },
+      to: { path: '^src/(io|control|server|lab|cli|verify|tools)/' },
+    },
+    {
       name: 'report-not-drivers',
       severity: 'error',
       comment:

@@ -5,12 +5,14 @@ import { APP_NAMES } from '../app/handlers.js';
 import { usageError } from '../errors.js';
 import { resolveProfile } from '../profiles/resolve.js';
 import { DETAIL_LIMIT } from '../replay/connection-table.js';
-import { runReplay, type ReplayOptions } from '../replay/replay.js';
+import { replayGrid } from '../offline/grid-pool.js';
+import type { ReplayOptions } from '../replay/replay.js';
 import { replayJson, type ReplayResult } from '../replay/replay-result.js';
 import { renderReplay, renderSideBySide } from '../replay/replay-text.js';
 import { replayReportInput } from '../replay/replay-report.js';
 import { detectServer, parseServerEndpoint } from '../replay/server-endpoint.js';
 import { collect, parseInteger, parseNonNegativeInt, printJson } from './common.js';
+import { JOBS_OPTION } from './grid-jobs.js';
 import { commandLine, reportPath, writeReportFile } from './report-file.js';
 
 interface ReplayCliOptions {
@@ -28,6 +30,7 @@ interface ReplayCliOptions {
   all?: boolean;
   report?: string;
   detail: number;
+  jobs?: number;
 }
 
 const OPEN_LOOP = `
@@ -66,6 +69,7 @@ export function registerReplay(program: Command): void {
     .option('--detail <n>', 'keep the rows of the first N connections (the rest are counted in the summary)', parseNonNegativeInt('--detail'), DETAIL_LIMIT)
     .option('--report <file>', 'write an HTML timeline report (queues, drops by reason, explain): one section per kernel, on the same axes')
     .option('--json', 'JSON: { server, kernel, connections: [{ client, real, emulated, diverged }], counters, summary, findings, input }')
+    .option(...JOBS_OPTION)
     .addHelpText('after', OPEN_LOOP)
     .action(async (capture: string, options: ReplayCliOptions) => {
       const kernels = (options.kernels ?? options.kernel).split(',').map((k) => k.trim()).filter((k) => k !== '');
@@ -88,7 +92,8 @@ export function registerReplay(program: Command): void {
         record: report !== null,
         detailLimit: options.detail,
       };
-      const results: ReplayResult[] = kernels.map((kernel) => runReplay({ ...base, kernel }));
+      // One cell per kernel; a worker thread opens and streams the capture itself.
+      const results: ReplayResult[] = await replayGrid(kernels.map((kernel) => ({ ...base, kernel })), options.jobs);
       if (options.json) printJson(results.length === 1 ? replayJson(results[0]!) : results.map(replayJson));
       else if (results.length === 1) process.stdout.write(renderReplay(results[0]!, options.all ? Infinity : 50));
       else process.stdout.write(renderSideBySide(results));

@@ -3,12 +3,14 @@
 import type { Command } from 'commander';
 import { usageError } from '../errors.js';
 import { resolveProfile } from '../profiles/resolve.js';
-import { runSimulation, type SimulateOptions } from '../simulate/simulate.js';
+import { simulateGrid } from '../offline/grid-pool.js';
+import type { SimulateOptions } from '../simulate/simulate.js';
 import { simulateReportInput } from '../simulate/simulate-report.js';
 import { simulateJson } from '../simulate/simulate-result.js';
 import { renderGrid, renderSimulation, seriesCsv } from '../simulate/simulate-text.js';
 import { parseRtt } from '../simulate/workload.js';
 import { collect, parseInteger, parseNonNegativeInt, printJson } from './common.js';
+import { JOBS_OPTION } from './grid-jobs.js';
 import { commandLine, reportPath, writeReportFile } from './report-file.js';
 
 interface SimulateCliOptions {
@@ -31,6 +33,7 @@ interface SimulateCliOptions {
   json?: boolean;
   csv?: boolean;
   report?: string;
+  jobs?: number;
 }
 
 /** Settings --sweep may vary, and the option each one overrides. */
@@ -67,6 +70,7 @@ export function registerSimulate(program: Command): void {
     .option('--json', 'JSON: settings, summary, drops by reason, counters, series (an array for a grid)')
     .option('--csv', 'the time series as CSV')
     .option('--report <file>', 'write an HTML timeline report (queues, drops by reason, explain): one section per run of the grid, on the same axes')
+    .option(...JOBS_OPTION)
     .action(async (options: SimulateCliOptions) => {
       const kernels = (options.kernels ?? options.kernel).split(',').map((k) => k.trim()).filter((k) => k !== '');
       for (const kernel of kernels) resolveProfile(kernel);
@@ -104,7 +108,8 @@ export function registerSimulate(program: Command): void {
           cells.push({ label, options: cell });
         }
       }
-      const runs = cells.map(({ label, options: cell }) => ({ label, result: runSimulation(cell) }));
+      const results = await simulateGrid(cells.map((cell) => cell.options), options.jobs);
+      const runs = cells.map(({ label }, i) => ({ label, result: results[i]! }));
       if (options.json) printJson(runs.length === 1 ? simulateJson(runs[0]!.result) : runs.map(({ label, result }) => ({ run: label, ...simulateJson(result) })));
       else if (options.csv) process.stdout.write(seriesCsv(runs));
       else if (runs.length === 1) process.stdout.write(renderSimulation(runs[0]!.result));

@@ -282,7 +282,7 @@ async function main(): Promise<void> {
     if (o.profile) printProfile('memory', log);
   }
 
-  if (o.only.has('offline')) offlineSection({ quick: o.quick, out: join(dirname(o.out), 'offline.json'), log }); // replay and simulate (issue 17), bench/offline.ts
+  const offline = o.only.has('offline') ? offlineSection({ quick: o.quick, out: join(dirname(o.out), 'offline.json'), log }) : null; // replay and simulate (issue 17), bench/offline.ts
   const { tun, latency } = await labSections(o, log);
 
   // 5. The issue's "a 60 s bounded flood keeps RSS flat while a legitimate curl connects":
@@ -326,6 +326,7 @@ async function main(): Promise<void> {
       ? null
       : Object.fromEntries(Object.entries(latency.syn).map(([k, v]) => [k, { p50_us: v.p50_us, p99_us: v.p99_us }])),
     cpu_ns_per_synack: tun.skipped ? null : tun.cpuNsPerSynAck,
+    offlineGrid: offline?.grid ?? null,
   };
   const report: BenchReport = { ...partial, targets: evaluateTargets(partial) };
   mkdirSync(dirname(o.out), { recursive: true });

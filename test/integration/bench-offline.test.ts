@@ -32,6 +32,19 @@ describe.skipIf(!built)('make bench --quick --only offline', () => {
     // About a million SYNs in one virtual second (Poisson: within a percent).
     expect(Math.abs(report.simulate.syns - 1_000_000)).toBeLessThan(10_000);
     expect(report.simulate.ok).toBe(report.simulate.perSec >= 2_000_000);
+    // The grid through the CLI with --jobs 1 and 2 (offline-grid.ts): one quick round, both timed.
+    expect(stderr).toMatch(/grid \(4 runs\): --jobs 1 [\d.]+ s, --jobs 2 [\d.]+ s → wall speedup [\d.]+×.*; thread CPU, serial ÷ busiest worker [\d.]+×/);
+    expect(report.grid.command).toContain('--kernels 3.10,6.x --sweep backlog=128,1024');
+    expect(report.grid.rounds).toHaveLength(1);
+    const [round] = report.grid.rounds;
+    expect(round.jobs1Seconds).toBeGreaterThan(0);
+    expect(round.speedup).toBeCloseTo(round.jobs1Seconds / round.jobs2Seconds, 6);
+    expect(report.grid.speedup.median).toBeCloseTo(round.speedup, 6);
+    // Two threads share four like runs: the busiest does about half the serial thread's CPU.
+    expect(round.cpuSpeedup).toBeGreaterThan(1.2);
+    expect(round.cpuSpeedup).toBeLessThan(2.5);
+    const latest = JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8'));
+    expect(latest.targets.find((t: { name: string }) => t.name === 'offline: simulate grid, --jobs 2 over --jobs 1, wall time').value).toBeCloseTo(round.speedup, 6);
     const { stdout } = await promisify(execFile)('find', [tmpdir(), '-maxdepth', '1', '-name', 'syndrop-bench-replay-*']);
     expect(stdout.trim()).toBe('');
   }, 130_000);

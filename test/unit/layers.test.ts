@@ -48,6 +48,7 @@ const FORBIDDEN: Tree = {
   'src/cli/main.ts': 'export const main = 1;\n',
   'src/replay/pcap.ts': "import { tun } from '../io/tun.js';\nexport const replay = tun;\n",
   'src/simulate/clock.ts': "import { tun } from '../io/tun.js';\nexport const simulate = tun;\n",
+  'src/offline/grid-pool.ts': "import { main } from '../cli/main.js';\nexport const pool = main;\n",
   'src/doctor/host.ts': "import { listen } from '../stack/listen.js';\nexport const doctor = listen;\n",
   'src/lab/assets.ts': "import { client } from '../../test/tools/client.js';\nexport const asset = client;\n",
   'src/lab/missing.ts': "import { gone } from './gone.js';\nexport const missing = gone;\n",
@@ -68,6 +69,7 @@ const CLEAN: Tree = {
   'src/observe/top.ts': "import { listen } from '../stack/listen.js';\nexport const top = listen;\n",
   'src/cli/main.ts': "import { top } from '../observe/top.js';\nimport { tun } from '../io/tun.js';\nexport const main = [top, tun];\n",
   'src/replay/pcap.ts': "import { listen } from '../stack/listen.js';\nexport const replay = listen;\n",
+  'src/offline/grid-pool.ts': "import { replay } from '../replay/pcap.js';\nexport const pool = replay;\n",
   'src/doctor/host.ts': "import { top } from '../observe/top.js';\nexport const doctor = top;\n",
 };
 
@@ -91,6 +93,7 @@ describe('layer rules (.dependency-cruiser.cjs, design.md "Wave 2 target")', () 
       'profiles-not-stack',
       'observe-not-cli',
       'offline-not-io',
+      'offline-grid-engines-only',
       'doctor-not-stack',
       'src-not-test',
       'src-resolvable',
@@ -113,6 +116,7 @@ describe('layer rules (.dependency-cruiser.cjs, design.md "Wave 2 target")', () 
       "error observe-not-cli: src/observe/top.ts imports '../cli/main.js' (src/cli/main.ts)",
       "error offline-not-io: src/replay/pcap.ts imports '../io/tun.js' (src/io/tun.ts)",
       "error offline-not-io: src/simulate/clock.ts imports '../io/tun.js' (src/io/tun.ts)",
+      "error offline-grid-engines-only: src/offline/grid-pool.ts imports '../cli/main.js' (src/cli/main.ts)",
       "error doctor-not-stack: src/doctor/host.ts imports '../stack/listen.js' (src/stack/listen.ts)",
       "error src-not-test: src/lab/assets.ts imports '../../test/tools/client.js' (test/tools/client.ts)",
       "error src-resolvable: src/lab/missing.ts imports './gone.js'",

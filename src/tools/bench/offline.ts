@@ -26,6 +26,7 @@ import type { ConnectionHandler } from '../../stack/conn.js';
 import { parseIpv4 } from '../../wire/addr.js';
 import { SegmentSpec, writeTcpSegment } from '../../wire/builder.js';
 import { TcpFlag } from '../../wire/tcp.js';
+import { benchGrid, gridLine, type GridBenchResult } from './offline-grid.js';
 
 const SERVER = parseIpv4('10.77.0.2');
 const PORT = 80;
@@ -43,6 +44,8 @@ const SYSCTLS = ['net.ipv4.tcp_syncookies=1', 'net.core.somaxconn=2147483647', '
 export interface OfflineBenchResult {
   replay: { clientSegments: number; seconds: number; perSec: number; floorPerSec: number; stackFraction: number; target: number; ok: boolean };
   simulate: { syns: number; virtualSeconds: number; seconds: number; perSec: number; floorPerSec: number; stackFraction: number; target: number; ok: boolean };
+  /** A simulate grid with --jobs 1 vs --jobs 2 (worker threads), offline-grid.ts. */
+  grid: GridBenchResult;
 }
 
 /** One capture record: raw IPv4 pcap, µs timestamps. */
@@ -297,7 +300,10 @@ export function offlineSection(options: { quick: boolean; out: string; log: (lin
   log(`offline: simulate, ${seconds} s of virtual time at 1 M SYN/s (100 k/s clients, 900 k/s spoofed)…`);
   const simulate = benchSimulate(seconds);
   log(`  simulate: ${Math.round(simulate.perSec).toLocaleString('en-US')} simulated SYNs/s (target ≥ 2,000,000: ${simulate.ok ? 'met' : 'NOT met'}); the stack alone on the same mix ${Math.round(simulate.floorPerSec).toLocaleString('en-US')}/s, so the stack is ${(simulate.stackFraction * 100).toFixed(0)} % of simulate's time`);
-  const result = { replay, simulate };
+  log('offline: a simulate grid (2 kernels × 2 backlogs) with --jobs 1 and --jobs 2, alternated…');
+  const grid = benchGrid(options.quick);
+  log(gridLine(grid));
+  const result = { replay, simulate, grid };
   mkdirSync(dirname(options.out), { recursive: true });
   writeFileSync(options.out, `${JSON.stringify({ date: new Date().toISOString(), node: process.versions.node, ...result }, null, 2)}\n`);
   return result;

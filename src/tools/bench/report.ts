@@ -9,6 +9,7 @@ import type { LatencySection, LatencyServer } from './latency.js';
 import type { MachineWindow } from './machine.js';
 import { renderLatency, renderMachine, renderTunRatios } from './report-noise.js';
 import type { FloodReport } from '../flood-memory.js';
+import type { GridBenchResult } from './offline-grid.js';
 
 export interface PathSummary {
   title: string;
@@ -70,6 +71,8 @@ export interface BenchReport {
   tun: TunSection | TunSkipped;
   /** Section 5: bounded floods at the generator's top rate, cookies on then off. */
   flood: FloodReport | { skipped: string };
+  /** The offline section's simulate grid, --jobs 2 over --jobs 1 (offline-grid.ts); null when not run. */
+  offlineGrid: GridBenchResult | null;
   targets: Target[];
 }
 
@@ -139,6 +142,8 @@ export function evaluateTargets(report: Omit<BenchReport, 'targets'>): Target[] 
   const lat = report.latencySection.skipped ? null : report.latencySection;
   ratioTarget('latency p50, syndrop / reflector', '≤ 1.5', lat?.ratios.p50.median, (v) => v <= 1.5, lat?.noisy);
   ratioTarget('latency p99, syndrop / reflector', '≤ 2.0', lat?.ratios.p99.median, (v) => v <= 2, lat?.noisy);
+  ratioTarget('offline: simulate grid, --jobs 2 over --jobs 1, wall time', '≥ 1.60', report.offlineGrid?.speedup.median, (v) => v >= 1.6, report.offlineGrid?.noisy);
+  ratioTarget('offline: simulate grid, serial thread CPU ÷ busiest worker\'s', '≥ 1.60', report.offlineGrid?.cpuSpeedup.median, (v) => v >= 1.6);
   const cookiesOn = 'phases' in report.flood ? report.flood.phases.find((p) => p.syncookies === 1) : undefined;
   t.push({
     // The issue's wording: RSS flat after warm-up while "a legitimate curl still connects".
