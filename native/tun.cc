@@ -5,6 +5,8 @@
 #include <napi.h>
 #include <uv.h>
 
+#include "alarm.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if.h>
@@ -441,6 +443,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Tun", Tun::Init(env));
+  exports.Set("Alarm", syndrop::AlarmClass(env));
   return exports;
 }
 

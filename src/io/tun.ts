@@ -45,8 +45,17 @@ interface NativeTun {
   close(): void;
 }
 
+/** native/alarm.cc: a timerfd polled by libuv. */
+export interface NativeAlarm {
+  /** Fires the callback once, `delayMs` (fractional) from now; replaces a pending arm. */
+  arm(delayMs: number): void;
+  cancel(): void;
+  close(): void;
+}
+
 interface NativeModule {
   Tun: new (name: string, netnsPath: string | null, multiQueue: boolean) => NativeTun;
+  Alarm: new (callback: () => void) => NativeAlarm;
 }
 
 const ADDON_RELATIVE_PATH = join('native', 'build', 'Release', 'syndrop_tun.node');
@@ -90,6 +99,11 @@ function loadAddon(): NativeModule {
     );
     throw cachedLoadError;
   }
+}
+
+/** The addon's microsecond alarm (the frame loop's timer, src/io/alarm.ts). */
+export function openNativeAlarm(callback: () => void): NativeAlarm {
+  return new (loadAddon().Alarm)(callback);
 }
 
 /** True when the native addon is built and loads in this Node. */
