@@ -5,6 +5,7 @@
 // of its reply. A timerfd wakes at the millisecond's start, before that SYN.
 
 #include "alarm.h"
+#include "system-error.h"
 
 #include <uv.h>
 
@@ -15,21 +16,10 @@
 
 #include <cmath>
 #include <cstdint>
-#include <string>
 
 namespace syndrop {
 
 namespace {
-
-Napi::Error AlarmError(Napi::Env env, int err, const char* syscall) {
-  const char* name = strerrorname_np(err);
-  std::string code = name != nullptr ? name : "E" + std::to_string(err);
-  Napi::Error error = Napi::Error::New(env, code + " " + syscall + " (alarm timer): " + strerror(err));
-  error.Value().Set("code", Napi::String::New(env, code));
-  error.Value().Set("errno", Napi::Number::New(env, -err));
-  error.Value().Set("syscall", Napi::String::New(env, syscall));
-  return error;
-}
 
 class Alarm : public Napi::ObjectWrap<Alarm> {
  public:
@@ -48,7 +38,7 @@ class Alarm : public Napi::ObjectWrap<Alarm> {
     if (info.Length() < 1 || !info[0].IsFunction())
       throw Napi::TypeError::New(env, "Alarm(callback): callback must be a function");
     fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (fd_ < 0) throw AlarmError(env, errno, "timerfd_create");
+    if (fd_ < 0) throw SystemError(env, errno, "timerfd_create", "creating the frame loop's alarm", "");
     uv_loop_t* loop = nullptr;
     if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
       close(fd_);
@@ -56,15 +46,19 @@ class Alarm : public Napi::ObjectWrap<Alarm> {
     }
     poll_ = new uv_poll_t;
     int rc = uv_poll_init(loop, poll_, fd_);
-    if (rc == 0) rc = uv_poll_start(poll_, UV_READABLE, &Alarm::OnReadable);
     if (rc != 0) {
+      delete poll_;
+      poll_ = nullptr;
       close(fd_);
       fd_ = -1;
-      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-      poll_ = nullptr;
-      throw AlarmError(env, -rc, "uv_poll_start");
+      throw SystemError(env, -rc, "uv_poll_init", "polling the frame loop's alarm", "");
     }
     poll_->data = this;
+    rc = uv_poll_start(poll_, UV_READABLE, &Alarm::OnReadable);
+    if (rc != 0) {
+      Shutdown();
+      throw SystemError(env, -rc, "uv_poll_start", "polling the frame loop's alarm", "");
+    }
     // Polled for good (no epoll_ctl per arm); only an armed alarm keeps the loop alive, like
     // a pending setTimeout.
     uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
@@ -97,7 +91,8 @@ class Alarm : public Napi::ObjectWrap<Alarm> {
     memset(&spec, 0, sizeof spec);
     spec.it_value.tv_sec = static_cast<time_t>(ns / 1000000000);
     spec.it_value.tv_nsec = static_cast<long>(ns % 1000000000);
-    if (timerfd_settime(fd_, 0, &spec, nullptr) < 0) throw AlarmError(env, errno, "timerfd_settime");
+    if (timerfd_settime(fd_, 0, &spec, nullptr) < 0)
+      throw SystemError(env, errno, "timerfd_settime", "arming the frame loop's alarm", "");
   }
 
   // arm(delayMs): fire once, delayMs (fractional) from now; replaces a pending arm.
