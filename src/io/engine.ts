@@ -1,6 +1,7 @@
 // The frame loop: TUN → Host → TUN, in batches. The only place where the stack meets
 // real time: `now` is milliseconds since start from a monotonic clock, timers are one
-// re-armed setTimeout, and each readable wakeup drains the device.
+// re-armed alarm (./alarm.ts: at the start of the virtual millisecond they are due in), and
+// each readable wakeup drains the device.
 
 import { performance } from 'node:perf_hooks';
 
@@ -8,6 +9,7 @@ import type { Host } from '../stack/host.js';
 import { Counter } from '../stack/mib.js';
 import type { PcapngWriter } from '../observe/pcapng.js';
 import { verdictComment } from '../observe/verdict-comment.js';
+import { timeoutAlarm, type Alarm, type AlarmFactory } from './alarm.js';
 import type { TunDevice } from './tun.js';
 
 export const RX_SLOT_SIZE = 2048;
@@ -24,6 +26,8 @@ export interface EngineOptions {
   /** Called once per flood warning line (the kernel log). */
   onKernelLog?: (line: string) => void;
   onDeviceError?: (error: Error) => void;
+  /** The timer: preciseAlarm on a TUN device; setTimeout (whole ms) by default. */
+  alarm?: AlarmFactory;
 }
 
 export class Engine {
@@ -37,7 +41,7 @@ export class Engine {
   private readonly startMs = performance.now();
   /** Wall-clock ms at start: event times and pcap timestamps are relative to it. */
   readonly startWallMs = Date.now();
-  private timer: NodeJS.Timeout | null = null;
+  private readonly alarm: Alarm;
   private timerAt = Infinity;
   private stopped = false;
   private logged = 0;
@@ -51,6 +55,7 @@ export class Engine {
     this.pcap = options.pcap ?? null;
     this.onKernelLog = options.onKernelLog ?? ((line) => process.stderr.write(`${line}\n`));
     this.onDeviceError = options.onDeviceError ?? (() => {});
+    this.alarm = (options.alarm ?? timeoutAlarm)(this.onTimer);
     this.host.tx.onFull = () => this.flush();
   }
 
@@ -140,7 +145,6 @@ export class Engine {
   }
 
   private onTimer = (): void => {
-    this.timer = null;
     this.timerAt = Infinity;
     if (this.stopped) return;
     const now = this.now();
@@ -179,17 +183,17 @@ export class Engine {
     const at = this.host.nextTimerAt();
     // An earlier timer already pending re-arms itself when it fires.
     if (at === Infinity || at >= this.timerAt) return;
-    if (this.timer !== null) clearTimeout(this.timer);
     this.timerAt = at;
-    this.timer = setTimeout(this.onTimer, Math.max(0, Math.ceil(at - this.now())));
+    // Virtual ms `at` begins at startMs + at on the monotonic clock; should the alarm still
+    // wake a hair early, onTimer's tick finds nothing due and afterWork re-arms it.
+    this.alarm.arm(this.startMs + at - performance.now());
   }
 
   stop(): void {
     if (this.stopped) return;
     this.flush();
     this.stopped = true;
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
+    this.alarm.close();
     this.device.close();
     this.pcap?.close();
   }

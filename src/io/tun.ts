@@ -40,13 +40,24 @@ interface NativeTun {
   resume(): void;
   ref(): void;
   unref(): void;
-  readBatch(slab: Uint8Array, lengths: Int32Array, max?: number): number;
-  writeBatch(slab: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number): number;
+  bindRx(slab: Uint8Array, lengths: Int32Array): void;
+  readBound(max: number): number;
+  bindTx(slab: Uint8Array, offsets: Int32Array, lengths: Int32Array): void;
+  writeBound(count: number): number;
+  close(): void;
+}
+
+/** native/alarm.cc: a timerfd polled by libuv. */
+export interface NativeAlarm {
+  /** Fires the callback once, `delayMs` (fractional) from now; replaces a pending arm. */
+  arm(delayMs: number): void;
+  cancel(): void;
   close(): void;
 }
 
 interface NativeModule {
   Tun: new (name: string, netnsPath: string | null, multiQueue: boolean) => NativeTun;
+  Alarm: new (callback: () => void) => NativeAlarm;
 }
 
 const ADDON_RELATIVE_PATH = join('native', 'build', 'Release', 'syndrop_tun.node');
@@ -90,6 +101,11 @@ function loadAddon(): NativeModule {
     );
     throw cachedLoadError;
   }
+}
+
+/** The addon's microsecond alarm (the frame loop's timer, src/io/alarm.ts). */
+export function openNativeAlarm(callback: () => void): NativeAlarm {
+  return new (loadAddon().Alarm)(callback);
 }
 
 /** True when the native addon is built and loads in this Node. */
@@ -156,6 +172,13 @@ export class TunDevice {
   readonly name: string;
   /** The fd as opened; it keeps this number after `close()` but is then invalid. */
   readonly fd: number;
+  // The arrays last bound in the addon: a call with the same ones (the frame loop's own, every
+  // batch) passes only its count, sparing ~0.4 µs of typed-array checks per call (issue 21).
+  #rxSlab: Uint8Array | null = null;
+  #rxLengths: Int32Array | null = null;
+  #txSlab: Uint8Array | null = null;
+  #txOffsets: Int32Array | null = null;
+  #txLengths: Int32Array | null = null;
 
   private constructor(native: NativeTun) {
     this.#native = native;
@@ -215,7 +238,12 @@ export class TunDevice {
    * call returns after one frame without probing the queue with a read() that finds it empty.
    */
   readBatch(slab: Uint8Array, lengths: Int32Array, max?: number): number {
-    return max === undefined ? this.#native.readBatch(slab, lengths) : this.#native.readBatch(slab, lengths, max);
+    if (slab !== this.#rxSlab || lengths !== this.#rxLengths) {
+      this.#native.bindRx(slab, lengths);
+      this.#rxSlab = slab;
+      this.#rxLengths = lengths;
+    }
+    return this.#native.readBound(max === undefined ? lengths.length : max);
   }
 
   /**
@@ -226,11 +254,18 @@ export class TunDevice {
    * entry lies outside the slab; throws the errno error if the device fails (e.g. EBADFD).
    */
   writeBatch(slab: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number): number {
-    return this.#native.writeBatch(slab, offsets, lengths, count);
+    if (slab !== this.#txSlab || offsets !== this.#txOffsets || lengths !== this.#txLengths) {
+      this.#native.bindTx(slab, offsets, lengths);
+      this.#txSlab = slab;
+      this.#txOffsets = offsets;
+      this.#txLengths = lengths;
+    }
+    return this.#native.writeBound(count);
   }
 
   /** Stops polling and closes the fd. Idempotent; the event loop is released. */
   close(): void {
     this.#native.close();
+    this.#rxSlab = this.#rxLengths = this.#txSlab = this.#txOffsets = this.#txLengths = null;
   }
 }

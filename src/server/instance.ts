@@ -9,6 +9,7 @@ import type { InstanceSummary } from '../control/contract.js';
 import { serveControl, type ControlServer } from '../control/server.js';
 import { claimControlPath } from '../control/socket-file.js';
 import { SyndropError, usageError } from '../errors.js';
+import { preciseAlarm } from '../io/alarm.js';
 import { Engine, type FrameDevice } from '../io/engine.js';
 import { TunDevice } from '../io/tun.js';
 import { PcapngWriter } from '../observe/pcapng.js';
@@ -93,7 +94,9 @@ export class Instance implements ServedInstance {
       options.pcapPath === null
         ? null
         : new PcapngWriter(options.pcapPath, { maxBytes: options.pcapMaxBytes, maxFiles: 10, ifName: options.device, appName: 'syndrop' });
-    const engine = new Engine({ host, device, pcap, onKernelLog: options.onKernelLog });
+    // The TUN's addon also gives the frame loop its microsecond timer (src/io/alarm.ts).
+    const alarm = options.frameDevice === undefined ? preciseAlarm : undefined;
+    const engine = new Engine({ host, device, pcap, onKernelLog: options.onKernelLog, alarm });
     const instance = new Instance(options, host, acceptLoop, engine);
     try {
       instance.control = await serveControl(options.controlPath, controlHandlers(instance), controlStreamHandlers(instance));

@@ -254,6 +254,26 @@ describe.skipIf(!isRoot)('TUN addon against the real kernel', () => {
     device.close();
   });
 
+  it('reads into whichever slab the call names: the addon rebinds when the arrays change', async () => {
+    const device = open(DEVICE, { netns: NAMESPACE });
+    const payloads = ['one', 'two-two', 'three-three'];
+    await sendUdp(9995, payloads);
+    const first = { slab: new Uint8Array(4 * 2048), lengths: new Int32Array(4) };
+    const second = { slab: new Uint8Array(2 * 2048), lengths: new Int32Array(2) };
+    expect(device.readBatch(first.slab, first.lengths, 1)).toBe(1);
+    expect(device.readBatch(second.slab, second.lengths)).toBe(2);
+    expect(second.lengths[0]).toBe(IPV4_HEADER + UDP_HEADER + 'two-two'.length);
+    expect(second.lengths[1]).toBe(IPV4_HEADER + UDP_HEADER + 'three-three'.length);
+    const udpPayload = (slab: Uint8Array, slot: number, size: number, length: number) =>
+      Buffer.from(slab.subarray(slot * size + IPV4_HEADER + UDP_HEADER, slot * size + length)).toString();
+    expect(udpPayload(first.slab, 0, 2048, first.lengths[0]!)).toBe('one');
+    expect(udpPayload(second.slab, 1, 2048, second.lengths[1]!)).toBe('three-three');
+    // The first slab's second slot was never written: the second read did not land there.
+    expect(first.slab.subarray(2048, 2048 + 64).every((b) => b === 0)).toBe(true);
+    expect(device.readBatch(first.slab, first.lengths)).toBe(0);
+    device.close();
+  });
+
   it('cuts a frame longer than its slot to the slot size (the IPv4 length still says the truth)', async () => {
     const device = open(DEVICE, { netns: NAMESPACE });
     await sendUdp(9997, ['x'.repeat(200)]);
