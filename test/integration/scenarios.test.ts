@@ -38,7 +38,10 @@ describe.skipIf(skip !== undefined)('scenarios end to end (issue 6)', () => {
 
   it('abort-on-overflow: 3.10 resets the clients after the queue filled, 6.x drops their SYNs; a held third ACK is reset on both (spec §3.1)', async () => {
     const old = await scenario('abort-on-overflow', '3.10');
-    expect(old.outcome.facts).toMatchObject({ resets: 3, dropped: 0, heldClients: ['connected', 'reset'] });
+    expect(old.outcome.facts).toMatchObject({ resets: 3, dropped: 0 });
+    // 3.10 retransmits the held clients' SYN-ACKs in its prune walk's order, which follows the
+    // SYN table's randomly keyed hash (spec §4.2): which one connects first varies by run.
+    expect([...(old.outcome.facts.heldClients as string[])].sort()).toEqual(['connected', 'reset']);
     const now = await scenario('abort-on-overflow', '6.x');
     expect(now.outcome.facts).toMatchObject({ resets: 0, dropped: 3, heldClients: ['connected', 'reset'] });
   });
