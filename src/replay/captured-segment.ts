@@ -26,6 +26,9 @@ export class CapturedSegment {
   tsEcr = 0;
   sackPermitted = false;
   hasWindowScale = false;
+  /** The window field as sent (unscaled), and the window-scale shift offered, -1 without one. */
+  window = 0;
+  windowScale = -1;
   /** The capture kept less than the IP total length (snaplen): the copy is cut to what was kept. */
   snapped = false;
 
@@ -64,6 +67,7 @@ export class CapturedSegment {
     this.seq = readU32(buf, tcpOff + TcpField.SEQ);
     this.ack = readU32(buf, tcpOff + TcpField.ACK);
     this.flags = buf[tcpOff + TcpField.FLAGS]!;
+    this.window = readU16(buf, tcpOff + TcpField.WINDOW);
     this.#readOptions(buf, tcpOff + TCP_MIN_HEADER, tcpOff + tcpHeaderLength);
     return SegmentLoad.TCP;
   }
@@ -71,6 +75,7 @@ export class CapturedSegment {
   /** A walk that tolerates what a checked parse would refuse: the capture is what it is. */
   #readOptions(buf: Uint8Array, from: number, to: number): void {
     this.hasTimestamps = this.sackPermitted = this.hasWindowScale = false;
+    this.windowScale = -1;
     this.#tsEcrAt = -1;
     let p = from;
     while (p < to) {
@@ -88,7 +93,10 @@ export class CapturedSegment {
         this.tsEcr = readU32(buf, p + TcpOptionField.TS_ECR);
         this.#tsEcrAt = p + TcpOptionField.TS_ECR - this.#tcpOff;
       } else if (kind === TcpOptionKind.SACK_PERMITTED) this.sackPermitted = true;
-      else if (kind === TcpOptionKind.WINDOW_SCALE) this.hasWindowScale = true;
+      else if (kind === TcpOptionKind.WINDOW_SCALE) {
+        this.hasWindowScale = true;
+        if (length === TcpOptionLength.WINDOW_SCALE) this.windowScale = buf[p + TcpOptionField.VALUE]!;
+      }
       p += length;
     }
   }

@@ -29,6 +29,8 @@ export interface ReplayConnection {
   emulatedConnectMs: number | null;
   /** The emulated kernel's decisions for this 4-tuple, first occurrence order. */
   emulatedVerdicts: string[];
+  /** Client ACKs synthesized for it by --complete-handshakes. */
+  synthesized: number;
 }
 
 export interface LatencySummary {
@@ -213,6 +215,7 @@ export class ConnectionTable {
       realConnectMs: realMs,
       emulatedConnectMs: emulatedMs,
       emulatedVerdicts: track.emulated.verdicts,
+      synthesized: track.synthesized,
     });
   }
 }

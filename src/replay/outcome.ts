@@ -52,6 +52,13 @@ export interface ConnectionTrack {
   /** The SYN carried timestamps / offered SACK / window scale (what a cookie can keep). */
   synTimestamps: boolean;
   synOffersOptions: boolean;
+  /** The latest captured SYN: its virtual ms, TSval, window field and window-scale shift (-1 none), for --complete-handshakes. */
+  lastSynAt: number;
+  synTsVal: number;
+  synWindow: number;
+  synWindowScale: number;
+  /** Client ACKs synthesized by --complete-handshakes (handshake-completion.ts). */
+  synthesized: number;
   real: RealSide;
   emulated: EmulatedSide;
   /** One of the first connections, whose row the replay keeps (connection-table.ts). */
@@ -70,6 +77,11 @@ export function newTrack(clientAddr: number, clientPort: number, firstSynAt: num
     syns: 0,
     synTimestamps: false,
     synOffersOptions: false,
+    lastSynAt: firstSynAt,
+    synTsVal: 0,
+    synWindow: 0,
+    synWindowScale: -1,
+    synthesized: 0,
     real: { synAcks: 0, isn: null, tsVal: null, cookieEvident: false, clientCompletedAt: -1, synAckAfterCompletion: false, reset: false, otherSegments: false },
     emulated: { synAcks: 0, isn: null, tsVal: null, cookie: false, establishedAt: -1, overflowed: false, reset: false, noListener: false, verdicts: [] },
     detailed: false,
@@ -86,6 +98,9 @@ export function resetTrack(track: ConnectionTrack, clientAddr: number, clientPor
   track.synSeq = synSeq;
   track.syns = 0;
   track.synTimestamps = track.synOffersOptions = false;
+  track.lastSynAt = firstSynAt;
+  track.synTsVal = track.synWindow = track.synthesized = 0;
+  track.synWindowScale = -1;
   const real = track.real;
   real.synAcks = 0;
   real.isn = real.tsVal = null;
