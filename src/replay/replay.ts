@@ -9,7 +9,6 @@
 
 import { PcapngWriter } from '../observe/pcapng.js';
 import { verdictComment } from '../observe/verdict-comment.js';
-import type { RawEvent } from '../stack/events.js';
 import type { TxRing } from '../stack/tx.js';
 import { VERDICTS } from '../stack/verdict.js';
 import { TcpFlag } from '../wire/tcp.js';
@@ -18,6 +17,7 @@ import { CapturedSegment, SegmentLoad } from './captured-segment.js';
 import { HandshakeCompletion } from './handshake-completion.js';
 import { measureHandshakeRtts } from './handshake-rtt.js';
 import { OfflineHost } from './offline-host.js';
+import { NONE } from './outcome.js';
 import { ConnectionTable, DETAIL_LIMIT, LIVE_LIMIT } from './connection-table.js';
 import { replayRecording } from './replay-report.js';
 import { buildReplayResult, type ReplayResult } from './replay-result.js';
@@ -103,7 +103,7 @@ class Replay {
     this.series = new SeriesRecorder(options.bucketMs, this.offline.listener);
     this.offline.observe(
       (tx, i, now) => this.onSent(tx, i, now),
-      (event) => this.onDecision(event),
+      (time, verdict, peerAddr, peerPort) => this.onDecision(time, verdict, peerAddr, peerPort),
     );
     this.completion = options.completeHandshakes ? new HandshakeCompletion(measureHandshakeRtts(options.capturePath, options.server), options.server, this.tracks) : null;
     this.pcap = options.outPath === null ? null : new PcapngWriter(options.outPath, { appName: `syndrop replay (kernel ${this.offline.host.profile.name})`, flushIntervalMs: 0 });
@@ -177,10 +177,10 @@ class Replay {
     const emulated = track.emulated;
     let ack = segment.ack;
     let tsEcr = segment.tsEcr;
-    if ((segment.flags & TcpFlag.ACK) !== 0 && real.isn !== null) {
+    if ((segment.flags & TcpFlag.ACK) !== 0 && real.isn !== NONE) {
       if ((segment.flags & TcpFlag.SYN) === 0 && real.clientCompletedAt < 0 && seqAtOrAfter(segment.ack, (real.isn + 1) >>> 0)) real.clientCompletedAt = now;
-      if (emulated.isn !== null) ack = (segment.ack - real.isn + emulated.isn) >>> 0;
-      if (segment.hasTimestamps && real.tsVal !== null && emulated.tsVal !== null) tsEcr = (segment.tsEcr - real.tsVal + emulated.tsVal) >>> 0;
+      if (emulated.isn !== NONE) ack = (segment.ack - real.isn + emulated.isn) >>> 0;
+      if (segment.hasTimestamps && real.tsVal !== NONE && emulated.tsVal !== NONE) tsEcr = (segment.tsEcr - real.tsVal + emulated.tsVal) >>> 0;
     }
     const length = segment.rewrite(ack, tsEcr);
     this.advance(timeMicros, now);
@@ -243,7 +243,7 @@ class Replay {
       real.synAcks++;
       if (real.clientCompletedAt >= 0) real.synAckAfterCompletion = true;
       real.isn = segment.seq;
-      real.tsVal = segment.hasTimestamps ? segment.tsVal : null;
+      real.tsVal = segment.hasTimestamps ? segment.tsVal : NONE;
       // Without timestamps a cookie cannot carry SACK or window scale (spec §1.1 C5): their
       // absence where the SYN offered them is the one mark a cookie leaves in a capture.
       real.cookieEvident = !track.synTimestamps && track.synOffersOptions && !segment.sackPermitted && !segment.hasWindowScale;
@@ -259,7 +259,7 @@ class Replay {
       const track = this.tracks.get(reply.dstAddr, reply.dstPort);
       if (track !== undefined) {
         track.emulated.isn = reply.seq;
-        track.emulated.tsVal = reply.hasTimestamps ? reply.tsVal : null;
+        track.emulated.tsVal = reply.hasTimestamps ? reply.tsVal : NONE;
         this.completion?.schedule(track, reply, this.inputMicros >= 0 ? this.inputMicros : this.t0Micros + now * 1000);
       }
     }
@@ -268,11 +268,11 @@ class Replay {
     else this.pcap.writePacket(tx.slab, off, length, Math.round(this.t0Micros + now * 1000), 'out');
   }
 
-  onDecision(event: RawEvent): void {
-    this.series.event(event);
-    const track = this.tracks.get(event.peerAddr, event.peerPort);
+  onDecision(time: number, verdict: number, peerAddr: number, peerPort: number): void {
+    this.series.event(time, verdict);
+    const track = this.tracks.get(peerAddr, peerPort);
     if (track === undefined) return;
-    const info = VERDICTS[event.verdict]!;
+    const info = VERDICTS[verdict]!;
     const emulated = track.emulated;
     // The names are for the detailed rows only: a million tracks need not each keep a list.
     if (track.detailed && !emulated.verdicts.includes(info.name)) emulated.verdicts.push(info.name);
@@ -281,7 +281,7 @@ class Replay {
       emulated.synAcks++;
     } else if (info.name === 'REQ_ESTABLISHED' || info.name === 'COOKIE_ACCEPTED') {
       if (emulated.establishedAt < 0) {
-        emulated.establishedAt = event.time;
+        emulated.establishedAt = time;
         emulated.cookie = info.name === 'COOKIE_ACCEPTED';
       }
     } else if (info.name === 'REQ_ACCEPTQ_OVERFLOW' || info.name === 'COOKIE_ACCEPTQ_FULL') {

@@ -7,7 +7,6 @@
 // (closed with RST: no TIME_WAIT to carry). Same seed, same run.
 
 import type { ConnectionHandler } from '../stack/conn.js';
-import type { RawEvent } from '../stack/events.js';
 import { seededRandom } from '../stack/hash.js';
 import type { TxRing } from '../stack/tx.js';
 import { VERDICTS } from '../stack/verdict.js';
@@ -104,7 +103,7 @@ class Simulation {
     this.series = new SeriesRecorder(options.bucketMs, this.offline.listener);
     this.offline.observe(
       (tx, i) => this.onSent(tx, i),
-      (event) => this.onDecision(event),
+      (time, verdict, peerAddr, peerPort) => this.onDecision(time, verdict, peerAddr, peerPort),
     );
     if (options.recordStartWallMs !== undefined) this.offline.record(options.recordStartWallMs);
   }
@@ -252,11 +251,11 @@ class Simulation {
     this.heap.push(sentAt + rtt, client * 4 + Kind.ACK);
   }
 
-  onDecision(event: RawEvent): void {
-    this.series.event(event);
-    const name = VERDICTS[event.verdict]!.name;
+  onDecision(time: number, verdict: number, peerAddr: number, peerPort: number): void {
+    this.series.event(time, verdict);
+    const name = VERDICTS[verdict]!.name;
     if (name !== 'REQ_ESTABLISHED' && name !== 'COOKIE_ACCEPTED') return;
-    const client = this.clientOf(event.peerAddr, event.peerPort);
+    const client = this.clientOf(peerAddr, peerPort);
     if (client >= 0) this.serverEstablished[client] = true;
   }
 }
