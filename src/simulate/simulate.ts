@@ -12,6 +12,7 @@ import type { TxRing } from '../stack/tx.js';
 import { VERDICTS } from '../stack/verdict.js';
 import { parseIpv4 } from '../wire/addr.js';
 import { SegmentSpec } from '../wire/builder.js';
+import { Ipv4Field, readU32 } from '../wire/ipv4.js';
 import { TcpFlag } from '../wire/tcp.js';
 import { CapturedSegment, SegmentLoad } from '../replay/captured-segment.js';
 import { OfflineHost } from '../replay/offline-host.js';
@@ -228,8 +229,13 @@ class Simulation {
 
   /** What the server sent reaches a client half an RTT later. */
   onSent(tx: TxRing, index: number): void {
+    const off = tx.offsets[index]!;
+    // A reply to a spoofed source (nine in ten under a flood) goes nowhere: its destination
+    // alone says so, before the segment is parsed. clientOf would refuse it all the same.
+    const destination = readU32(tx.slab, off + Ipv4Field.DST_ADDR);
+    if (destination <= CLIENT_BASE || destination > this.clientAddress(this.outcome.length - 1)) return;
     const reply = this.reply;
-    if (reply.load(tx.slab, tx.offsets[index]!, tx.lengths[index]!) !== SegmentLoad.TCP) return;
+    if (reply.load(tx.slab, off, tx.lengths[index]!) !== SegmentLoad.TCP) return;
     const client = this.clientOf(reply.dstAddr, reply.dstPort);
     if (client < 0) return; // a SYN-ACK to a spoofed source goes nowhere
     const outcome = this.outcome[client]!;
