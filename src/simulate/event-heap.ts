@@ -20,37 +20,29 @@ export class EventHeap {
 
   push(time: number, payload: number): void {
     const times = this.#times;
-    const order = this.#order;
-    const payloads = this.#payloads;
     const rank = this.#inserted++;
     let i = times.length;
     times.push(time);
-    order.push(rank);
-    payloads.push(payload);
+    this.#order.push(rank);
+    this.#payloads.push(payload);
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      const parentTime = times[parent]!;
       // A later insertion never goes before an equal time: strictly earlier only.
-      if (!(time < parentTime)) break;
-      times[i] = parentTime;
-      order[i] = order[parent]!;
-      payloads[i] = payloads[parent]!;
+      if (!(time < times[parent]!)) break;
+      this.#move(i, parent);
       i = parent;
     }
-    times[i] = time;
-    order[i] = rank;
-    payloads[i] = payload;
+    this.#place(i, time, rank, payload);
   }
 
   /** Removes the earliest event and returns its payload (the caller read peekTime first). */
   pop(): number {
     const times = this.#times;
     const order = this.#order;
-    const payloads = this.#payloads;
-    const payload = payloads[0]!;
+    const payload = this.#payloads[0]!;
     const time = times.pop()!;
     const rank = order.pop()!;
-    const moved = payloads.pop()!;
+    const moved = this.#payloads.pop()!;
     const size = times.length;
     if (size === 0) return payload;
     // The last element goes into the hole at the root and sinks to its place.
@@ -62,15 +54,24 @@ export class EventHeap {
       let child = left;
       if (right < size && before(times[right]!, order[right]!, times[left]!, order[left]!)) child = right;
       if (!before(times[child]!, order[child]!, time, rank)) break;
-      times[i] = times[child]!;
-      order[i] = order[child]!;
-      payloads[i] = payloads[child]!;
+      this.#move(i, child);
       i = child;
     }
-    times[i] = time;
-    order[i] = rank;
-    payloads[i] = moved;
+    this.#place(i, time, rank, moved);
     return payload;
+  }
+
+  /** The entry at `from` into the hole at `to`. */
+  #move(to: number, from: number): void {
+    this.#times[to] = this.#times[from]!;
+    this.#order[to] = this.#order[from]!;
+    this.#payloads[to] = this.#payloads[from]!;
+  }
+
+  #place(i: number, time: number, rank: number, payload: number): void {
+    this.#times[i] = time;
+    this.#order[i] = rank;
+    this.#payloads[i] = payload;
   }
 }
 
