@@ -6,6 +6,7 @@ import { usageError } from '../errors.js';
 import { resolveProfile } from '../profiles/resolve.js';
 import { DETAIL_LIMIT } from '../replay/connection-table.js';
 import { replayGrid } from '../offline/grid-pool.js';
+import { DEFAULT_RTT_MS } from '../replay/handshake-rtt.js';
 import type { ReplayOptions } from '../replay/replay.js';
 import { replayJson, type ReplayResult } from '../replay/replay-result.js';
 import { renderReplay, renderSideBySide } from '../replay/replay-text.js';
@@ -31,6 +32,7 @@ interface ReplayCliOptions {
   report?: string;
   detail: number;
   jobs?: number;
+  completeHandshakes?: boolean;
 }
 
 const OPEN_LOOP = `
@@ -42,6 +44,18 @@ SYN-ACK for that connection; an ACK for a SYN-ACK it never sent reaches it as a 
 retransmits only as often as it did against the real server. Each connection says when the
 replay "diverged": the emulated outcome differs from what the client saw, so what follows in
 the capture for that connection is no longer what this client would have sent.
+
+--complete-handshakes closes the loop for one thing: where the emulated server sends a SYN-ACK
+(first or retransmitted) and the real server sent none for that connection, the client's ACK
+is synthesized one client RTT later — seq = client ISN+1, ack = emulated ISN+1, the window of
+the client's SYN (scaled when both sides offered window scale), and, when the SYN and the
+SYN-ACK carried timestamps, TSval = the SYN's advanced by the ms since it (1 kHz clock), TSecr =
+the SYN-ACK's TSval. The RTT is that client's median handshake RTT in the capture (last SYN to
+its ACK of the SYN-ACK), else the capture's median, else ${DEFAULT_RTT_MS} ms. Nothing is synthesized
+once the capture shows the real server's SYN-ACK or the client's ACK for that connection, nor
+after the capture's last packet; the client's captured segments (SYN retransmits too) are
+still fed as captured. Each connection counts its synthesized segments (--json "synthesized";
+--out marks each with a packet comment).
 
 Outcomes: established, established-cookie, dropped (no SYN-ACK ever), reset, half-open
 (SYN-ACK'd, never completed), ghost (the client completed, the server dropped its ACK).
@@ -68,6 +82,7 @@ export function registerReplay(program: Command): void {
     .option('--all', 'list every connection kept in detail (default: the first 50)')
     .option('--detail <n>', 'keep the rows of the first N connections (the rest are counted in the summary)', parseNonNegativeInt('--detail'), DETAIL_LIMIT)
     .option('--report <file>', 'write an HTML timeline report (queues, drops by reason, explain): one section per kernel, on the same axes')
+    .option('--complete-handshakes', 'synthesize the client ACK of a SYN-ACK the real server never sent (see below)')
     .option('--json', 'JSON: { server, kernel, connections: [{ client, real, emulated, diverged }], counters, summary, findings, input }')
     .option(...JOBS_OPTION)
     .addHelpText('after', OPEN_LOOP)
@@ -91,6 +106,7 @@ export function registerReplay(program: Command): void {
         bucketMs: options.bucket,
         record: report !== null,
         detailLimit: options.detail,
+        completeHandshakes: options.completeHandshakes === true,
       };
       // One cell per kernel; a worker thread opens and streams the capture itself.
       const results: ReplayResult[] = await replayGrid(kernels.map((kernel) => ({ ...base, kernel })), options.jobs);

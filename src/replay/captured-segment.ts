@@ -2,16 +2,65 @@
 // checksum verdict — a capture taken on the sending host holds checksums the NIC fills
 // in later, so they are often wrong in the file), then rewritten in place to feed the
 // emulated host: the ACK number and TSecr translated to the emulated server's sequence
-// space and the checksums computed afresh.
+// space and the checksums computed afresh. Every captured packet and every emulated reply
+// passes through `load`: it reads through a DataView kept per buffer (one load per field,
+// where byte-wise reads were a tenth of replay's own time) and offsets bound to module
+// constants (V8 folds those; an imported object's property is read again at each use).
 
-import { finishChecksum, internetChecksum, pseudoHeaderSum, sumWords } from '../wire/checksum.js';
-import { IpProtocol, Ipv4Field, Ipv4FlagsFragment, IPV4_MIN_HEADER, readU16, readU32, writeU16, writeU32 } from '../wire/ipv4.js';
+import { finishChecksum, pseudoHeaderSum } from '../wire/checksum.js';
+import { IpProtocol, Ipv4Field, Ipv4FlagsFragment, IPV4_MIN_HEADER } from '../wire/ipv4.js';
 import { TcpOptionField, TcpOptionKind, TcpOptionLength } from '../wire/tcp-options.js';
 import { TcpField, TCP_MIN_HEADER } from '../wire/tcp.js';
 
 export const SegmentLoad = { TCP: 0, NOT_TCP: 1, FRAGMENT: 2, MALFORMED: 3 } as const;
 export type SegmentLoadCode = (typeof SegmentLoad)[keyof typeof SegmentLoad];
 
+const LOAD_TCP = SegmentLoad.TCP;
+const LOAD_NOT_TCP = SegmentLoad.NOT_TCP;
+const LOAD_FRAGMENT = SegmentLoad.FRAGMENT;
+const LOAD_MALFORMED = SegmentLoad.MALFORMED;
+const IP_TOTAL_LENGTH = Ipv4Field.TOTAL_LENGTH;
+const IP_FLAGS_FRAGMENT = Ipv4Field.FLAGS_FRAGMENT;
+const IP_PROTOCOL = Ipv4Field.PROTOCOL;
+const IP_CHECKSUM = Ipv4Field.CHECKSUM;
+const IP_SRC_ADDR = Ipv4Field.SRC_ADDR;
+const IP_DST_ADDR = Ipv4Field.DST_ADDR;
+const PROTOCOL_TCP = IpProtocol.TCP;
+const FRAGMENTED = Ipv4FlagsFragment.MORE_FRAGMENTS | Ipv4FlagsFragment.FRAGMENT_OFFSET_MASK;
+const TCP_SRC_PORT = TcpField.SRC_PORT;
+const TCP_DST_PORT = TcpField.DST_PORT;
+const TCP_SEQ = TcpField.SEQ;
+const TCP_ACK = TcpField.ACK;
+const TCP_DATA_OFFSET = TcpField.DATA_OFFSET;
+const TCP_FLAGS = TcpField.FLAGS;
+const TCP_WINDOW = TcpField.WINDOW;
+const TCP_CHECKSUM = TcpField.CHECKSUM;
+const KIND_EOL = TcpOptionKind.EOL;
+const KIND_NOP = TcpOptionKind.NOP;
+const KIND_TIMESTAMPS = TcpOptionKind.TIMESTAMPS;
+const KIND_SACK_PERMITTED = TcpOptionKind.SACK_PERMITTED;
+const KIND_WINDOW_SCALE = TcpOptionKind.WINDOW_SCALE;
+const LENGTH_TIMESTAMPS = TcpOptionLength.TIMESTAMPS;
+const LENGTH_WINDOW_SCALE = TcpOptionLength.WINDOW_SCALE;
+const OPTION_LENGTH = TcpOptionField.LENGTH;
+const OPTION_VALUE = TcpOptionField.VALUE;
+const OPTION_TS_ECR = TcpOptionField.TS_ECR;
+
+/** The 16-bit one's-complement sum of `view[off, off + len)` added to `sum`, a word at a time. */
+function sum16(view: DataView<ArrayBufferLike>, off: number, len: number, sum: number): number {
+  const end = off + len;
+  let i = off;
+  for (; i + 4 <= end; i += 4) {
+    const word = view.getUint32(i);
+    sum += (word >>> 16) + (word & 0xffff);
+  }
+  if (i + 2 <= end) {
+    sum += view.getUint16(i);
+    i += 2;
+  }
+  if (i < end) sum += view.getUint8(i) << 8;
+  return sum;
+}
 
 export class CapturedSegment {
   srcAddr = 0;
@@ -26,10 +75,14 @@ export class CapturedSegment {
   tsEcr = 0;
   sackPermitted = false;
   hasWindowScale = false;
+  /** The window field as sent (unscaled), and the window-scale shift offered, -1 without one. */
+  window = 0;
+  windowScale = -1;
   /** The capture kept less than the IP total length (snaplen): the copy is cut to what was kept. */
   snapped = false;
 
   #buf: Uint8Array = new Uint8Array(0);
+  #view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   #off = 0;
   #ipLength = 0;
   #tcpOff = 0;
@@ -39,56 +92,66 @@ export class CapturedSegment {
 
   /** Reads the headers of the IPv4 packet at `buf[off, off + len)`. */
   load(buf: Uint8Array, off: number, len: number): SegmentLoadCode {
-    if (len < IPV4_MIN_HEADER || buf[off]! >> 4 !== 4) return SegmentLoad.MALFORMED;
-    const ihl = (buf[off]! & 0x0f) * 4;
-    const totalLength = readU16(buf, off + Ipv4Field.TOTAL_LENGTH);
-    if (ihl < IPV4_MIN_HEADER || totalLength < ihl) return SegmentLoad.MALFORMED;
-    if (buf[off + Ipv4Field.PROTOCOL] !== IpProtocol.TCP) return SegmentLoad.NOT_TCP;
-    const fragment = readU16(buf, off + Ipv4Field.FLAGS_FRAGMENT);
-    if ((fragment & (Ipv4FlagsFragment.MORE_FRAGMENTS | Ipv4FlagsFragment.FRAGMENT_OFFSET_MASK)) !== 0) return SegmentLoad.FRAGMENT;
+    if (buf !== this.#buf) {
+      this.#buf = buf;
+      this.#view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    const view = this.#view;
+    if (len < IPV4_MIN_HEADER) return LOAD_MALFORMED;
+    const versionIhl = view.getUint8(off);
+    if (versionIhl >> 4 !== 4) return LOAD_MALFORMED;
+    const ihl = (versionIhl & 0x0f) * 4;
+    const totalLength = view.getUint16(off + IP_TOTAL_LENGTH);
+    if (ihl < IPV4_MIN_HEADER || totalLength < ihl) return LOAD_MALFORMED;
+    if (view.getUint8(off + IP_PROTOCOL) !== PROTOCOL_TCP) return LOAD_NOT_TCP;
+    if ((view.getUint16(off + IP_FLAGS_FRAGMENT) & FRAGMENTED) !== 0) return LOAD_FRAGMENT;
     const ipLength = Math.min(totalLength, len);
     const tcpOff = off + ihl;
-    if (ipLength - ihl < TCP_MIN_HEADER) return SegmentLoad.MALFORMED;
-    const tcpHeaderLength = (buf[tcpOff + TcpField.DATA_OFFSET]! >> 4) * 4;
-    if (tcpHeaderLength < TCP_MIN_HEADER || ihl + tcpHeaderLength > ipLength) return SegmentLoad.MALFORMED;
-    this.#buf = buf;
+    if (ipLength - ihl < TCP_MIN_HEADER) return LOAD_MALFORMED;
+    const tcpHeaderLength = (view.getUint8(tcpOff + TCP_DATA_OFFSET) >> 4) * 4;
+    if (tcpHeaderLength < TCP_MIN_HEADER || ihl + tcpHeaderLength > ipLength) return LOAD_MALFORMED;
     this.#off = off;
     this.#ipLength = ipLength;
     this.#tcpOff = tcpOff;
     this.#tcpHeaderLength = tcpHeaderLength;
     this.snapped = totalLength > len;
-    this.srcAddr = readU32(buf, off + Ipv4Field.SRC_ADDR);
-    this.dstAddr = readU32(buf, off + Ipv4Field.DST_ADDR);
-    this.srcPort = readU16(buf, tcpOff + TcpField.SRC_PORT);
-    this.dstPort = readU16(buf, tcpOff + TcpField.DST_PORT);
-    this.seq = readU32(buf, tcpOff + TcpField.SEQ);
-    this.ack = readU32(buf, tcpOff + TcpField.ACK);
-    this.flags = buf[tcpOff + TcpField.FLAGS]!;
-    this.#readOptions(buf, tcpOff + TCP_MIN_HEADER, tcpOff + tcpHeaderLength);
-    return SegmentLoad.TCP;
+    this.srcAddr = view.getUint32(off + IP_SRC_ADDR);
+    this.dstAddr = view.getUint32(off + IP_DST_ADDR);
+    this.srcPort = view.getUint16(tcpOff + TCP_SRC_PORT);
+    this.dstPort = view.getUint16(tcpOff + TCP_DST_PORT);
+    this.seq = view.getUint32(tcpOff + TCP_SEQ);
+    this.ack = view.getUint32(tcpOff + TCP_ACK);
+    this.flags = view.getUint8(tcpOff + TCP_FLAGS);
+    this.window = view.getUint16(tcpOff + TCP_WINDOW);
+    this.#readOptions(view, tcpOff + TCP_MIN_HEADER, tcpOff + tcpHeaderLength);
+    return LOAD_TCP;
   }
 
   /** A walk that tolerates what a checked parse would refuse: the capture is what it is. */
-  #readOptions(buf: Uint8Array, from: number, to: number): void {
+  #readOptions(view: DataView<ArrayBufferLike>, from: number, to: number): void {
     this.hasTimestamps = this.sackPermitted = this.hasWindowScale = false;
+    this.windowScale = -1;
     this.#tsEcrAt = -1;
     let p = from;
     while (p < to) {
-      const kind = buf[p]!;
-      if (kind === TcpOptionKind.EOL) break;
-      if (kind === TcpOptionKind.NOP) {
+      const kind = view.getUint8(p);
+      if (kind === KIND_EOL) break;
+      if (kind === KIND_NOP) {
         p++;
         continue;
       }
-      const length = p + 1 < to ? buf[p + TcpOptionField.LENGTH]! : 0;
+      const length = p + 1 < to ? view.getUint8(p + OPTION_LENGTH) : 0;
       if (length < 2 || p + length > to) break;
-      if (kind === TcpOptionKind.TIMESTAMPS && length === TcpOptionLength.TIMESTAMPS) {
+      if (kind === KIND_TIMESTAMPS && length === LENGTH_TIMESTAMPS) {
         this.hasTimestamps = true;
-        this.tsVal = readU32(buf, p + TcpOptionField.VALUE);
-        this.tsEcr = readU32(buf, p + TcpOptionField.TS_ECR);
-        this.#tsEcrAt = p + TcpOptionField.TS_ECR - this.#tcpOff;
-      } else if (kind === TcpOptionKind.SACK_PERMITTED) this.sackPermitted = true;
-      else if (kind === TcpOptionKind.WINDOW_SCALE) this.hasWindowScale = true;
+        this.tsVal = view.getUint32(p + OPTION_VALUE);
+        this.tsEcr = view.getUint32(p + OPTION_TS_ECR);
+        this.#tsEcrAt = p + OPTION_TS_ECR - this.#tcpOff;
+      } else if (kind === KIND_SACK_PERMITTED) this.sackPermitted = true;
+      else if (kind === KIND_WINDOW_SCALE) {
+        this.hasWindowScale = true;
+        if (length === LENGTH_WINDOW_SCALE) this.windowScale = view.getUint8(p + OPTION_VALUE);
+      }
       p += length;
     }
   }
@@ -101,19 +164,18 @@ export class CapturedSegment {
    * `frameBuffer[frameOffset]`.
    */
   rewrite(ack: number, tsEcr: number): number {
-    const out = this.#buf;
+    const view = this.#view;
     const at = this.#off;
     const length = this.#ipLength;
     const tcp = this.#tcpOff;
-    writeU16(out, at + Ipv4Field.TOTAL_LENGTH, length);
-    writeU16(out, at + Ipv4Field.CHECKSUM, 0);
-    writeU16(out, at + Ipv4Field.CHECKSUM, internetChecksum(out, at, tcp - at));
-    writeU32(out, tcp + TcpField.ACK, ack);
-    if (this.#tsEcrAt >= 0) writeU32(out, tcp + this.#tsEcrAt, tsEcr);
-    writeU16(out, tcp + TcpField.CHECKSUM, 0);
+    view.setUint16(at + IP_TOTAL_LENGTH, length);
+    view.setUint16(at + IP_CHECKSUM, 0);
+    view.setUint16(at + IP_CHECKSUM, finishChecksum(sum16(view, at, tcp - at, 0)));
+    view.setUint32(tcp + TCP_ACK, ack);
+    if (this.#tsEcrAt >= 0) view.setUint32(tcp + this.#tsEcrAt, tsEcr);
+    view.setUint16(tcp + TCP_CHECKSUM, 0);
     const tcpLength = length - (tcp - at);
-    const sum = sumWords(out, tcp, tcpLength, pseudoHeaderSum(this.srcAddr, this.dstAddr, IpProtocol.TCP, tcpLength));
-    writeU16(out, tcp + TcpField.CHECKSUM, finishChecksum(sum));
+    view.setUint16(tcp + TCP_CHECKSUM, finishChecksum(sum16(view, tcp, tcpLength, pseudoHeaderSum(this.srcAddr, this.dstAddr, PROTOCOL_TCP, tcpLength))));
     return length;
   }
 

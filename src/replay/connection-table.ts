@@ -8,7 +8,7 @@
 //   the first `detailLimit` connections (in the order of their first SYN) also keep their row.
 
 import { ipv4ToString } from '../wire/addr.js';
-import { OUTCOMES, diverged, emulatedConnectMs, emulatedOutcome, newTrack, realConnectMs, realOutcome, resetTrack, type ConnectionTrack, type Outcome } from './outcome.js';
+import { OUTCOMES, diverged, emulatedConnectMs, emulatedOutcomeCode, newTrack, realConnectMs, realOutcomeCode, resetTrack, type ConnectionTrack, type Outcome } from './outcome.js';
 import { TupleIndex } from './tuple-index.js';
 
 /** Rows kept for `--json` and the table (the rest are counted): issue 17's memory bound. */
@@ -29,6 +29,8 @@ export interface ReplayConnection {
   emulatedConnectMs: number | null;
   /** The emulated kernel's decisions for this 4-tuple, first occurrence order. */
   emulatedVerdicts: string[];
+  /** Client ACKs synthesized for it by --complete-handshakes. */
+  synthesized: number;
 }
 
 export interface LatencySummary {
@@ -78,20 +80,27 @@ export class LatencyTally {
   }
 }
 
-export function countOutcomes(outcomes: Outcome[]): Record<Outcome, number> {
-  const counts = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
-  for (const outcome of outcomes) counts[outcome]++;
-  return counts;
-}
-
 /** What every connection adds to the summary, detailed or not. */
 export class ReplayTally {
   connections = 0;
-  readonly real = countOutcomes([]);
-  readonly emulated = countOutcomes([]);
+  /** Per outcome code (outcome.ts OutcomeCode). */
+  readonly realCounts = new Float64Array(OUTCOMES.length);
+  readonly emulatedCounts = new Float64Array(OUTCOMES.length);
   diverged = 0;
   readonly realConnectMs = new LatencyTally();
   readonly emulatedConnectMs = new LatencyTally();
+
+  get real(): Record<Outcome, number> {
+    return outcomeRecord(this.realCounts);
+  }
+
+  get emulated(): Record<Outcome, number> {
+    return outcomeRecord(this.emulatedCounts);
+  }
+}
+
+function outcomeRecord(counts: Float64Array): Record<Outcome, number> {
+  return Object.fromEntries(OUTCOMES.map((o, code) => [o, counts[code]!])) as Record<Outcome, number>;
 }
 
 export class ConnectionTable {
@@ -191,28 +200,29 @@ export class ConnectionTable {
 
   #conclude(track: ConnectionTrack): void {
     const tally = this.tally;
-    const real = realOutcome(track);
-    const emulated = emulatedOutcome(track);
+    const real = realOutcomeCode(track);
+    const emulated = emulatedOutcomeCode(track);
     const isDiverged = diverged(track, real, emulated);
     const realMs = realConnectMs(track);
     const emulatedMs = emulatedConnectMs(track);
     tally.connections++;
-    tally.real[real]++;
-    tally.emulated[emulated]++;
+    tally.realCounts[real]++;
+    tally.emulatedCounts[emulated]++;
     if (isDiverged) tally.diverged++;
     if (realMs !== null) tally.realConnectMs.add(realMs);
     if (emulatedMs !== null) tally.emulatedConnectMs.add(emulatedMs);
     if (!track.detailed) return;
     this.detailed.push({
       client: `${ipv4ToString(track.clientAddr)}:${track.clientPort}`,
-      real,
-      emulated,
+      real: OUTCOMES[real]!,
+      emulated: OUTCOMES[emulated]!,
       diverged: isDiverged,
       firstSynMs: track.firstSynAt,
       syns: track.syns,
       realConnectMs: realMs,
       emulatedConnectMs: emulatedMs,
       emulatedVerdicts: track.emulated.verdicts,
+      synthesized: track.synthesized,
     });
   }
 }

@@ -7,12 +7,19 @@ export type Outcome = 'established' | 'established-cookie' | 'dropped' | 'reset'
 
 export const OUTCOMES: readonly Outcome[] = ['established', 'established-cookie', 'dropped', 'reset', 'half-open', 'ghost'];
 
+/** An ISN or TSval not seen (sequence numbers are uint32: -1 is none of them). */
+export const NONE = -1;
+
 /** What the capture shows the real server doing for one client 4-tuple. */
 export interface RealSide {
   synAcks: number;
-  /** ISN and TSval of the latest SYN-ACK (to translate the client's ACKs), null before one. */
-  isn: number | null;
-  tsVal: number | null;
+  /**
+   * ISN and TSval of the latest SYN-ACK (to translate the client's ACKs), NONE before one (or
+   * without timestamps). A number, never null: a field that may hold null keeps each uint32
+   * above 2^31 in a heap box of its own, a new one per SYN-ACK.
+   */
+  isn: number;
+  tsVal: number;
   /** The SYN-ACK dropped the SACK/window-scale the SYN offered without timestamps: a cookie (spec §1.1 C5). */
   cookieEvident: boolean;
   /** Virtual ms the client acknowledged the SYN-ACK (its handshake completed), -1 never. */
@@ -27,8 +34,9 @@ export interface RealSide {
 /** What the emulated kernel did for the same 4-tuple. */
 export interface EmulatedSide {
   synAcks: number;
-  isn: number | null;
-  tsVal: number | null;
+  /** As RealSide's: NONE until the emulated SYN-ACK. */
+  isn: number;
+  tsVal: number;
   /** Established through a cookie (COOKIE_ACCEPTED). */
   cookie: boolean;
   establishedAt: number;
@@ -52,6 +60,13 @@ export interface ConnectionTrack {
   /** The SYN carried timestamps / offered SACK / window scale (what a cookie can keep). */
   synTimestamps: boolean;
   synOffersOptions: boolean;
+  /** The latest captured SYN: its virtual ms, TSval, window field and window-scale shift (-1 none), for --complete-handshakes. */
+  lastSynAt: number;
+  synTsVal: number;
+  synWindow: number;
+  synWindowScale: number;
+  /** Client ACKs synthesized by --complete-handshakes (handshake-completion.ts). */
+  synthesized: number;
   real: RealSide;
   emulated: EmulatedSide;
   /** One of the first connections, whose row the replay keeps (connection-table.ts). */
@@ -70,8 +85,13 @@ export function newTrack(clientAddr: number, clientPort: number, firstSynAt: num
     syns: 0,
     synTimestamps: false,
     synOffersOptions: false,
-    real: { synAcks: 0, isn: null, tsVal: null, cookieEvident: false, clientCompletedAt: -1, synAckAfterCompletion: false, reset: false, otherSegments: false },
-    emulated: { synAcks: 0, isn: null, tsVal: null, cookie: false, establishedAt: -1, overflowed: false, reset: false, noListener: false, verdicts: [] },
+    lastSynAt: firstSynAt,
+    synTsVal: 0,
+    synWindow: 0,
+    synWindowScale: -1,
+    synthesized: 0,
+    real: { synAcks: 0, isn: NONE, tsVal: NONE, cookieEvident: false, clientCompletedAt: -1, synAckAfterCompletion: false, reset: false, otherSegments: false },
+    emulated: { synAcks: 0, isn: NONE, tsVal: NONE, cookie: false, establishedAt: -1, overflowed: false, reset: false, noListener: false, verdicts: [] },
     detailed: false,
     quieter: null,
     busier: null,
@@ -86,14 +106,17 @@ export function resetTrack(track: ConnectionTrack, clientAddr: number, clientPor
   track.synSeq = synSeq;
   track.syns = 0;
   track.synTimestamps = track.synOffersOptions = false;
+  track.lastSynAt = firstSynAt;
+  track.synTsVal = track.synWindow = track.synthesized = 0;
+  track.synWindowScale = -1;
   const real = track.real;
   real.synAcks = 0;
-  real.isn = real.tsVal = null;
+  real.isn = real.tsVal = NONE;
   real.cookieEvident = real.synAckAfterCompletion = real.reset = real.otherSegments = false;
   real.clientCompletedAt = -1;
   const emulated = track.emulated;
   emulated.synAcks = 0;
-  emulated.isn = emulated.tsVal = null;
+  emulated.isn = emulated.tsVal = NONE;
   emulated.cookie = emulated.overflowed = emulated.reset = emulated.noListener = false;
   emulated.establishedAt = -1;
   // A detailed row keeps the verdicts array it was given; the others never filled theirs.
@@ -103,42 +126,51 @@ export function resetTrack(track: ConnectionTrack, clientAddr: number, clientPor
   return track;
 }
 
+/** OUTCOMES' indices: the connection table counts by number (a keyed count by name cost a lookup per connection). */
+export const OutcomeCode = { ESTABLISHED: 0, ESTABLISHED_COOKIE: 1, DROPPED: 2, RESET: 3, HALF_OPEN: 4, GHOST: 5 } as const;
+const { ESTABLISHED, ESTABLISHED_COOKIE, DROPPED, RESET, HALF_OPEN, GHOST } = OutcomeCode;
+
 /**
- * The real server's outcome, from its segments alone: no SYN-ACK → dropped (or reset when
- * it answered with RST); the client completed but the server kept retransmitting its
- * SYN-ACK and never sent anything else → ghost (spec §3.2); a RST instead → reset.
+ * The real server's outcome (an OUTCOMES index), from its segments alone: no SYN-ACK →
+ * dropped (or reset when it answered with RST); the client completed but the server kept
+ * retransmitting its SYN-ACK and never sent anything else → ghost (spec §3.2); a RST instead
+ * → reset.
  */
-export function realOutcome(track: ConnectionTrack): Outcome {
+export function realOutcomeCode(track: ConnectionTrack): number {
   const real = track.real;
-  if (real.synAcks === 0) return real.reset ? 'reset' : 'dropped';
-  if (real.clientCompletedAt < 0) return real.reset ? 'reset' : 'half-open';
+  if (real.synAcks === 0) return real.reset ? RESET : DROPPED;
+  if (real.clientCompletedAt < 0) return real.reset ? RESET : HALF_OPEN;
   if (!real.otherSegments) {
-    if (real.reset) return 'reset';
-    if (real.synAckAfterCompletion) return 'ghost';
+    if (real.reset) return RESET;
+    if (real.synAckAfterCompletion) return GHOST;
   }
-  return real.cookieEvident ? 'established-cookie' : 'established';
+  return real.cookieEvident ? ESTABLISHED_COOKIE : ESTABLISHED;
 }
 
-export function emulatedOutcome(track: ConnectionTrack): Outcome {
+export function emulatedOutcomeCode(track: ConnectionTrack): number {
   const emulated = track.emulated;
-  if (emulated.establishedAt >= 0) return emulated.cookie ? 'established-cookie' : 'established';
-  if (emulated.synAcks === 0) return emulated.reset && emulated.noListener ? 'reset' : 'dropped';
-  if (emulated.reset) return 'reset';
-  if (emulated.overflowed) return 'ghost';
-  return 'half-open';
+  if (emulated.establishedAt >= 0) return emulated.cookie ? ESTABLISHED_COOKIE : ESTABLISHED;
+  if (emulated.synAcks === 0) return emulated.reset && emulated.noListener ? RESET : DROPPED;
+  if (emulated.reset) return RESET;
+  if (emulated.overflowed) return GHOST;
+  return HALF_OPEN;
 }
+
+export const realOutcome = (track: ConnectionTrack): Outcome => OUTCOMES[realOutcomeCode(track)]!;
+export const emulatedOutcome = (track: ConnectionTrack): Outcome => OUTCOMES[emulatedOutcomeCode(track)]!;
+
+const isEstablished = (code: number): boolean => code === ESTABLISHED || code === ESTABLISHED_COOKIE;
 
 /**
- * Did the replay stop matching what the client saw? The client reacted to the real server,
- * so any other outcome means its later segments were replayed open-loop. A cookie cannot
- * be told from a normal SYN-ACK in a capture when the SYN carried timestamps (the options
- * hide in the TSval, shifted by a per-host offset): then established ≈ established-cookie.
+ * Did the replay stop matching what the client saw (outcome codes)? The client reacted to
+ * the real server, so any other outcome means its later segments were replayed open-loop. A
+ * cookie cannot be told from a normal SYN-ACK in a capture when the SYN carried timestamps
+ * (the options hide in the TSval, shifted by a per-host offset): then established ≈
+ * established-cookie.
  */
-export function diverged(track: ConnectionTrack, real: Outcome, emulated: Outcome): boolean {
+export function diverged(track: ConnectionTrack, real: number, emulated: number): boolean {
   if (real === emulated) return false;
-  const cookieUnknowable = track.synTimestamps;
-  const established = (o: Outcome) => o === 'established' || o === 'established-cookie';
-  return !(cookieUnknowable && established(real) && established(emulated));
+  return !(track.synTimestamps && isEstablished(real) && isEstablished(emulated));
 }
 
 /** Milliseconds from the first SYN until the handshake completed, or null. */

@@ -110,7 +110,8 @@ export function replayJson(result: ReplayResult): object {
   return {
     server: result.server,
     kernel: result.kernel,
-    connections: result.connections.map((c) => ({ client: c.client, real: c.real, emulated: c.emulated, diverged: c.diverged })),
+    // `synthesized` only with --complete-handshakes: without it the replay is open loop and says nothing of it.
+    connections: result.connections.map((c) => ({ client: c.client, real: c.real, emulated: c.emulated, diverged: c.diverged, ...(result.input.synthesized === undefined ? {} : { synthesized: c.synthesized }) })),
     detail: result.detail,
     counters: result.counters,
     summary: result.summary,

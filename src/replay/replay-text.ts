@@ -33,6 +33,7 @@ export function renderInput(result: ReplayResult): string {
   const lines = [
     `capture: ${i.format}, ${links || 'no interfaces'}, ${i.packets} packets over ${ms(i.durationMs)}: ${i.clientSegments} client segments fed, ${i.serverSegments} server segments read${skipped.length > 0 ? `; ${skipped.join(', ')}` : ''}`,
   ];
+  if (i.synthesized !== undefined) lines.push(`--complete-handshakes: ${i.synthesized} client ACKs synthesized for SYN-ACKs the real server never sent`);
   if (i.stoppedAt !== null) lines.push(`capture: stopped at byte ${i.stoppedAt}: ${i.stopReason} — everything before it was replayed`);
   return `${lines.join('\n')}\n`;
 }

@@ -4,16 +4,20 @@
 // did". A client ACK is translated to the emulated server's sequence space (ACK number and
 // TSecr) when the emulated server sent a SYN-ACK for that 4-tuple; when it sent none, the
 // ACK goes in as captured: a stray ACK to the emulated listener, as it would be (issue 17).
+// With --complete-handshakes the client's ACK of a SYN-ACK the real server never sent is
+// synthesized (handshake-completion.ts); everything captured is still fed as it was.
 
 import { PcapngWriter } from '../observe/pcapng.js';
 import { verdictComment } from '../observe/verdict-comment.js';
-import type { RawEvent } from '../stack/events.js';
 import type { TxRing } from '../stack/tx.js';
 import { VERDICTS } from '../stack/verdict.js';
 import { TcpFlag } from '../wire/tcp.js';
 import { CaptureReader, type CaptureStats } from './capture-reader.js';
 import { CapturedSegment, SegmentLoad } from './captured-segment.js';
+import { HandshakeCompletion } from './handshake-completion.js';
+import { measureHandshakeRtts } from './handshake-rtt.js';
 import { OfflineHost } from './offline-host.js';
+import { NONE } from './outcome.js';
 import { ConnectionTable, DETAIL_LIMIT, LIVE_LIMIT } from './connection-table.js';
 import { replayRecording } from './replay-report.js';
 import { buildReplayResult, type ReplayResult } from './replay-result.js';
@@ -39,6 +43,8 @@ export interface ReplayOptions {
   detailLimit?: number;
   /** Connections followed at once (default LIVE_LIMIT). */
   liveLimit?: number;
+  /** Synthesize the client's ACK of a SYN-ACK the real server never sent (handshake-completion.ts). */
+  completeHandshakes?: boolean;
 }
 
 /** How the capture's segments were used, beside the reader's own counts. */
@@ -54,6 +60,8 @@ export interface ReplayInput extends CaptureStats {
   /** Segments the snap length cut short (fed as far as captured). */
   snapped: number;
   durationMs: number;
+  /** Client ACKs synthesized by --complete-handshakes (present only with it). */
+  synthesized?: number;
 }
 
 const SEQ_HALF = 0x80000000;
@@ -71,6 +79,9 @@ class Replay {
   readonly segment = new CapturedSegment();
   readonly reply = new CapturedSegment();
   readonly pcap: PcapngWriter | null;
+  readonly completion: HandshakeCompletion | null;
+  /** Capture time of the client segment being fed, -1 while timers run. */
+  inputMicros = -1;
   /** Replies of the frame being fed, held until the frame itself is written (--out). */
   readonly pendingReplies: Uint8Array[] = [];
   feeding = false;
@@ -92,8 +103,9 @@ class Replay {
     this.series = new SeriesRecorder(options.bucketMs, this.offline.listener);
     this.offline.observe(
       (tx, i, now) => this.onSent(tx, i, now),
-      (event) => this.onDecision(event),
+      (time, verdict, peerAddr, peerPort) => this.onDecision(time, verdict, peerAddr, peerPort),
     );
+    this.completion = options.completeHandshakes ? new HandshakeCompletion(measureHandshakeRtts(options.capturePath, options.server), options.server, this.tracks) : null;
     this.pcap = options.outPath === null ? null : new PcapngWriter(options.outPath, { appName: `syndrop replay (kernel ${this.offline.host.profile.name})`, flushIntervalMs: 0 });
   }
 
@@ -114,14 +126,15 @@ class Replay {
         else if (code === SegmentLoad.NOT_TCP) this.input.notTcp++;
         else reader.stats.malformed++;
       }
-      this.offline.advanceTo(now);
+      this.advance(this.t0Micros + (now + 1) * 1000, now);
       this.series.sample(now);
     } finally {
       reader.close();
       this.pcap?.close();
     }
     this.input.durationMs = now;
-    const result = buildReplayResult(this.offline, this.options, { ...reader.stats, ...this.input }, this.tracks, this.series.series, this.t0Micros / 1000);
+    const input = this.completion === null ? this.input : { ...this.input, synthesized: this.completion.synthesized };
+    const result = buildReplayResult(this.offline, this.options, { ...reader.stats, ...input }, this.tracks, this.series.series, this.t0Micros / 1000);
     if (this.options.record) result.recording = replayRecording(this.offline.recorder ?? this.offline.record(0), result, this.options.capturePath, now);
     return result;
   }
@@ -154,21 +167,27 @@ class Replay {
     this.input.clientSegments++;
     if (isSyn) {
       track.syns++;
+      track.lastSynAt = now;
+      track.synTsVal = segment.tsVal;
+      track.synWindow = segment.window;
+      track.synWindowScale = segment.windowScale;
       this.series.synIn(now);
     }
     const real = track.real;
     const emulated = track.emulated;
     let ack = segment.ack;
     let tsEcr = segment.tsEcr;
-    if ((segment.flags & TcpFlag.ACK) !== 0 && real.isn !== null) {
+    if ((segment.flags & TcpFlag.ACK) !== 0 && real.isn !== NONE) {
       if ((segment.flags & TcpFlag.SYN) === 0 && real.clientCompletedAt < 0 && seqAtOrAfter(segment.ack, (real.isn + 1) >>> 0)) real.clientCompletedAt = now;
-      if (emulated.isn !== null) ack = (segment.ack - real.isn + emulated.isn) >>> 0;
-      if (segment.hasTimestamps && real.tsVal !== null && emulated.tsVal !== null) tsEcr = (segment.tsEcr - real.tsVal + emulated.tsVal) >>> 0;
+      if (emulated.isn !== NONE) ack = (segment.ack - real.isn + emulated.isn) >>> 0;
+      if (segment.hasTimestamps && real.tsVal !== NONE && emulated.tsVal !== NONE) tsEcr = (segment.tsEcr - real.tsVal + emulated.tsVal) >>> 0;
     }
     const length = segment.rewrite(ack, tsEcr);
-    this.offline.advanceTo(now);
+    this.advance(timeMicros, now);
     this.feeding = this.pcap !== null;
+    this.inputMicros = timeMicros;
     const verdict = this.offline.receive(segment.frameBuffer, segment.frameOffset, length, now);
+    this.inputMicros = -1;
     this.feeding = false;
     this.series.sample(now);
     if (this.pcap !== null) {
@@ -176,6 +195,40 @@ class Replay {
       for (const frame of this.pendingReplies) this.pcap.writePacket(frame, 0, frame.length, Math.round(timeMicros), 'out');
       this.pendingReplies.length = 0;
     }
+  }
+
+  /**
+   * Timers up to virtual ms `now`, with the synthesized ACKs due before capture time
+   * `untilMicros` fed in their place among them (a timer may send a SYN-ACK whose ACK falls due
+   * before the next timer).
+   */
+  advance(untilMicros: number, now: number): void {
+    const completion = this.completion;
+    const offline = this.offline;
+    if (completion !== null) {
+      for (let due = completion.nextDueMicros(); due < untilMicros; due = completion.nextDueMicros()) {
+        const dueMs = Math.max(offline.now, Math.floor((due - this.t0Micros) / 1000));
+        const timerAt = offline.host.nextTimerAt();
+        if (timerAt <= dueMs) offline.advanceTo(timerAt);
+        else this.feedSynthesized(completion, dueMs, due);
+      }
+    }
+    offline.advanceTo(now);
+  }
+
+  feedSynthesized(completion: HandshakeCompletion, now: number, timeMicros: number): void {
+    const length = completion.take(now);
+    if (length === 0) return;
+    this.feeding = this.pcap !== null;
+    const verdict = this.offline.receive(completion.frame, 0, length, now);
+    this.feeding = false;
+    this.series.sample(now);
+    if (this.pcap === null) return;
+    const decision = verdictComment(this.offline.host.profile.name, verdict);
+    const comment = `syndrop replay: synthesized client ACK (--complete-handshakes), one client RTT (${(completion.rttMicros / 1000).toFixed(3)} ms) after the emulated SYN-ACK${decision === undefined ? '' : `; ${decision}`}`;
+    this.pcap.writePacket(completion.frame, 0, length, Math.round(timeMicros), 'in', comment);
+    for (const frame of this.pendingReplies) this.pcap.writePacket(frame, 0, frame.length, Math.round(timeMicros), 'out');
+    this.pendingReplies.length = 0;
   }
 
   /** The real server's segment: evidence of what it did, never fed. */
@@ -190,7 +243,7 @@ class Replay {
       real.synAcks++;
       if (real.clientCompletedAt >= 0) real.synAckAfterCompletion = true;
       real.isn = segment.seq;
-      real.tsVal = segment.hasTimestamps ? segment.tsVal : null;
+      real.tsVal = segment.hasTimestamps ? segment.tsVal : NONE;
       // Without timestamps a cookie cannot carry SACK or window scale (spec §1.1 C5): their
       // absence where the SYN offered them is the one mark a cookie leaves in a capture.
       real.cookieEvident = !track.synTimestamps && track.synOffersOptions && !segment.sackPermitted && !segment.hasWindowScale;
@@ -206,7 +259,8 @@ class Replay {
       const track = this.tracks.get(reply.dstAddr, reply.dstPort);
       if (track !== undefined) {
         track.emulated.isn = reply.seq;
-        track.emulated.tsVal = reply.hasTimestamps ? reply.tsVal : null;
+        track.emulated.tsVal = reply.hasTimestamps ? reply.tsVal : NONE;
+        this.completion?.schedule(track, reply, this.inputMicros >= 0 ? this.inputMicros : this.t0Micros + now * 1000);
       }
     }
     if (this.pcap === null) return;
@@ -214,11 +268,11 @@ class Replay {
     else this.pcap.writePacket(tx.slab, off, length, Math.round(this.t0Micros + now * 1000), 'out');
   }
 
-  onDecision(event: RawEvent): void {
-    this.series.event(event);
-    const track = this.tracks.get(event.peerAddr, event.peerPort);
+  onDecision(time: number, verdict: number, peerAddr: number, peerPort: number): void {
+    this.series.event(time, verdict);
+    const track = this.tracks.get(peerAddr, peerPort);
     if (track === undefined) return;
-    const info = VERDICTS[event.verdict]!;
+    const info = VERDICTS[verdict]!;
     const emulated = track.emulated;
     // The names are for the detailed rows only: a million tracks need not each keep a list.
     if (track.detailed && !emulated.verdicts.includes(info.name)) emulated.verdicts.push(info.name);
@@ -227,7 +281,7 @@ class Replay {
       emulated.synAcks++;
     } else if (info.name === 'REQ_ESTABLISHED' || info.name === 'COOKIE_ACCEPTED') {
       if (emulated.establishedAt < 0) {
-        emulated.establishedAt = event.time;
+        emulated.establishedAt = time;
         emulated.cookie = info.name === 'COOKIE_ACCEPTED';
       }
     } else if (info.name === 'REQ_ACCEPTQ_OVERFLOW' || info.name === 'COOKIE_ACCEPTQ_FULL') {

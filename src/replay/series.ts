@@ -3,7 +3,6 @@
 // SYN and accept queue occupancy (the highest seen in the bucket and the value at its end).
 // Plain data, so the report (issue 19) can draw it without knowing the stack.
 
-import type { RawEvent } from '../stack/events.js';
 import type { Listener } from '../stack/listener.js';
 import { VERDICTS } from '../stack/verdict.js';
 
@@ -56,9 +55,9 @@ export class SeriesRecorder {
     this.#at(now).synsIn++;
   }
 
-  event(raw: RawEvent): void {
-    const bucket = this.#at(raw.time);
-    const info = VERDICTS[raw.verdict]!;
+  event(time: number, verdict: number): void {
+    const bucket = this.#at(time);
+    const info = VERDICTS[verdict]!;
     if (info.action === 'synack' || info.action === 'cookie-synack') bucket.synAcks++;
     if (info.action === 'cookie-synack') bucket.cookies++;
     if (ESTABLISHED_VERDICTS.has(info.name)) bucket.established++;

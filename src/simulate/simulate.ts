@@ -7,12 +7,12 @@
 // (closed with RST: no TIME_WAIT to carry). Same seed, same run.
 
 import type { ConnectionHandler } from '../stack/conn.js';
-import type { RawEvent } from '../stack/events.js';
 import { seededRandom } from '../stack/hash.js';
 import type { TxRing } from '../stack/tx.js';
 import { VERDICTS } from '../stack/verdict.js';
 import { parseIpv4 } from '../wire/addr.js';
 import { SegmentSpec } from '../wire/builder.js';
+import { Ipv4Field, readU32 } from '../wire/ipv4.js';
 import { TcpFlag } from '../wire/tcp.js';
 import { CapturedSegment, SegmentLoad } from '../replay/captured-segment.js';
 import { OfflineHost } from '../replay/offline-host.js';
@@ -104,7 +104,7 @@ class Simulation {
     this.series = new SeriesRecorder(options.bucketMs, this.offline.listener);
     this.offline.observe(
       (tx, i) => this.onSent(tx, i),
-      (event) => this.onDecision(event),
+      (time, verdict, peerAddr, peerPort) => this.onDecision(time, verdict, peerAddr, peerPort),
     );
     if (options.recordStartWallMs !== undefined) this.offline.record(options.recordStartWallMs);
   }
@@ -229,8 +229,13 @@ class Simulation {
 
   /** What the server sent reaches a client half an RTT later. */
   onSent(tx: TxRing, index: number): void {
+    const off = tx.offsets[index]!;
+    // A reply to a spoofed source (nine in ten under a flood) goes nowhere: its destination
+    // alone says so, before the segment is parsed. clientOf would refuse it all the same.
+    const destination = readU32(tx.slab, off + Ipv4Field.DST_ADDR);
+    if (destination <= CLIENT_BASE || destination > this.clientAddress(this.outcome.length - 1)) return;
     const reply = this.reply;
-    if (reply.load(tx.slab, tx.offsets[index]!, tx.lengths[index]!) !== SegmentLoad.TCP) return;
+    if (reply.load(tx.slab, off, tx.lengths[index]!) !== SegmentLoad.TCP) return;
     const client = this.clientOf(reply.dstAddr, reply.dstPort);
     if (client < 0) return; // a SYN-ACK to a spoofed source goes nowhere
     const outcome = this.outcome[client]!;
@@ -252,11 +257,11 @@ class Simulation {
     this.heap.push(sentAt + rtt, client * 4 + Kind.ACK);
   }
 
-  onDecision(event: RawEvent): void {
-    this.series.event(event);
-    const name = VERDICTS[event.verdict]!.name;
+  onDecision(time: number, verdict: number, peerAddr: number, peerPort: number): void {
+    this.series.event(time, verdict);
+    const name = VERDICTS[verdict]!.name;
     if (name !== 'REQ_ESTABLISHED' && name !== 'COOKIE_ACCEPTED') return;
-    const client = this.clientOf(event.peerAddr, event.peerPort);
+    const client = this.clientOf(peerAddr, peerPort);
     if (client >= 0) this.serverEstablished[client] = true;
   }
 }

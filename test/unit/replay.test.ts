@@ -3,12 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CaptureReader } from '../../src/replay/capture-reader.js';
+import { CapturedSegment, SegmentLoad } from '../../src/replay/captured-segment.js';
+import { DEFAULT_RTT_MS, measureHandshakeRtts } from '../../src/replay/handshake-rtt.js';
+import { TcpFlag } from '../../src/wire/tcp.js';
 import { runReplay, type ReplayOptions } from '../../src/replay/replay.js';
 import { conversationReplay } from '../helpers/replay-options.js';
 import { replayJson } from '../../src/replay/replay-result.js';
 import { detectServer } from '../../src/replay/server-endpoint.js';
 import { recordConversation, firstClientPort } from '../helpers/recorded-conversation.js';
-import { SERVER } from '../helpers/stack-harness.js';
+import { CLIENT_C, SERVER } from '../helpers/stack-harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'syndrop-replay-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -131,5 +134,76 @@ describe('output', () => {
     const [first, second] = replay(capture6x, '6.x').series.buckets;
     expect(first).toMatchObject({ t: 0, synsIn: 6, synAcks: 3, established: 3, drops: { ACCEPTQ_FULL: 3 }, acceptQueueMax: 3, acceptQueueEnd: 3 });
     expect(second).toMatchObject({ t: 1000, synsIn: 3, synAcks: 0, drops: { ACCEPTQ_FULL: 3 } });
+  });
+});
+
+describe('--complete-handshakes: the client ACK of a SYN-ACK the real server never sent', () => {
+  const completed = (kernel: string, extra: Partial<ReplayOptions> = {}) => replay(capture6x, kernel, { completeHandshakes: true, ...extra });
+
+  it('the client RTT is measured in the capture: its ACK 1 ms after its SYN; a client without one gets the median, an empty capture the default', () => {
+    const rtts = measureHandshakeRtts(capture6x, { address: SERVER, port: 80 });
+    expect(rtts.handshakes).toBe(3);
+    expect(rtts.rttMicros(CLIENT_C)).toBe(1000);
+    expect(rtts.rttMicros(CLIENT_C + 1)).toBe(1000);
+    expect(measureHandshakeRtts(capture6x, { address: SERVER, port: 81 }).rttMicros(CLIENT_C)).toBe(DEFAULT_RTT_MS * 1000);
+  });
+
+  it('6.x capture through 3.10: clients 4 and 5 become ghosts, their synthesized ACKs meeting the full accept queue (spec §1.1 C3, §3.2)', () => {
+    const result = completed('3.10');
+    expect(result.connections.slice(0, 5).map((c) => [c.real, c.emulated, c.diverged])).toEqual([
+      ['established', 'established', false],
+      ['established', 'established', false],
+      ['established', 'established', false],
+      ['dropped', 'ghost', true],
+      ['dropped', 'ghost', true],
+    ]);
+    for (const ghost of result.connections.slice(3, 5)) expect(ghost.emulatedVerdicts.slice(0, 2)).toEqual(['SYN_QUEUED', 'REQ_ACCEPTQ_OVERFLOW']);
+    // One ACK per emulated SYN-ACK (a real client answers each): client 4 got its first, the
+    // 1 s timer retransmit and the answer to its own SYN retransmit; client 5 its first and the
+    // answer to its SYN retransmit. Clients 1–3 were answered by the real server: none.
+    expect(result.connections.map((c) => c.synthesized)).toEqual([0, 0, 0, 3, 2, 0]);
+    expect(result.input.synthesized).toBe(5);
+    // Client 6's first SYN meets two young requests (spec §1.1 C3); its retransmit is answered
+    // at the capture's last packet, whose ACK would fall due after the capture ended.
+    expect(result.connections[5]!.emulatedVerdicts[0]).toBe('DROP_ACCEPTQ_FULL_YOUNG');
+    expect(result.connections[5]!.emulated).toBe('half-open');
+    // Every synthesized ACK overflowed, and the young-rule drop of client 6's SYN counted too.
+    expect(result.counters.TcpExtListenOverflows).toBe(6);
+    const json = replayJson(result) as { connections: Array<{ synthesized: number }> };
+    expect(json.connections.map((c) => c.synthesized)).toEqual([0, 0, 0, 3, 2, 0]);
+  });
+
+  it('without the option the same replay stays open loop: no synthesized field, clients 4 and 5 half-open', () => {
+    const result = replay(capture6x, '3.10');
+    expect(result.connections.slice(3, 5).map((c) => c.emulated)).toEqual(['half-open', 'half-open']);
+    expect(result.input.synthesized).toBeUndefined();
+    expect(Object.keys((replayJson(result) as { connections: object[] }).connections[0]!)).toEqual(['client', 'real', 'emulated', 'diverged']);
+  });
+
+  it('6.x capture through 6.x: the real server answered every SYN-ACK the emulated one sent, nothing is synthesized', () => {
+    const result = completed('6.x');
+    expect(result.input.synthesized).toBe(0);
+    expect(result.connections.map((c) => c.emulated)).toEqual(replay(capture6x, '6.x').connections.map((c) => c.emulated));
+  });
+
+  it('the synthesized ACK: seq ISN+1, ack the emulated ISN+1, TSval advanced by the RTT, TSecr the SYN-ACK TSval, the SYN window scaled; marked in --out', () => {
+    const out = join(dir, 'replay-complete.pcapng');
+    completed('3.10', { outPath: out });
+    const reader = CaptureReader.open(out);
+    const segment = new CapturedSegment();
+    const fourthPort = firstClientPort + 3;
+    let synAck: { seq: number; tsVal: number; micros: number } | null = null;
+    let ack: { seq: number; ack: number; tsVal: number; tsEcr: number; window: number; micros: number } | null = null;
+    while (reader.next() && ack === null) {
+      expect(segment.load(reader.buf, reader.ipOffset, reader.ipLength)).toBe(SegmentLoad.TCP);
+      if (segment.dstPort === fourthPort && segment.flags === (TcpFlag.SYN | TcpFlag.ACK)) synAck = { seq: segment.seq, tsVal: segment.tsVal, micros: reader.timeMicros };
+      // The capture holds no ACK from client 4: the first one in --out is synthesized.
+      if (segment.srcPort === fourthPort && segment.flags === TcpFlag.ACK) ack = { seq: segment.seq, ack: segment.ack, tsVal: segment.tsVal, tsEcr: segment.tsEcr, window: segment.window, micros: reader.timeMicros };
+    }
+    reader.close();
+    // The recorded client's SYN at 30 ms: seq 1000, TSval 130, window 64240, wscale 7.
+    expect(ack).toEqual({ seq: 1001, ack: (synAck!.seq + 1) >>> 0, tsVal: 131, tsEcr: synAck!.tsVal, window: 64240 >> 7, micros: synAck!.micros + 1000 });
+    const text = readFileSync(out).toString('latin1');
+    expect(text.split('synthesized client ACK (--complete-handshakes)').length - 1).toBe(5);
   });
 });
