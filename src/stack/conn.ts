@@ -3,7 +3,7 @@
 // Not on the SYN path: plain objects are fine here.
 
 import { TcpFlag } from '../wire/tcp.js';
-import { selectWindow } from './receive-window.js';
+import { selectWindow, windowField } from './receive-window.js';
 
 export const ConnState = {
   ESTABLISHED: 1,
@@ -198,10 +198,10 @@ export class Connection {
    * new rcv_wnd/rcv_wup it commits to. The window never shrinks below what was promised.
    */
   selectWindow(): number {
-    const { window, rcvWnd } = selectWindow(this.receiveWindow, this.initialRcvWnd, this.ourWindowScale, this.unread, this.windowLosesFin, this.windowRoundsDown);
+    const rcvWnd = selectWindow(this.receiveWindow, this.initialRcvWnd, this.ourWindowScale, this.unread, this.windowLosesFin, this.windowRoundsDown);
     this.rcvWnd = rcvWnd;
     this.rcvWup = this.rcvNxt;
-    return window;
+    return windowField(rcvWnd, this.ourWindowScale);
   }
 
   /**
