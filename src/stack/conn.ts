@@ -57,8 +57,8 @@ export interface ConnectionHost {
 
 /**
  * The send buffer of a connection that has written nothing: shared, never written into (write()
- * makes a new array). A fresh Uint8Array per connection cost an ArrayBuffer each — the single
- * largest allocation of a handshake on the replay and simulate mixes.
+ * makes a new array). A fresh Uint8Array (and ArrayBuffer) per connection, with the held-data
+ * array, was ~190 of the ~980 bytes a handshake allocated (bench cookieAck path).
  */
 const NO_BYTES = new Uint8Array(0);
 
