@@ -97,22 +97,22 @@ export function checkReq(state: KernelState, seg: Segment, slot: number): number
     return apply(state, seg, Verdict.REQ_ACCEPTQ_OVERFLOW_ABORT, listener.acceptQueueLength, listener);
   }
   // R11: the child takes over; the request leaves the SYN queue.
-  const conn = createChild(state, listener, {
-    peerAddr: r.peerAddr[slot]!,
-    peerPort: r.peerPort[slot]!,
-    localPort: r.localPort[slot]!,
-    iss: r.sntIsn[slot]!,
-    irs: rcvIsn,
-    peerMss: r.mss[slot]!,
-    peerWindowScale: r.peerWindowScale[slot]!,
-    sackOk: (r.flags[slot]! & ReqFlag.SACK) !== 0,
-    timestamps: tstampOk,
-    tsOffset: r.tsOffset[slot]!,
-    tsRecent: childTsRecent,
-    rcvWnd: window,
-    ecnOk: (r.flags[slot]! & ReqFlag.ECN) !== 0,
-    rttSample: r.numRetrans[slot] === 0 ? state.now - r.sentAt[slot]! : -1,
-  });
+  const child = state.child;
+  child.peerAddr = r.peerAddr[slot]!;
+  child.peerPort = r.peerPort[slot]!;
+  child.localPort = r.localPort[slot]!;
+  child.iss = r.sntIsn[slot]!;
+  child.irs = rcvIsn;
+  child.peerMss = r.mss[slot]!;
+  child.peerWindowScale = r.peerWindowScale[slot]!;
+  child.sackOk = (r.flags[slot]! & ReqFlag.SACK) !== 0;
+  child.timestamps = tstampOk;
+  child.tsOffset = r.tsOffset[slot]!;
+  child.tsRecent = childTsRecent;
+  child.rcvWnd = window;
+  child.ecnOk = (r.flags[slot]! & ReqFlag.ECN) !== 0;
+  child.rttSample = r.numRetrans[slot] === 0 ? state.now - r.sentAt[slot]! : -1;
+  const conn = createChild(state, listener, child);
   dropRequest(state, slot, listener);
   apply(state, seg, Verdict.REQ_ESTABLISHED, listener.acceptQueueLength, listener);
   childReceive(state, seg, conn);

@@ -54,8 +54,8 @@ export function connRequest(state: KernelState, seg: Segment, listener: Listener
     sackOk = false;
     peerWindowScale = -1;
   }
-  const sport = tcp.srcPort;
-  const dport = tcp.dstPort;
+  const sport = seg.peerPort;
+  const dport = seg.localPort;
   const tsOffset = tstampOk ? state.tsOffsetFor(src, sport, dport) : 0;
   if (wantCookie) return sendCookieSynAck(state, seg, listener, src, sport, dport, mss, sackOk, peerWindowScale, tstampOk, tsOffset);
   if (isn === 0) {
@@ -77,9 +77,7 @@ export function connRequest(state: KernelState, seg: Segment, listener: Listener
   r.tsOffset[slot] = tsOffset;
   r.mss[slot] = mss;
   r.peerWindowScale[slot] = peerWindowScale;
-  if (sackOk) r.flags[slot]! |= ReqFlag.SACK;
-  if (tstampOk) r.flags[slot]! |= ReqFlag.TIMESTAMPS;
-  if (seg.ecnOk) r.flags[slot]! |= ReqFlag.ECN;
+  r.flags[slot]! |= (sackOk ? ReqFlag.SACK : 0) | (tstampOk ? ReqFlag.TIMESTAMPS : 0) | (seg.ecnOk ? ReqFlag.ECN : 0);
   r.sentAt[slot] = state.now;
   state.flows.set(src, sport, dport, (slot << 2) | FLOW_REQUEST);
   if (listener.qlen === 0) restartPruneSeries(listener, state.now);
@@ -196,5 +194,5 @@ export function sendCookieSynAck(
  */
 function synAsksForEcn(state: KernelState, seg: Segment): boolean {
   const ecnFlags = TcpFlag.ECE | TcpFlag.CWR;
-  return state.sysctls.hot.ecn !== 0 && (seg.tcp.flags & ecnFlags) === ecnFlags && (seg.ipv6 ? seg.ip6.ecn : seg.ip.ecn) === 0;
+  return state.sysctls.hot.ecn !== 0 && (seg.flags & ecnFlags) === ecnFlags && (seg.ipv6 ? seg.ip6.ecn : seg.ip.ecn) === 0;
 }

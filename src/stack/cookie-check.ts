@@ -63,23 +63,23 @@ export function cookieCheck(state: KernelState, seg: Segment, listener: Listener
     return apply(state, seg, Verdict.COOKIE_OPTIONS_BAD);
   }
   if (listener.acceptQueueFull()) return apply(state, seg, Verdict.COOKIE_ACCEPTQ_FULL, listener.acceptQueueLength, listener);
-  const conn = createChild(state, listener, {
-    peerAddr: src,
-    peerPort: tcp.srcPort,
-    localPort: tcp.dstPort,
-    iss: cookie,
-    irs: clientIsn,
-    peerMss: table[mssIndex]!,
-    peerWindowScale: decoded.peerWindowScale,
-    sackOk: decoded.sackOk,
-    timestamps: decoded.timestamps,
-    tsOffset: tsOffset,
-    tsRecent: o.hasTimestamps ? o.tsVal : 0,
-    // cookie_v4_check sizes the window from the cookie's MSS (65000 = 50 × 1300, spec §8c).
-    rcvWnd: initialReceiveWindow(sw, state.sysctls.hot, table[mssIndex]!),
-    ecnOk: decoded.ecnOk,
-    rttSample: -1,
-  });
+  const child = state.child;
+  child.peerAddr = src;
+  child.peerPort = tcp.srcPort;
+  child.localPort = tcp.dstPort;
+  child.iss = cookie;
+  child.irs = clientIsn;
+  child.peerMss = table[mssIndex]!;
+  child.peerWindowScale = decoded.peerWindowScale;
+  child.sackOk = decoded.sackOk;
+  child.timestamps = decoded.timestamps;
+  child.tsOffset = tsOffset;
+  child.tsRecent = o.hasTimestamps ? o.tsVal : 0;
+  // cookie_v4_check sizes the window from the cookie's MSS (65000 = 50 × 1300, spec §8c).
+  child.rcvWnd = initialReceiveWindow(sw, state.sysctls.hot, table[mssIndex]!);
+  child.ecnOk = decoded.ecnOk;
+  child.rttSample = -1;
+  const conn = createChild(state, listener, child);
   apply(state, seg, Verdict.COOKIE_ACCEPTED, mssIndex, listener);
   childReceive(state, seg, conn);
   return Verdict.COOKIE_ACCEPTED;

@@ -1,7 +1,32 @@
 import type { Ipv6Peers } from './peers6.js';
 
-// A fixed ring of decisions, struct-of-arrays: recording one is a handful of typed-array
-// stores, and nothing is rendered until someone asks (`syndrop events`).
+// A fixed ring of decisions: recording one is a handful of typed-array stores into one 64-byte
+// record, and nothing is rendered until someone asks (`syndrop events`). One record per event,
+// not one array per field: every decision records one, and eleven columns meant eleven cache
+// lines (and eleven array bases) per record, ~15 ns of a ~340 ns cookie SYN.
+
+/** 32-bit words per event record (one cache line); the time is the Float64 in words 14–15. */
+const WORDS = 16;
+const VERDICT = 0;
+const PEER_ADDR = 1;
+const LOCAL_ADDR = 2;
+/** Peer port << 16 | local port. */
+const PORTS = 3;
+const SEQ = 4;
+const ACK = 5;
+const TS_VAL = 6;
+const TS_ECR = 7;
+/** bit 0–7 TCP flags, EVENT_HAS_TS, EVENT_IPV6. */
+const FLAGS = 8;
+/** Verdict-specific detail (e.g. wire error code, queue length), an int32. */
+const AUX = 9;
+/**
+ * An IPv6 peer's address, four words (valid when FLAGS has EVENT_IPV6): copied at record time,
+ * since the peer's key may be reused once its state is gone.
+ */
+const PEER6 = 10;
+/** Index of the time in the Float64 view of a record. */
+const TIME_F64 = 7;
 
 export class EventRing {
   /** A power of two, so the slot of event n is n & mask. */
@@ -9,24 +34,9 @@ export class EventRing {
   private readonly mask: number;
   /** Number of events ever recorded; event n lives at slot n % capacity. */
   total = 0;
-  private readonly time: Float64Array;
-  private readonly verdict: Uint16Array;
-  private readonly peerAddr: Uint32Array;
-  private readonly localAddr: Uint32Array;
-  private readonly ports: Uint32Array;
-  private readonly seq: Uint32Array;
-  private readonly ack: Uint32Array;
-  private readonly tsVal: Uint32Array;
-  private readonly tsEcr: Uint32Array;
-  /** bit 0–7 TCP flags, bit 8 = has timestamps. */
-  private readonly flags: Uint16Array;
-  /** Verdict-specific detail (e.g. wire error code, queue length). */
-  private readonly aux: Int32Array;
-  /**
-   * An IPv6 peer's address, four words per event (valid when flags has EVENT_IPV6): copied
-   * at record time, since the peer's key may be reused once its state is gone.
-   */
-  private readonly peer6: Uint32Array;
+  private readonly words: Uint32Array;
+  /** The same records as Float64s, for the time. */
+  private readonly times: Float64Array;
 
   constructor(capacity = 65536) {
     let size = 1;
@@ -34,25 +44,15 @@ export class EventRing {
     capacity = size;
     this.capacity = capacity;
     this.mask = capacity - 1;
-    this.time = new Float64Array(capacity);
-    this.verdict = new Uint16Array(capacity);
-    this.peerAddr = new Uint32Array(capacity);
-    this.localAddr = new Uint32Array(capacity);
-    this.ports = new Uint32Array(capacity);
-    this.seq = new Uint32Array(capacity);
-    this.ack = new Uint32Array(capacity);
-    this.tsVal = new Uint32Array(capacity);
-    this.tsEcr = new Uint32Array(capacity);
-    this.flags = new Uint16Array(capacity);
-    this.aux = new Int32Array(capacity);
-    this.peer6 = new Uint32Array(capacity * 4);
+    this.words = new Uint32Array(capacity * WORDS);
+    this.times = new Float64Array(this.words.buffer);
   }
 
   /** Marks the event just recorded as IPv6 and keeps its peer's address. */
   notePeer6(peers: Ipv6Peers, key: number): void {
-    const i = (this.total - 1) & this.mask;
-    this.flags[i]! |= EVENT_IPV6;
-    peers.copyTo(key, this.peer6, i * 4);
+    const at = ((this.total - 1) & this.mask) * WORDS;
+    this.words[at + FLAGS]! |= EVENT_IPV6;
+    peers.copyTo(key, this.words, at + PEER6);
   }
 
   record(
@@ -69,19 +69,21 @@ export class EventRing {
     tsEcr: number,
     aux: number,
   ): void {
-    const i = this.total & this.mask;
+    const slot = this.total & this.mask;
     this.total++;
-    this.time[i] = time;
-    this.verdict[i] = verdict;
-    this.peerAddr[i] = peerAddr;
-    this.localAddr[i] = localAddr;
-    this.ports[i] = ((peerPort << 16) | localPort) >>> 0;
-    this.seq[i] = seq;
-    this.ack[i] = ack;
-    this.flags[i] = flags;
-    this.tsVal[i] = tsVal;
-    this.tsEcr[i] = tsEcr;
-    this.aux[i] = aux;
+    const words = this.words;
+    const at = slot * WORDS;
+    this.times[slot * (WORDS / 2) + TIME_F64] = time;
+    words[at + VERDICT] = verdict;
+    words[at + PEER_ADDR] = peerAddr;
+    words[at + LOCAL_ADDR] = localAddr;
+    words[at + PORTS] = (peerPort << 16) | localPort;
+    words[at + SEQ] = seq;
+    words[at + ACK] = ack;
+    words[at + FLAGS] = flags;
+    words[at + TS_VAL] = tsVal;
+    words[at + TS_ECR] = tsEcr;
+    words[at + AUX] = aux;
   }
 
   /**
@@ -90,10 +92,11 @@ export class EventRing {
    */
   synsBySource(): Map<number, number> {
     const counts = new Map<number, number>();
+    const words = this.words;
     for (let n = this.oldest; n < this.total; n++) {
-      const i = n & this.mask;
-      if ((this.flags[i]! & 0x12) !== 0x02) continue;
-      const addr = this.peerAddr[i]!;
+      const at = (n & this.mask) * WORDS;
+      if ((words[at + FLAGS]! & 0x12) !== 0x02) continue;
+      const addr = words[at + PEER_ADDR]!;
       counts.set(addr, (counts.get(addr) ?? 0) + 1);
     }
     return counts;
@@ -106,24 +109,27 @@ export class EventRing {
 
   /** Reads event number `n` (must be within [oldest, total)). */
   read(n: number): RawEvent {
-    const i = n & this.mask;
-    const ports = this.ports[i]!;
+    const slot = n & this.mask;
+    const at = slot * WORDS;
+    const words = this.words;
+    const ports = words[at + PORTS]!;
+    const flags = words[at + FLAGS]!;
     return {
       n,
-      time: this.time[i]!,
-      verdict: this.verdict[i]!,
-      peerAddr: this.peerAddr[i]!,
+      time: this.times[slot * (WORDS / 2) + TIME_F64]!,
+      verdict: words[at + VERDICT]!,
+      peerAddr: words[at + PEER_ADDR]!,
       peerPort: ports >>> 16,
-      localAddr: this.localAddr[i]!,
+      localAddr: words[at + LOCAL_ADDR]!,
       localPort: ports & 0xffff,
-      seq: this.seq[i]!,
-      ack: this.ack[i]!,
-      flags: this.flags[i]! & 0xff,
-      hasTimestamps: (this.flags[i]! & 0x100) !== 0,
-      peerAddr6: (this.flags[i]! & EVENT_IPV6) !== 0 ? Array.from(this.peer6.subarray(i * 4, i * 4 + 4)) : null,
-      tsVal: this.tsVal[i]!,
-      tsEcr: this.tsEcr[i]!,
-      aux: this.aux[i]!,
+      seq: words[at + SEQ]!,
+      ack: words[at + ACK]!,
+      flags: flags & 0xff,
+      hasTimestamps: (flags & EVENT_HAS_TS) !== 0,
+      peerAddr6: (flags & EVENT_IPV6) !== 0 ? Array.from(words.subarray(at + PEER6, at + PEER6 + 4)) : null,
+      tsVal: words[at + TS_VAL]!,
+      tsEcr: words[at + TS_ECR]!,
+      aux: words[at + AUX]! | 0,
     };
   }
 }

@@ -40,8 +40,9 @@ export function initialReceiveWindow(sw: ProfileSwitches, hot: HotSysctls, mss: 
 }
 
 /**
- * tcp_select_window for a full socket (spec §8c), given the window still open (cur_win =
- * rcv_wup + rcv_wnd − rcv_nxt). While what arrived is unread, free space is below it and the
+ * tcp_select_window for a full socket (spec §8c): the new rcv_wnd, given the window still open
+ * (cur_win = rcv_wup + rcv_wnd − rcv_nxt); `windowField` turns it into the header's value (a
+ * number, not an object of both: every segment a connection sends asks). While what arrived is unread, free space is below it and the
  * kernel keeps cur_win rounded up to the scale unit (ALIGN): 65160 − 18 data bytes → 509 × 128,
  * a FIN → 65184 / 32 = 2037, 65536 / 1024 = 64; unscaled, 6.1 gives 64239 after a FIN where
  * 3.10 and 4.x keep 14600 / 29200 (`unscaledShrinks`). Once the application has read, free
@@ -54,19 +55,27 @@ export function selectWindow(
   unread: 'none' | 'data' | 'fin',
   unscaledShrinks: boolean,
   roundsFreeSpaceDown = false,
-): { window: number; rcvWnd: number } {
+): number {
   const unit = 2 ** wscale;
-  const alignUp = (bytes: number): number => Math.ceil(bytes / unit) * unit;
   let rcvWnd: number;
   // Unscaled, only the FIN case is measured (6.1: 64239); the 6.18 cookie connection kept
   // 65000 with data in flight, so unread data leaves an unscaled window as it was.
   const shrinks = wscale > 0 ? unread !== 'none' : unread === 'fin' && unscaledShrinks;
-  if (shrinks) rcvWnd = alignUp(curWin);
+  if (shrinks) rcvWnd = alignUp(curWin, unit);
   else {
     // After the read the free space is the initial window again; newer kernels round it down
     // to the scale unit first, and a window smaller than what was promised is not taken.
-    const free = roundsFreeSpaceDown && wscale > 0 ? Math.floor(initialRcvWnd / unit) * unit : alignUp(initialRcvWnd);
-    rcvWnd = free >= curWin ? free : alignUp(curWin);
+    const free = roundsFreeSpaceDown && wscale > 0 ? Math.floor(initialRcvWnd / unit) * unit : alignUp(initialRcvWnd, unit);
+    rcvWnd = free >= curWin ? free : alignUp(curWin, unit);
   }
-  return { window: Math.min(0xffff, rcvWnd / unit), rcvWnd };
+  return rcvWnd;
+}
+
+/** The window field that advertises `rcvWnd` bytes at scale `wscale`. */
+export function windowField(rcvWnd: number, wscale: number): number {
+  return Math.min(0xffff, rcvWnd / 2 ** wscale);
+}
+
+function alignUp(bytes: number, unit: number): number {
+  return Math.ceil(bytes / unit) * unit;
 }

@@ -16,25 +16,29 @@ import type { KernelState } from './state.js';
 import { enterTimewait } from './timewait-sock.js';
 import { Verdict } from './verdict.js';
 
-/** What the child inherits from the request (or the cookie) that made it. */
-export interface ChildParameters {
-  peerAddr: number;
-  peerPort: number;
-  localPort: number;
-  iss: number;
-  irs: number;
-  peerMss: number;
-  peerWindowScale: number;
-  sackOk: boolean;
-  timestamps: boolean;
-  tsOffset: number;
-  tsRecent: number;
+/**
+ * What the child inherits from the request (or the cookie) that made it. One record per host
+ * (`KernelState.child`), every field written by the caller before `createChild`: a fresh
+ * object per handshake was a fifth of what a connection allocated (its 32-bit fields boxed).
+ */
+export class ChildParameters {
+  peerAddr = 0;
+  peerPort = 0;
+  localPort = 0;
+  iss = 0;
+  irs = 0;
+  peerMss = 0;
+  peerWindowScale = -1;
+  sackOk = false;
+  timestamps = false;
+  tsOffset = 0;
+  tsRecent = 0;
   /** rcv_wnd the request (or the cookie's MSS) gave the child (receive-window.ts). */
-  rcvWnd: number;
+  rcvWnd = 0;
   /** ECN was negotiated: new data leaves ECT(0)-marked (tcp_ecn_send). */
-  ecnOk: boolean;
+  ecnOk = false;
   /** The handshake's RTT sample (ms), −1 when the SYN-ACK was retransmitted (Karn). */
-  rttSample: number;
+  rttSample = -1;
 }
 
 /** A connection's calls into the kernel: output, timers, the end of its life. */

@@ -21,7 +21,7 @@ import type { Listener } from './listener.js';
 import { TcpMetrics } from './metrics.js';
 import { newCounterArray } from './mib.js';
 import { RequestPool } from './reqsk.js';
-import { FullSockets } from './sockets.js';
+import { ChildParameters, FullSockets } from './sockets.js';
 import { TimerHeap } from './timers.js';
 import { TimewaitPool } from './timewait.js';
 import { TxRing } from './tx.js';
@@ -101,6 +101,8 @@ export class KernelState {
   readonly kernelLog: string[] = [];
   /** The one output scratch record: every reply is described here, then written to tx. */
   readonly spec = new SegmentSpec();
+  /** The scratch record a handshake fills for createChild (sockets.ts). */
+  readonly child = new ChildParameters();
   readonly cookieClockBase: number;
   private readonly tsClockBase: number;
   now = 0;

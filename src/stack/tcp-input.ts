@@ -32,8 +32,8 @@ export function applySysctlsToOptions(state: KernelState, seg: Segment): void {
 
 /** tcp_v4_rcv / tcp_v6_rcv: ehash (request, full socket, TIME_WAIT), then the listener (spec §1.0). */
 export function tcpReceive(state: KernelState, seg: Segment): number {
-  const tcp = seg.tcp;
-  const flow = seg.toBroadcast ? -1 : state.flows.get(seg.peerAddr, tcp.srcPort, tcp.dstPort);
+  // The ports and flags as ip_rcv read them into the segment (no second read of the bytes).
+  const flow = seg.toBroadcast ? -1 : state.flows.get(seg.peerAddr, seg.peerPort, seg.localPort);
   if (flow >= 0) {
     const kind = flow & 3;
     const index = flow >>> 2;
@@ -59,10 +59,9 @@ export function tcpReceive(state: KernelState, seg: Segment): number {
 
 /** A segment for a listening port with no matching flow (spec §1.0). */
 function listenerReceive(state: KernelState, seg: Segment): number {
-  const tcp = seg.tcp;
-  const found = state.listenerFor(tcp.dstPort);
+  const found = state.listenerFor(seg.localPort);
   const listener = found !== undefined && listenerMatches(state, seg, found) ? found : undefined;
-  const flags = tcp.flags;
+  const flags = seg.flags;
   if (listener === undefined) {
     if ((flags & TcpFlag.RST) !== 0 || seg.toBroadcast) return apply(state, seg, Verdict.DROP_NO_SOCKET_RST);
     sendReset(state, seg);

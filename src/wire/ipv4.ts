@@ -1,5 +1,5 @@
 import { ByteWindow } from './byte-window.js';
-import { internetChecksum } from './checksum.js';
+import { finishChecksum, internetChecksum, sumIpv4Header } from './checksum.js';
 import { WireError, type WireErrorCode } from './wire-error.js';
 
 // Here and in tcp.ts, icmp.ts and tcp-options.ts the code reads offsets through module
@@ -61,7 +61,8 @@ export class Ipv4View extends ByteWindow {
     const totalLength = readU16(buf, off + TOTAL_LENGTH);
     if (totalLength < headerLength) return WireError.BadTotalLength;
     if (totalLength > len) return WireError.Truncated;
-    if (internetChecksum(buf, off, headerLength) !== 0) return WireError.BadIpChecksum;
+    const headerSum = headerLength === IPV4_MIN_HEADER ? finishChecksum(sumIpv4Header(buf, off)) : internetChecksum(buf, off, headerLength);
+    if (headerSum !== 0) return WireError.BadIpChecksum;
     const flagsFragment = readU16(buf, off + FLAGS_FRAGMENT);
     if ((flagsFragment & (MORE_FRAGMENTS | FRAGMENT_OFFSET_MASK)) !== 0) {
       return WireError.Fragment;

@@ -153,7 +153,7 @@ function followSynAcks(offline: OfflineHost): { isn: number; tsVal: number } {
  * The stack's own cost: the same client segments into an OfflineHost (prebuilt shapes patched
  * per segment, as simulate does), without the reader, the tracks or the series.
  */
-function stackFloor(connections: number): { segments: number; seconds: number } {
+export function stackFloor(connections: number): { segments: number; seconds: number } {
   const offline = new OfflineHost({ kernel: '6.x', sysctls: SYSCTLS, address: SERVER, port: PORT, backlog: 1 << 20, acceptRate: Infinity, app: null, seed: 1 });
   const shape = (flags: number): FrameTemplate => {
     const spec = new SegmentSpec();
@@ -214,7 +214,7 @@ function benchReplay(connections: number): OfflineBenchResult['replay'] {
  * 100 client SYNs each ACKed at once, no event heap, no random draws, no per-client state.
  * Returns SYNs (what simulate's rate counts; the ACKs' cost is in the time).
  */
-function simulateFloor(virtualSeconds: number): { syns: number; seconds: number } {
+export function simulateFloor(virtualSeconds: number): { syns: number; seconds: number } {
   // As simulate's application: accept, close with RST at once.
   const serveAndClose: ConnectionHandler = { onAccepted: (conn) => conn.abort(), onData: () => {}, onPeerClosed: () => {}, onClosed: () => {} };
   const offline = new OfflineHost({ kernel: '6.x', sysctls: SIMULATE_SYSCTLS, address: SERVER, port: PORT, backlog: 4096, acceptRate: Infinity, app: serveAndClose, seed: 1 });
