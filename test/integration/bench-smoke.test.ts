@@ -76,7 +76,9 @@ describe.skipIf(!built)('make bench --quick (smoke)', () => {
     expect(stdout).toContain('6. latency at low load');
     expect(report.flood).toEqual({ skipped: '--quick' });
     const names = report.targets.map((t: { name: string }) => t.name);
-    expect(names).toHaveLength(14);
+    expect(names).toHaveLength(16);
+    // The offline section's grid rows (--jobs 2 over --jobs 1) are among them.
+    expect(names.filter((n: string) => n.startsWith('offline: simulate grid'))).toHaveLength(2);
     for (const t of report.targets) expect([true, false, null]).toContain(t.met);
   });
 });
