@@ -129,9 +129,9 @@ export class OfflineHost {
   #publish(): void {
     const events = this.host.events;
     if (events.total - this.#eventsRead > events.capacity) this.#eventsRead = events.total - events.capacity;
-    while (this.#eventsRead < events.total) {
-      const event = events.read(this.#eventsRead++);
-      this.#eventSink(event.time, event.verdict, event.peerAddr, event.peerPort);
+    for (; this.#eventsRead < events.total; this.#eventsRead++) {
+      const n = this.#eventsRead;
+      this.#eventSink(events.timeOf(n), events.verdictOf(n), events.peerAddrOf(n), events.peerPortOf(n));
     }
     this.#drainTx(this.host.tx);
   }

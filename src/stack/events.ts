@@ -107,6 +107,26 @@ export class EventRing {
     return Math.max(0, this.total - this.capacity);
   }
 
+  /**
+   * The four fields the offline engines' sinks take, read without building a RawEvent: they
+   * see every event of a replay or simulation (event `n` within [oldest, total)).
+   */
+  timeOf(n: number): number {
+    return this.times[(n & this.mask) * (WORDS / 2) + TIME_F64]!;
+  }
+
+  verdictOf(n: number): number {
+    return this.words[(n & this.mask) * WORDS + VERDICT]!;
+  }
+
+  peerAddrOf(n: number): number {
+    return this.words[(n & this.mask) * WORDS + PEER_ADDR]!;
+  }
+
+  peerPortOf(n: number): number {
+    return this.words[(n & this.mask) * WORDS + PORTS]! >>> 16;
+  }
+
   /** Reads event number `n` (must be within [oldest, total)). */
   read(n: number): RawEvent {
     const slot = n & this.mask;
