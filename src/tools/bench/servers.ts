@@ -134,7 +134,8 @@ export class LabServers {
     const child = this.spawn(
       [
         'timeout', '-s', 'TERM', String(seconds),
-        'taskset', '-c', String(this.o.serverCpu), process.execPath, join(this.o.root, 'dist/cli/main.js'), 'run',
+        // bin/syndrop, as users start it: its shebang's node flags are part of what is measured.
+        'taskset', '-c', String(this.o.serverCpu), join(this.o.root, 'bin', 'syndrop'), 'run',
         '--kernel', '6.x', '--quiet', ...args,
       ],
       env,
