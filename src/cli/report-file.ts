@@ -26,10 +26,10 @@ export function commandLine(): string {
 
 /**
  * The report module (vega, vega-lite) is loaded here, only when a report is asked for: loaded
- * at start it grew every `run`'s heap by ~25 MB, whose later shrinking paused the frame loop.
+ * at start it grew every command by ~15 MB of RSS, and the heap's later shrinking paused `run`'s frame loop.
  */
-export async function writeReportFile(path: string, input: ReportInput | ((report: typeof import('../report/report.js')) => ReportInput)): Promise<void> {
-  const report = await import('../report/report.js');
-  const bytes = await report.writeReport(path, typeof input === 'function' ? input(report) : input);
+export async function writeReportFile(path: string, input: ReportInput): Promise<void> {
+  const { writeReport } = await import('../report/report.js');
+  const bytes = await writeReport(path, input);
   process.stderr.write(`syndrop: report ${path} (${(bytes / 1024).toFixed(0)} KiB)\n`);
 }

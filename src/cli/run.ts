@@ -9,6 +9,7 @@ import { labTopology, EMULATED_HOST, EMULATED_HOST6 } from '../lab/topology.js';
 import { resolveProfile } from '../profiles/resolve.js';
 import { deferAcceptSeconds } from '../stack/defer-accept.js';
 import type { ListenFamilies } from '../stack/state.js';
+import { singleRunReport } from '../report/recording.js';
 import { commandLine, reportPath, writeReportFile } from './report-file.js';
 import { collect, controlPathOf, parseInteger, parseNonNegativeInt, parsePort, withControlOptions, type ControlOptions } from './common.js';
 
@@ -101,7 +102,7 @@ export function registerRun(program: Command): void {
         const recording = report === null ? null : instance.recording();
         void instance.stop().then(async () => {
           if (!options.quiet) process.stderr.write(`syndrop: stopped (${signal})\n`);
-          if (recording !== null) await writeReportFile(report!, (module) => module.singleRunReport(recording, commandLine()));
+          if (recording !== null) await writeReportFile(report!, singleRunReport(recording, commandLine()));
         }).then(resolve, reject);
       };
       process.on('SIGINT', stop);

@@ -90,3 +90,13 @@ export interface ReportInput {
   generatedAt: string;
   groups: ReportGroup[];
 }
+
+/** The report of one `syndrop run` (or one replay or simulation): one group, one section. */
+export function singleRunReport(recording: RunRecording, command: string, heading = `emulated host ${recording.settings.address ?? ''}:${recording.settings.port ?? ''}`): ReportInput {
+  return {
+    title: `syndrop — kernel ${recording.kernel.name}`,
+    command,
+    generatedAt: new Date().toISOString(),
+    groups: [{ heading, sections: [{ heading: `kernel ${recording.kernel.name}`, recordings: [recording] }] }],
+  };
+}

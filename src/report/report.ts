@@ -5,7 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import { groupScales, sectionCharts } from './charts.js';
 import { reportHtml, type RenderedGroup } from './html.js';
-import type { ReportInput, RunRecording } from './recording.js';
+import type { ReportInput } from './recording.js';
 import { bucketWidthMs, buildSectionSeries, sectionSpanMs } from './series.js';
 
 export type { ReportInput, ReportGroup, ReportSection, RunRecording, RecordedEvent, RecordedSample } from './recording.js';
@@ -33,14 +33,4 @@ export async function writeReport(path: string, input: ReportInput): Promise<num
   const html = await renderReport(input);
   await writeFile(path, html);
   return Buffer.byteLength(html);
-}
-
-/** The report of one `syndrop run` (or one replay or simulation): one group, one section. */
-export function singleRunReport(recording: RunRecording, command: string, heading = `emulated host ${recording.settings.address ?? ''}:${recording.settings.port ?? ''}`): ReportInput {
-  return {
-    title: `syndrop — kernel ${recording.kernel.name}`,
-    command,
-    generatedAt: new Date().toISOString(),
-    groups: [{ heading, sections: [{ heading: `kernel ${recording.kernel.name}`, recordings: [recording] }] }],
-  };
 }
