@@ -5,7 +5,7 @@
 // of its reply. A timerfd wakes at the millisecond's start, before that SYN.
 
 #include "alarm.h"
-#include "system-error.h"
+#include "polled-fd.h"
 
 #include <uv.h>
 
@@ -39,22 +39,8 @@ class Alarm : public Napi::ObjectWrap<Alarm> {
       throw Napi::TypeError::New(env, "Alarm(callback): callback must be a function");
     fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (fd_ < 0) throw SystemError(env, errno, "timerfd_create", "creating the frame loop's alarm", "");
-    uv_loop_t* loop = nullptr;
-    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
-      close(fd_);
-      throw Napi::Error::New(env, "syndrop_tun: no libuv loop");
-    }
-    poll_ = new uv_poll_t;
-    int rc = uv_poll_init(loop, poll_, fd_);
-    if (rc != 0) {
-      delete poll_;
-      poll_ = nullptr;
-      close(fd_);
-      fd_ = -1;
-      throw SystemError(env, -rc, "uv_poll_init", "polling the frame loop's alarm", "");
-    }
-    poll_->data = this;
-    rc = uv_poll_start(poll_, UV_READABLE, &Alarm::OnReadable);
+    poll_ = PollFd(env, fd_, this, "polling the frame loop's alarm");
+    int rc = uv_poll_start(poll_, UV_READABLE, &Alarm::OnReadable);
     if (rc != 0) {
       Shutdown();
       throw SystemError(env, -rc, "uv_poll_start", "polling the frame loop's alarm", "");
@@ -73,18 +59,7 @@ class Alarm : public Napi::ObjectWrap<Alarm> {
   }
 
  private:
-  void Shutdown() {
-    if (poll_ != nullptr) {
-      uv_poll_stop(poll_);
-      poll_->data = nullptr;
-      uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
-      poll_ = nullptr;
-    }
-    if (fd_ >= 0) {
-      close(fd_);
-      fd_ = -1;
-    }
-  }
+  void Shutdown() { ClosePolledFd(poll_, fd_); }
 
   void SetTimer(Napi::Env env, int64_t ns) {
     struct itimerspec spec;

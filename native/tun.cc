@@ -6,7 +6,7 @@
 #include <uv.h>
 
 #include "alarm.h"
-#include "system-error.h"
+#include "polled-fd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -169,22 +169,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
     fd_ = result.fd;
     name_ = result.ifname;
 
-    uv_loop_t* loop = nullptr;
-    if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == nullptr) {
-      close(fd_);
-      fd_ = -1;
-      throw Napi::Error::New(env, "syndrop_tun: no libuv loop");
-    }
-    poll_ = new uv_poll_t;
-    int rc = uv_poll_init(loop, poll_, fd_);
-    if (rc != 0) {
-      delete poll_;
-      poll_ = nullptr;
-      close(fd_);
-      fd_ = -1;
-      throw SystemError(env, -rc, "uv_poll_init", "polling TUN device " + name_, "");
-    }
-    poll_->data = this;
+    poll_ = PollFd(env, fd_, this, "polling TUN device " + name_);
   }
 
   ~Tun() override {
@@ -195,17 +180,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
  private:
   // Stops polling, closes the handle (freed in its close callback) and the fd. Idempotent.
   void Shutdown() {
-    if (poll_ != nullptr) {
-      uv_poll_stop(poll_);
-      poll_->data = nullptr;
-      uv_close(reinterpret_cast<uv_handle_t*>(poll_),
-               [](uv_handle_t* handle) { delete reinterpret_cast<uv_poll_t*>(handle); });
-      poll_ = nullptr;
-    }
-    if (fd_ >= 0) {
-      close(fd_);
-      fd_ = -1;
-    }
+    ClosePolledFd(poll_, fd_);
     polling_ = false;
   }
 
