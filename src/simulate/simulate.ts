@@ -168,7 +168,7 @@ class Simulation {
     const outcome = this.outcome[client]!;
     const half = this.rtt[client]! / 2;
     // A retransmit already on its way when the SYN-ACK reached the client still arrives.
-    const inFlight = outcome === Outcome.CONNECTED && this.connectedAt[client]! > this.now - half && kind === Kind.SYN;
+    const inFlight = kind === Kind.SYN && this.#retransmitStillLeaves(client, this.now - half);
     if (outcome !== Outcome.PENDING && !inFlight) return;
     if (kind === Kind.GIVE_UP) {
       this.outcome[client] = Outcome.TIMED_OUT;
@@ -182,8 +182,20 @@ class Simulation {
     const last = this.schedule.length - 1;
     // The next retransmit reaches the server half an RTT after the client sends it; after the
     // last one the client waits out one more backoff and gives up (its connect() fails).
-    if (attempt + 1 < last) this.heap.push(start + this.schedule[attempt + 1]! + half, client * 4 + Kind.SYN);
-    else this.heap.push(start + this.schedule[last]!, client * 4 + Kind.GIVE_UP);
+    // Most SYNs are answered within this call (onSent ran): an action that will find the client
+    // done is not queued at all, so the heap holds the clients still waiting (~10^3), not every
+    // client of the last second (~10^5). The test is the one clientAction makes when it fires.
+    const settled = this.outcome[client] !== Outcome.PENDING;
+    if (attempt + 1 < last) {
+      const at = start + this.schedule[attempt + 1]! + half;
+      if (settled && !this.#retransmitStillLeaves(client, at - half)) return;
+      this.heap.push(at, client * 4 + Kind.SYN);
+    } else if (!settled) this.heap.push(start + this.schedule[last]!, client * 4 + Kind.GIVE_UP);
+  }
+
+  /** Whether a retransmit the client sends at `sentAt` still happens: it had no SYN-ACK yet. */
+  #retransmitStillLeaves(client: number, sentAt: number): boolean {
+    return this.outcome[client] === Outcome.CONNECTED && this.connectedAt[client]! > sentAt;
   }
 
   clientAddress(client: number): number {
