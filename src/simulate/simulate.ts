@@ -9,7 +9,7 @@
 import type { ConnectionHandler } from '../stack/conn.js';
 import { seededRandom } from '../stack/hash.js';
 import type { TxRing } from '../stack/tx.js';
-import { VERDICTS } from '../stack/verdict.js';
+import { Verdict } from '../stack/verdict.js';
 import { parseIpv4 } from '../wire/addr.js';
 import { SegmentSpec } from '../wire/builder.js';
 import { Ipv4Field, readU32 } from '../wire/ipv4.js';
@@ -271,8 +271,7 @@ class Simulation {
 
   onDecision(time: number, verdict: number, peerAddr: number, peerPort: number): void {
     this.series.event(time, verdict);
-    const name = VERDICTS[verdict]!.name;
-    if (name !== 'REQ_ESTABLISHED' && name !== 'COOKIE_ACCEPTED') return;
+    if (verdict !== Verdict.REQ_ESTABLISHED && verdict !== Verdict.COOKIE_ACCEPTED) return;
     const client = this.clientOf(peerAddr, peerPort);
     if (client >= 0) this.serverEstablished[client] = true;
   }
