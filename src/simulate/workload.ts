@@ -22,31 +22,47 @@ export interface Workload {
   durationMs: number;
 }
 
-/** Linux clients before 6.5: RTO 1 s, doubling (spec §1.10: SYNs at 0, 1, 3, 7, 15, 31, 63 s; gives up at ~127 s). */
-function exponentialSchedule(retries: number): number[] {
+/** TCP_TIMEOUT_INIT and TCP_RTO_MAX: the SYN's first RTO and the backoff's ceiling, ms. */
+const SYN_RTO_MS = 1000;
+const RTO_MAX_MS = 120_000;
+
+/**
+ * The client's retransmit timer in SYN_SENT, fire by fire (tcp_retransmit_timer and
+ * tcp_write_timeout, spec §1.10). At each fire the client gives up when the time since its
+ * first SYN has reached the boundary of `retries` exponential backoffs (retransmits_timed_out
+ * with tcp_model_timeout: (2^(retries+1) − 1) s, then 120 s per retry past the 120 s
+ * ceiling), or, from 6.5, when it has retransmitted retries + tcp_syn_linear_timeouts times;
+ * otherwise it retransmits. Its RTO doubles after each fire (up to 120 s), except, from 6.5,
+ * while it has fired no more than tcp_syn_linear_timeouts times.
+ *
+ * Measured here on 6.18 with TCP_SYNCNT against a black hole (test/integration/client-syn-schedule):
+ * retries 1 → SYNs at 0, 1, 2 s, gives up at 3 s; 2 → 0…5 s every second, gives up at 7 s;
+ * 3 → …, 5, 7, 11 s, gives up at 19 s; 4 → …, 11, 19 s, gives up at 35 s. So five 1 s gaps,
+ * not four, and the give-up comes by time: the spec's "0, 1, 2, 3, 4, 8 s" is not what 6.18 does.
+ */
+function retransmitTimer(retries: number, linearTimeouts: number): number[] {
+  const linearThreshold = Math.floor(Math.log2(RTO_MAX_MS / SYN_RTO_MS));
+  const boundaryMs =
+    retries <= linearThreshold
+      ? ((2 << retries) - 1) * SYN_RTO_MS
+      : ((2 << linearThreshold) - 1) * SYN_RTO_MS + (retries - linearThreshold) * RTO_MAX_MS;
+  const maxRetransmits = linearTimeouts > 0 ? retries + linearTimeouts : Infinity;
   const times = [0];
-  let gap = 1000;
-  for (let i = 0; i <= retries; i++) {
-    times.push(times.at(-1)! + gap);
-    gap *= 2;
+  let at = 0;
+  let rto = SYN_RTO_MS;
+  for (let fired = 1; ; fired++) {
+    at += rto;
+    const retransmitted = times.length - 1;
+    if (retransmitted >= maxRetransmits || at >= boundaryMs) break;
+    times.push(at);
+    if (fired > linearTimeouts) rto = Math.min(rto * 2, RTO_MAX_MS);
   }
+  times.push(at);
   return times;
 }
 
-/**
- * 6.5+ clients: tcp_syn_linear_timeouts = 4, the first 4 retransmits 1 s apart, then the
- * backoff doubles (spec §1.10, measured on 6.18: SYNs at 0, 1, 2, 3, 4, 8 s …; later gaps
- * keep doubling, inferred).
- */
-function linearThenExponentialSchedule(retries: number): number[] {
-  const times = [0];
-  let gap = 1000;
-  for (let i = 0; i <= retries; i++) {
-    if (i >= 4) gap = i === 4 ? 4000 : gap * 2;
-    times.push(times.at(-1)! + gap);
-  }
-  return times;
-}
+/** tcp_syn_linear_timeouts' default from 6.5 (0: the feature does not exist before). */
+const SYN_LINEAR_TIMEOUTS = 4;
 
 /** The client's SYN send times relative to its first SYN; the last entry is when it gives up. */
 export function synSchedule(clientKernel: string, retries: number): number[] {
@@ -55,7 +71,7 @@ export function synSchedule(clientKernel: string, retries: number): number[] {
   const major = Number(match[1]);
   const minor = match[2] === 'x' ? Infinity : Number(match[2]);
   const linear = major > 6 || (major === 6 && minor >= 5);
-  return linear ? linearThenExponentialSchedule(retries) : exponentialSchedule(retries);
+  return retransmitTimer(retries, linear ? SYN_LINEAR_TIMEOUTS : 0);
 }
 
 /** `--rtt 20` (every client) or `--rtt 5-80` (uniform per client), ms. */

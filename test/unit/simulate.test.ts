@@ -23,12 +23,21 @@ function simulate(overrides: Partial<SimulateOptions>) {
   });
 }
 
-describe('client SYN schedules (spec §1.10)', () => {
+describe('client SYN schedules (spec §1.10; 6.5+ as measured on 6.18, test/integration/client-syn-schedule)', () => {
   it('before 6.5: 0, 1, 3, 7, 15, 31, 63 s, giving up at 127 s with tcp_syn_retries 6', () => {
     expect(synSchedule('5.15', 6)).toEqual([0, 1000, 3000, 7000, 15000, 31000, 63000, 127000]);
   });
-  it('6.5+: four linear retransmits 1 s apart, then doubling (measured 0, 1, 2, 3, 4, 8 s)', () => {
-    expect(synSchedule('6.8', 6).slice(0, 6)).toEqual([0, 1000, 2000, 3000, 4000, 8000]);
+  it('before 6.5, past the 120 s RTO ceiling: 247 s and 367 s, giving up at 367 s with retries 8', () => {
+    expect(synSchedule('4.19', 8)).toEqual([0, 1000, 3000, 7000, 15000, 31000, 63000, 127000, 247000, 367000]);
+  });
+  it('6.5+: five retransmits 1 s apart, then doubling; the give-up comes by time (retries 1 → 3 s, 2 → 7 s, 3 → 19 s, 4 → 35 s)', () => {
+    expect(synSchedule('6.8', 1)).toEqual([0, 1000, 2000, 3000]);
+    expect(synSchedule('6.8', 2)).toEqual([0, 1000, 2000, 3000, 4000, 5000, 7000]);
+    expect(synSchedule('6.8', 3)).toEqual([0, 1000, 2000, 3000, 4000, 5000, 7000, 11000, 19000]);
+    expect(synSchedule('6.18', 4)).toEqual([0, 1000, 2000, 3000, 4000, 5000, 7000, 11000, 19000, 35000]);
+  });
+  it('6.5+ with the default tcp_syn_retries 6: 10 retransmits (6 + tcp_syn_linear_timeouts 4), giving up at 131 s', () => {
+    expect(synSchedule('6.8', 6)).toEqual([0, 1000, 2000, 3000, 4000, 5000, 7000, 11000, 19000, 35000, 67000, 131000]);
   });
 });
 
