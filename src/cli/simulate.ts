@@ -8,7 +8,7 @@ import type { SimulateOptions } from '../simulate/simulate.js';
 import { simulateReportInput } from '../simulate/simulate-report.js';
 import { simulateJson } from '../simulate/simulate-result.js';
 import { renderGrid, renderSimulation, seriesCsv } from '../simulate/simulate-text.js';
-import { parseRtt } from '../simulate/workload.js';
+import { parseNat, parseRtt } from '../simulate/workload.js';
 import { collect, parseInteger, parseNonNegativeInt, printJson } from './common.js';
 import { JOBS_OPTION } from './grid-jobs.js';
 import { commandLine, reportPath, writeReportFile } from './report-file.js';
@@ -26,6 +26,7 @@ interface SimulateCliOptions {
   clientKernel: string;
   synRetries: number;
   floodRate: number;
+  nat?: string;
   duration: number;
   bucket: number;
   seed: number;
@@ -63,6 +64,7 @@ export function registerSimulate(program: Command): void {
     .option('--client-kernel <version>', 'client kernel: its SYN retransmit schedule and when it gives up (6.5+: five 1 s retries first)', '6.8')
     .option('--syn-retries <n>', "clients' net.ipv4.tcp_syn_retries", parseNonNegativeInt('--syn-retries'), 6)
     .option('--flood-rate <n>', 'spoofed SYNs per second (never answered)', parseNonNegativeInt('--flood-rate'), 0)
+    .option('--nat <[addresses:]hosts>', 'clients behind NAT: HOSTS hosts (each its own timestamp clock) share each of ADDRESSES addresses (default 1); the application then closes first (FIN, TIME_WAIT on the server), for tcp_tw_recycle what-ifs')
     .option('--duration <s>', 'seconds of arrivals (clients still trying are followed to their end)', parseNonNegativeInt('--duration'), 10)
     .option('--bucket <ms>', 'time series bucket', parseNonNegativeInt('--bucket'), 1000)
     .option('--seed <n>', 'seed: the same seed gives the same run', parseNonNegativeInt('--seed'), 1)
@@ -94,6 +96,7 @@ export function registerSimulate(program: Command): void {
         clientKernel: options.clientKernel,
         synRetries: options.synRetries,
         floodRate: options.floodRate,
+        nat: options.nat === undefined ? null : parseNat(options.nat),
         durationMs: options.duration * 1000,
         ...(report === null ? {} : { recordStartWallMs: Date.now() }),
       };

@@ -45,6 +45,8 @@ export interface SimulateResult {
     arrivals: string;
     seed: number;
     sysctls: readonly string[];
+    /** `ADDRESSES:HOSTS` behind NAT (--nat), or null. */
+    nat: string | null;
   };
   summary: SimulateSummary;
   dropsByReason: Record<string, number>;
@@ -85,6 +87,7 @@ export function buildSimulateResult(
       arrivals: options.arrivals,
       seed: options.seed,
       sysctls: options.sysctls,
+      nat: options.nat === undefined || options.nat === null ? null : `${options.nat.groups}:${options.nat.hosts}`,
     },
     summary: {
       clients: clients.outcome.length,

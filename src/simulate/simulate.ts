@@ -4,7 +4,10 @@
 // (first or retransmitted, spec §3.2). Without a SYN-ACK it retransmits on its kernel's
 // schedule and finally gives up (spec §1.10). An optional flood of spoofed SYNs never
 // answers. The application accepts at --accept-rate and serves each connection at once
-// (closed with RST: no TIME_WAIT to carry). Same seed, same run.
+// (closed with RST: no TIME_WAIT to carry). Clients behind NAT (--nat) share addresses and
+// carry their host's timestamp clock; there the application closes first with a FIN, which
+// the client answers with its own, so the server holds TIME_WAIT and, with tcp_tw_recycle,
+// remembers each address's last timestamp (spec §2.2). Same seed, same run.
 
 import type { ConnectionHandler } from '../stack/conn.js';
 import { seededRandom } from '../stack/hash.js';
@@ -21,7 +24,7 @@ import { EventHeap } from './event-heap.js';
 import { FrameTemplate } from './frame-template.js';
 import { simulateRecording } from './simulate-report.js';
 import { buildSimulateResult, type ClientOutcomes, type SimulateResult } from './simulate-result.js';
-import { synSchedule, type Workload } from './workload.js';
+import { NAT_PORTS, synSchedule, type NatGroups, type Workload } from './workload.js';
 
 export interface SimulateOptions extends Workload {
   kernel: string;
@@ -43,13 +46,23 @@ const FIRST_PORT = 10_000;
 /** Spoofed sources: 100.64.0.0/10, never a client. */
 const FLOOD_BASE = parseIpv4('100.64.0.0');
 const FLOOD_SPAN = 1 << 22;
+/** NAT addresses (--nat): 10.200.0.1 upward, FIRST_PORT upward on each. */
+const NAT_BASE = parseIpv4('10.200.0.0');
 
-const Kind = { SYN: 0, ACK: 1, GIVE_UP: 2 } as const;
+const Kind = { SYN: 0, ACK: 1, GIVE_UP: 2, FIN: 3 } as const;
 const Outcome = { PENDING: 0, CONNECTED: 1, RESET: 2, TIMED_OUT: 3 } as const;
 
 /** The application: accept, serve at once, close with RST (SO_LINGER 0). */
 const serveAndClose: ConnectionHandler = {
   onAccepted: (conn) => conn.abort(),
+  onData: () => {},
+  onPeerClosed: () => {},
+  onClosed: () => {},
+};
+
+/** Behind NAT: accept, serve at once, close first with a FIN (the server ends in TIME_WAIT). */
+const serveAndFinish: ConnectionHandler = {
+  onAccepted: (conn) => conn.close(),
   onData: () => {},
   onPeerClosed: () => {},
   onClosed: () => {},
@@ -68,6 +81,7 @@ class Simulation {
   /** The three shapes of segment a simulated client sends (frame-template.ts). */
   readonly clientSyn = new FrameTemplate(segmentShape(TcpFlag.SYN, 64240, true));
   readonly clientAck = new FrameTemplate(segmentShape(TcpFlag.ACK, 502, false));
+  readonly clientFin = new FrameTemplate(segmentShape(TcpFlag.FIN | TcpFlag.ACK, 502, false));
   readonly spoofedSyn = new FrameTemplate(spoofedShape());
   readonly reply = new CapturedSegment();
   // Per client, by index (plain arrays: they grow with the arrivals).
@@ -81,6 +95,7 @@ class Simulation {
   readonly serverIsn: number[] = [];
   readonly serverTsVal: number[] = [];
   readonly serverEstablished: boolean[] = [];
+  readonly nat: Nat | null;
   floodSyns = 0;
   legitimateSyns = 0;
   now = 0;
@@ -98,9 +113,10 @@ class Simulation {
       port: SIMULATED_PORT,
       backlog: options.backlog,
       acceptRate: options.acceptRate,
-      app: serveAndClose,
+      app: (options.nat ?? null) === null ? serveAndClose : serveAndFinish,
       seed: options.seed,
     });
+    this.nat = options.nat === undefined || options.nat === null ? null : new Nat(options.nat, this.random);
     this.series = new SeriesRecorder(options.bucketMs, this.offline.listener);
     this.offline.observe(
       (tx, i) => this.onSent(tx, i),
@@ -158,13 +174,17 @@ class Simulation {
     this.serverIsn.push(0);
     this.serverTsVal.push(0);
     this.serverEstablished.push(false);
-    this.clientAction((this.outcome.length - 1) * 4 + Kind.SYN);
+    const client = this.outcome.length - 1;
+    // Behind NAT the connection takes its host's clock and the NAT's next port.
+    if (this.nat !== null) this.tsBase[client] = this.nat.place(client);
+    this.clientAction(client * 4 + Kind.SYN);
   }
 
   clientAction(payload: number): void {
     const client = Math.floor(payload / 4);
     const kind = payload % 4;
     if (kind === Kind.ACK) return this.sendAck(client);
+    if (kind === Kind.FIN) return this.sendFin(client);
     const outcome = this.outcome[client]!;
     const half = this.rtt[client]! / 2;
     // A retransmit already on its way when the SYN-ACK reached the client still arrives.
@@ -199,10 +219,12 @@ class Simulation {
   }
 
   clientAddress(client: number): number {
+    if (this.nat !== null) return this.nat.address[client]!;
     return CLIENT_BASE + 1 + Math.floor(client / PORTS_PER_ADDRESS);
   }
 
   clientPort(client: number): number {
+    if (this.nat !== null) return this.nat.port[client]!;
     return FIRST_PORT + (client % PORTS_PER_ADDRESS);
   }
 
@@ -217,6 +239,13 @@ class Simulation {
     const tsVal = (this.tsBase[client]! + Math.floor(this.now)) >>> 0;
     const length = this.clientAck.write(this.clientAddress(client), this.clientPort(client), (this.isn[client]! + 1) >>> 0, (this.serverIsn[client]! + 1) >>> 0, tsVal, this.serverTsVal[client]!);
     this.deliver(this.clientAck.frame, length);
+  }
+
+  /** The client's answer to the server's FIN: its own FIN, acknowledging the server's. */
+  sendFin(client: number): void {
+    const tsVal = (this.tsBase[client]! + Math.floor(this.now)) >>> 0;
+    const length = this.clientFin.write(this.clientAddress(client), this.clientPort(client), (this.isn[client]! + 1) >>> 0, (this.nat!.serverFin[client]! + 1) >>> 0, tsVal, this.serverTsVal[client]!);
+    this.deliver(this.clientFin.frame, length);
   }
 
   floodSyn(t: number): void {
@@ -235,6 +264,7 @@ class Simulation {
   }
 
   clientOf(address: number, port: number): number {
+    if (this.nat !== null) return this.nat.clientOf(address, port);
     const index = (address - CLIENT_BASE - 1) * PORTS_PER_ADDRESS + (port - FIRST_PORT);
     return address > CLIENT_BASE && port >= FIRST_PORT && port < FIRST_PORT + PORTS_PER_ADDRESS && index < this.outcome.length ? index : -1;
   }
@@ -245,7 +275,7 @@ class Simulation {
     // A reply to a spoofed source (nine in ten under a flood) goes nowhere: its destination
     // alone says so, before the segment is parsed. clientOf would refuse it all the same.
     const destination = readU32(tx.slab, off + Ipv4Field.DST_ADDR);
-    if (destination <= CLIENT_BASE || destination > this.clientAddress(this.outcome.length - 1)) return;
+    if (this.nat === null ? destination <= CLIENT_BASE || destination > this.clientAddress(this.outcome.length - 1) : !this.nat.isAddress(destination)) return;
     const reply = this.reply;
     if (reply.load(tx.slab, off, tx.lengths[index]!) !== SegmentLoad.TCP) return;
     const client = this.clientOf(reply.dstAddr, reply.dstPort);
@@ -258,8 +288,17 @@ class Simulation {
       if (!this.serverEstablished[client]) this.outcome[client] = Outcome.RESET;
       return;
     }
-    if ((reply.flags & (TcpFlag.SYN | TcpFlag.ACK)) !== (TcpFlag.SYN | TcpFlag.ACK)) return;
     const rtt = this.rtt[client]!;
+    if ((reply.flags & TcpFlag.FIN) !== 0) {
+      // The application closed (behind NAT): the client answers with its FIN one RTT later.
+      if (outcome === Outcome.CONNECTED) {
+        this.serverTsVal[client] = reply.hasTimestamps ? reply.tsVal : 0;
+        this.nat!.serverFin[client] = reply.seq;
+        this.heap.push(sentAt + rtt, client * 4 + Kind.FIN);
+      }
+      return;
+    }
+    if ((reply.flags & (TcpFlag.SYN | TcpFlag.ACK)) !== (TcpFlag.SYN | TcpFlag.ACK)) return;
     if (outcome === Outcome.PENDING) {
       this.outcome[client] = Outcome.CONNECTED;
       this.connectedAt[client] = sentAt + rtt / 2;
@@ -274,6 +313,59 @@ class Simulation {
     if (verdict !== Verdict.REQ_ESTABLISHED && verdict !== Verdict.COOKIE_ACCEPTED) return;
     const client = this.clientOf(peerAddr, peerPort);
     if (client >= 0) this.serverEstablished[client] = true;
+  }
+}
+
+/**
+ * Clients behind NAT (workload.ts NatGroups): each connection from a random host of a random
+ * NAT address, on that address's next source port, with the host's timestamp clock. The
+ * random draws come after a client's own, so runs without --nat draw exactly as before.
+ */
+class Nat {
+  /** Per client: its NAT address and port. */
+  readonly address: number[] = [];
+  readonly port: number[] = [];
+  /** Per client: the sequence number of the server's FIN, which its own FIN acknowledges. */
+  readonly serverFin: number[] = [];
+  /** Per host (address-major): the base of its timestamp clock. */
+  readonly #hostClock: number[] = [];
+  /** Per NAT address: the client on each port slot (-1: none yet), and the next slot. */
+  readonly #owner: Int32Array[] = [];
+  readonly #nextSlot: number[] = [];
+
+  constructor(
+    readonly shape: NatGroups,
+    readonly random: () => number,
+  ) {
+    for (let i = 0; i < shape.groups * shape.hosts; i++) this.#hostClock.push(Math.floor(random() * 4294967296));
+    for (let g = 0; g < shape.groups; g++) {
+      this.#owner.push(new Int32Array(NAT_PORTS).fill(-1));
+      this.#nextSlot.push(0);
+    }
+  }
+
+  /** Places a new client behind a NAT address; returns its host's clock base. */
+  place(client: number): number {
+    const group = Math.floor(this.random() * this.shape.groups);
+    const host = Math.floor(this.random() * this.shape.hosts);
+    const slot = this.#nextSlot[group]!;
+    this.#nextSlot[group] = (slot + 1) % NAT_PORTS;
+    this.#owner[group]![slot] = client;
+    this.address.push(NAT_BASE + 1 + group);
+    this.port.push(FIRST_PORT + slot);
+    this.serverFin.push(0);
+    return this.#hostClock[group * this.shape.hosts + host]!;
+  }
+
+  isAddress(address: number): boolean {
+    return ((address - NAT_BASE - 1) >>> 0) < this.shape.groups;
+  }
+
+  /** The client now on this address and port (a port handed out again names its latest client), or -1. */
+  clientOf(address: number, port: number): number {
+    const slot = port - FIRST_PORT;
+    if (!this.isAddress(address) || slot < 0 || slot >= NAT_PORTS) return -1;
+    return this.#owner[address - NAT_BASE - 1]![slot]!;
   }
 }
 

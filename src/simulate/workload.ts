@@ -20,6 +20,31 @@ export interface Workload {
   floodRate: number;
   /** Arrivals and flood run for this long; clients still trying then are followed to the end. */
   durationMs: number;
+  /** Clients behind NAT (--nat); absent or null: every client its own host. */
+  nat?: NatGroups | null;
+}
+
+/**
+ * `--nat G:H`: G NAT addresses, H client hosts behind each. Each host keeps its own timestamp
+ * clock (a random base, 1 tick per ms; 4.11+ clients offset it per address pair, which behind
+ * one NAT is per host), so connections from one address carry clocks that do not agree: what
+ * per-host PAWS (tcp_tw_recycle=1, ≤ 4.11) trips on (spec §2.3).
+ */
+export interface NatGroups {
+  groups: number;
+  hosts: number;
+}
+
+/** Source ports a NAT hands out per address, from FIRST_NAT_PORT, in turn. */
+export const NAT_PORTS = 50_000;
+
+/** `--nat 4` (one address, 4 hosts) or `--nat 2:4` (2 addresses, 4 hosts behind each). */
+export function parseNat(text: string): NatGroups {
+  const match = /^(?:(\d+):)?(\d+)$/.exec(text.trim());
+  const groups = match === null ? NaN : match[1] === undefined ? 1 : Number(match[1]);
+  const hosts = match === null ? NaN : Number(match[2]);
+  if (!(groups >= 1 && hosts >= 1 && groups <= 65_536 && hosts <= 1_000_000)) throw usageError(`--nat ${text}: expected HOSTS or ADDRESSES:HOSTS, e.g. 4 or 2:4 (at least 1 each)`);
+  return { groups, hosts };
 }
 
 /** TCP_TIMEOUT_INIT and TCP_RTO_MAX: the SYN's first RTO and the backoff's ceiling, ms. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runSimulation, type SimulateOptions } from '../../src/simulate/simulate.js';
-import { synSchedule } from '../../src/simulate/workload.js';
+import { parseNat, synSchedule } from '../../src/simulate/workload.js';
 
 function simulate(overrides: Partial<SimulateOptions>) {
   return runSimulation({
@@ -18,6 +18,7 @@ function simulate(overrides: Partial<SimulateOptions>) {
     clientKernel: '5.15',
     synRetries: 2,
     floodRate: 0,
+    nat: null,
     durationMs: 10_000,
     ...overrides,
   });
@@ -65,6 +66,53 @@ describe('accept queue overflow, the application never accepts: backlog 4, 10 cl
     const { summary, counters } = simulate({ kernel: '3.10', synRetries: 0, sysctls: ['net.ipv4.tcp_abort_on_overflow=1'] });
     expect(summary).toMatchObject({ connected: 5, reset: 5, ghosts: 0, timedOut: 0 });
     expect(counters.TcpExtEmbryonicRsts).toBe(5);
+  });
+});
+
+describe('clients behind NAT (--nat): per-host PAWS with tcp_tw_recycle=1 (spec §2.2, §2.3, §1.1 C8a)', () => {
+  // 30 clients 100 ms apart, RTT 10 ms, 3.10 clients with tcp_syn_retries 1 (SYNs at 0 and 1 s,
+  // giving up at 3 s). The application closes first, so every connection leaves the server in
+  // TIME_WAIT, which with tw_recycle remembers the address's last timestamp.
+  const natRun = (nat: { groups: number; hosts: number }, sysctls: string[]) =>
+    simulate({ kernel: '3.10', sysctls, nat, synRate: 10, maxClients: 30, arrivals: 'uniform', rttMinMs: 10, rttMaxMs: 10, clientKernel: '3.10', synRetries: 1, acceptRate: Infinity, backlog: 128 });
+
+  it('two hosts with unrelated clocks behind one address: the one behind loses every SYN once the other has left a timestamp, and nothing else drops', () => {
+    const { summary, counters, dropsByReason } = natRun({ groups: 1, hosts: 2 }, ['net.ipv4.tcp_tw_recycle=1']);
+    expect(summary.connected + summary.timedOut).toBe(30);
+    expect(summary.timedOut).toBeGreaterThan(0);
+    expect(summary.connected).toBeGreaterThan(0);
+    // Each client that timed out sent 2 SYNs, both dropped by the per-host check; no other drop.
+    expect(counters.TcpExtPAWSPassive).toBe(2 * summary.timedOut);
+    expect(counters.TcpExtListenDrops).toBe(2 * summary.timedOut);
+    expect(dropsByReason).toEqual({ PAWS_PASSIVE_PER_HOST: 2 * summary.timedOut });
+  });
+
+  it('the same clients with tcp_tw_recycle=0: all 30 connect; each closes with FIN both ways, no RST', () => {
+    const { summary, counters } = natRun({ groups: 1, hosts: 2 }, ['net.ipv4.tcp_tw_recycle=0']);
+    expect(summary).toMatchObject({ connected: 30, timedOut: 0, reset: 0 });
+    expect(counters.TcpExtPAWSPassive).toBeUndefined();
+    // In: SYN, ACK, the client's FIN; out: SYN-ACK, the server's FIN, the last ACK.
+    expect(counters.TcpInSegs).toBe(90);
+    expect(counters.TcpOutSegs).toBe(90);
+    expect(counters.TcpOutRsts).toBeUndefined();
+  });
+
+  it('on 6.x (no tcp_tw_recycle) the server holds TIME_WAIT for each, counted on entry (spec §8 TcpExtTW)', () => {
+    const { summary, counters } = simulate({ kernel: '6.x', nat: { groups: 1, hosts: 2 }, synRate: 10, maxClients: 30, arrivals: 'uniform', rttMinMs: 10, rttMaxMs: 10, acceptRate: Infinity, backlog: 128 });
+    expect(summary).toMatchObject({ connected: 30, timedOut: 0 });
+    expect(counters.TcpExtTW).toBe(30);
+  });
+
+  it('one host behind the address: its clock never goes back, so tw_recycle drops nothing', () => {
+    const { summary, counters } = natRun({ groups: 1, hosts: 1 }, ['net.ipv4.tcp_tw_recycle=1']);
+    expect(summary).toMatchObject({ connected: 30, timedOut: 0 });
+    expect(counters.TcpExtPAWSPassive).toBeUndefined();
+  });
+
+  it('--nat parses HOSTS or ADDRESSES:HOSTS and refuses the rest', () => {
+    expect(parseNat('4')).toEqual({ groups: 1, hosts: 4 });
+    expect(parseNat('2:4')).toEqual({ groups: 2, hosts: 4 });
+    for (const bad of ['0', '2:0', '1:2:3', 'x', '']) expect(() => parseNat(bad)).toThrow(/--nat/);
   });
 });
 

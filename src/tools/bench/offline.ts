@@ -275,6 +275,7 @@ function benchSimulate(virtualSeconds: number): OfflineBenchResult['simulate'] {
       clientKernel: '6.8',
       synRetries: 6,
       floodRate: 900_000,
+      nat: null,
       durationMs: seconds * 1000,
     });
   run(1); // warm-up
