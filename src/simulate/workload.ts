@@ -60,7 +60,7 @@ const RTO_MAX_MS = 120_000;
  * otherwise it retransmits. Its RTO doubles after each fire (up to 120 s), except, from 6.5,
  * while it has fired no more than tcp_syn_linear_timeouts times.
  *
- * Measured here on 6.18 with TCP_SYNCNT against a black hole (test/integration/client-syn-schedule):
+ * Measured here on 6.18 with TCP_SYNCNT against a black hole (the client-syn-schedule lab test):
  * retries 1 → SYNs at 0, 1, 2 s, gives up at 3 s; 2 → 0…5 s every second, gives up at 7 s;
  * 3 → …, 5, 7, 11 s, gives up at 19 s; 4 → …, 11, 19 s, gives up at 35 s. So five 1 s gaps,
  * not four, and the give-up comes by time: the spec's "0, 1, 2, 3, 4, 8 s" is not what 6.18 does.
