@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "syndrop_tun",
-      "sources": ["tun.cc", "alarm.cc"],
+      "sources": ["tun.cc", "tun-batch.cc", "alarm.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],
