@@ -1,7 +1,10 @@
-// The TUN's batches: frames between the fd and the slabs JS bound, one read()/write() per frame.
-// The N-API side (binding, validation, errors) is tun.cc's; this only moves frames and counts
-// them.
+// The TUN's batches: frames between the fd and the slabs JS bound. Reads are one read() per
+// frame; writes go through an io_uring while one is open (tun-ring.h: one io_uring_enter per
+// batch), else one write() per frame. The N-API side (binding, validation, errors) is tun.cc's;
+// this only moves frames and counts them.
 #pragma once
+
+#include "tun-ring.h"
 
 #include <sys/types.h>
 
@@ -36,12 +39,16 @@ struct WriteOutcome {
 
 class TunBatches {
  public:
-  void Attach(int fd);
-  // Forgets the fd and the slabs.
+  // Batches on fd; with useRing, through an io_uring if the kernel gives one. Returns 0, or the
+  // -errno that kept the ring from opening (the batches then use syscalls).
+  int Attach(int fd, bool useRing);
+  // Closes the ring (it holds the file and the slabs' pages) and forgets the fd and slabs.
   void Detach();
+  bool UsesRing() const { return ring_.IsOpen(); }
 
   void BindRx(const RxSlots& rx) { rx_ = rx; }
-  void BindTx(const TxFrames& tx) { tx_ = tx; }
+  // 0, or -errno if the ring could not register the slab: it is closed then, syscalls from now.
+  int BindTx(const TxFrames& tx);
   const RxSlots& rx() const { return rx_; }
   const TxFrames& tx() const { return tx_; }
 
@@ -57,11 +64,15 @@ class TunBatches {
  private:
   ssize_t WriteOne(size_t i);
   void Account(ssize_t result, size_t i, WriteOutcome& outcome);
+  size_t WriteRing(size_t count, WriteOutcome& outcome);
 
   int fd_ = -1;
   RxSlots rx_;
   TxFrames tx_;
+  TunRing ring_;
   uint64_t txDropped_ = 0;
+  // Per-frame results of one ring batch, reused: no allocation per batch.
+  int32_t results_[TunRing::kDepth];
 };
 
 }  // namespace syndrop

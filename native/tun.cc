@@ -1,6 +1,7 @@
 // syndrop_tun: the only C++ in syndrop. Opens a TUN device (optionally inside another
 // network namespace), reports readability through libuv, and moves frames between the
-// fd and JS-owned slabs in batches (tun-batch.h). No per-packet allocation, no thread per packet.
+// fd and JS-owned slabs in batches (tun-batch.h: a write batch in one io_uring enter where the
+// kernel allows it, else a syscall per frame). No per-packet allocation, no thread per packet.
 
 #include <napi.h>
 #include <uv.h>
@@ -143,10 +144,12 @@ class Tun : public Napi::ObjectWrap<Tun> {
                            InstanceAccessor<&Tun::GetFd>("fd"),
                            InstanceAccessor<&Tun::GetName>("name"),
                            InstanceAccessor<&Tun::GetTxDropped>("txDropped"),
+                           InstanceAccessor<&Tun::GetIoMode>("ioMode"),
                        });
   }
 
-  // new Tun(name, netnsPath | null, multiQueue)
+  // new Tun(name, netnsPath | null, multiQueue, io?): io is 'auto' (io_uring if the kernel
+  // allows it, else syscalls; the default), 'uring' (throw if it does not) or 'syscalls'.
   explicit Tun(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tun>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsString())
@@ -157,6 +160,10 @@ class Tun : public Napi::ObjectWrap<Tun> {
     std::string netns;
     if (info.Length() > 1 && info[1].IsString()) netns = info[1].As<Napi::String>();
     bool multiQueue = info.Length() > 2 && info[2].ToBoolean();
+    std::string io = "auto";
+    if (info.Length() > 3 && info[3].IsString()) io = info[3].As<Napi::String>();
+    if (io != "auto" && io != "uring" && io != "syscalls")
+      throw Napi::RangeError::New(env, "Tun: io must be 'auto', 'uring' or 'syscalls', not '" + io + "'");
 
     OpenResult result;
     if (netns.empty()) {
@@ -170,7 +177,16 @@ class Tun : public Napi::ObjectWrap<Tun> {
     fd_ = result.fd;
     name_ = result.ifname;
 
-    batches_.Attach(fd_);
+    int rc = batches_.Attach(fd_, io != "syscalls");
+    if (rc < 0 && io == "uring") {
+      batches_.Detach();
+      close(fd_);
+      fd_ = -1;
+      throw SystemError(env, -rc, "io_uring_setup", "setting up io_uring for TUN device " + name_,
+                        "io_uring is unavailable here (kernel.io_uring_disabled, or the kernel is "
+                        "too old): use SYNDROP_TUN_IO=syscalls");
+    }
+    ringRequired_ = io == "uring";
     poll_ = PollFd(env, fd_, this, "polling TUN device " + name_);
   }
 
@@ -180,7 +196,8 @@ class Tun : public Napi::ObjectWrap<Tun> {
   }
 
  private:
-  // Stops polling, closes the handle (freed in its close callback) and the fd. Idempotent.
+  // Stops polling, closes the handle (freed in its close callback) and the fd, the batches' ring
+  // first: its hold on the file would keep the device attached a while longer. Idempotent.
   void Shutdown() {
     batches_.Detach();
     ClosePolledFd(poll_, fd_);
@@ -277,7 +294,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
     Shutdown();
     callback_.Reset();
     rx_ = RxBinding();
-    tx_ = TxBinding();
+    tx_ = TxBinding();  // after Shutdown: the ring no longer holds the slabs' pages
     if (context_ != nullptr) {
       if (!inCallback_) delete context_;
       context_ = nullptr;
@@ -310,6 +327,13 @@ class Tun : public Napi::ObjectWrap<Tun> {
   struct TxBinding {
     Napi::Reference<Napi::Value> slabRef, offsetsRef, lengthsRef;
   };
+
+  // A slab the ring could not register (pinned pages refused): the batches went back to
+  // syscalls, unless io_uring was asked for by name.
+  void CheckRegistered(Napi::Env env, int rc) {
+    if (rc < 0 && ringRequired_)
+      throw SystemError(env, -rc, "io_uring_register", "registering a slab with TUN device " + name_ + "'s io_uring", "");
+  }
 
   // bindRx(slab, lengths): frame i of a readBound lands at i * slotSize, slotSize = floor(slab /
   // lengths).
@@ -352,7 +376,8 @@ class Tun : public Napi::ObjectWrap<Tun> {
     const int32_t* offsets = IntsOf(env, info[1], &offsetCount, "offsets");
     const int32_t* lengths = IntsOf(env, info[2], &lengthCount, "lengths");
     RequireOpen(env, "bindTx");
-    batches_.BindTx({slab, slabBytes, offsets, lengths, offsetCount < lengthCount ? offsetCount : lengthCount});
+    CheckRegistered(env, batches_.BindTx({slab, slabBytes, offsets, lengths,
+                                          offsetCount < lengthCount ? offsetCount : lengthCount}));
     tx_.slabRef = Napi::Persistent(info[0]);
     tx_.offsetsRef = Napi::Persistent(info[1]);
     tx_.lengthsRef = Napi::Persistent(info[2]);
@@ -393,6 +418,9 @@ class Tun : public Napi::ObjectWrap<Tun> {
   Napi::Value GetTxDropped(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), static_cast<double>(batches_.txDropped()));
   }
+  Napi::Value GetIoMode(const Napi::CallbackInfo& info) {
+    return Napi::String::New(info.Env(), batches_.UsesRing() ? "uring" : "syscalls");
+  }
 
   int fd_ = -1;
   std::string name_;
@@ -405,6 +433,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
   RxBinding rx_;
   TxBinding tx_;
   syndrop::TunBatches batches_;
+  bool ringRequired_ = false;
 };
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
