@@ -12,7 +12,8 @@ $(NODE_MODULES): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-$(ADDON): native/tun.cc native/alarm.cc native/alarm.h native/system-error.h native/polled-fd.h native/binding.gyp $(NODE_MODULES)
+$(ADDON): native/tun.cc native/tun-batch.cc native/tun-batch.h native/tun-ring.cc native/tun-ring.h native/alarm.cc native/alarm.h native/system-error.h native/polled-fd.h native/binding.gyp $(NODE_MODULES)
+	@test -e /usr/include/liburing.h || { echo "native/ needs liburing's headers: apt-get install liburing-dev" >&2; exit 1; }
 	npx node-gyp rebuild --directory native
 
 $(DIST): $(NODE_MODULES) $(shell find src -name '*.ts') tsconfig.json

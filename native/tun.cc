@@ -1,12 +1,14 @@
 // syndrop_tun: the only C++ in syndrop. Opens a TUN device (optionally inside another
 // network namespace), reports readability through libuv, and moves frames between the
-// fd and JS-owned slabs in batches. No per-packet allocation, no thread per packet.
+// fd and JS-owned slabs in batches (tun-batch.h: a write batch in one io_uring enter where the
+// kernel allows it, else a syscall per frame). No per-packet allocation, no thread per packet.
 
 #include <napi.h>
 #include <uv.h>
 
 #include "alarm.h"
 #include "polled-fd.h"
+#include "tun-batch.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -142,10 +144,12 @@ class Tun : public Napi::ObjectWrap<Tun> {
                            InstanceAccessor<&Tun::GetFd>("fd"),
                            InstanceAccessor<&Tun::GetName>("name"),
                            InstanceAccessor<&Tun::GetTxDropped>("txDropped"),
+                           InstanceAccessor<&Tun::GetIoMode>("ioMode"),
                        });
   }
 
-  // new Tun(name, netnsPath | null, multiQueue)
+  // new Tun(name, netnsPath | null, multiQueue, io?): io is 'auto' (io_uring if the kernel
+  // allows it, else syscalls; the default), 'uring' (throw if it does not) or 'syscalls'.
   explicit Tun(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Tun>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsString())
@@ -156,6 +160,10 @@ class Tun : public Napi::ObjectWrap<Tun> {
     std::string netns;
     if (info.Length() > 1 && info[1].IsString()) netns = info[1].As<Napi::String>();
     bool multiQueue = info.Length() > 2 && info[2].ToBoolean();
+    std::string io = "auto";
+    if (info.Length() > 3 && info[3].IsString()) io = info[3].As<Napi::String>();
+    if (io != "auto" && io != "uring" && io != "syscalls")
+      throw Napi::RangeError::New(env, "Tun: io must be 'auto', 'uring' or 'syscalls', not '" + io + "'");
 
     OpenResult result;
     if (netns.empty()) {
@@ -169,6 +177,16 @@ class Tun : public Napi::ObjectWrap<Tun> {
     fd_ = result.fd;
     name_ = result.ifname;
 
+    int rc = batches_.Attach(fd_, io != "syscalls");
+    if (rc < 0 && io == "uring") {
+      batches_.Detach();
+      close(fd_);
+      fd_ = -1;
+      throw SystemError(env, -rc, "io_uring_setup", "setting up io_uring for TUN device " + name_,
+                        "io_uring is unavailable here (kernel.io_uring_disabled, or the kernel is "
+                        "too old): use SYNDROP_TUN_IO=syscalls");
+    }
+    ringRequired_ = io == "uring";
     poll_ = PollFd(env, fd_, this, "polling TUN device " + name_);
   }
 
@@ -178,8 +196,10 @@ class Tun : public Napi::ObjectWrap<Tun> {
   }
 
  private:
-  // Stops polling, closes the handle (freed in its close callback) and the fd. Idempotent.
+  // Stops polling, closes the handle (freed in its close callback) and the fd, the batches' ring
+  // first: its hold on the file would keep the device attached a while longer. Idempotent.
   void Shutdown() {
+    batches_.Detach();
     ClosePolledFd(poll_, fd_);
     polling_ = false;
   }
@@ -274,7 +294,7 @@ class Tun : public Napi::ObjectWrap<Tun> {
     Shutdown();
     callback_.Reset();
     rx_ = RxBinding();
-    tx_ = TxBinding();
+    tx_ = TxBinding();  // after Shutdown: the ring no longer holds the slabs' pages
     if (context_ != nullptr) {
       if (!inCallback_) delete context_;
       context_ = nullptr;
@@ -303,19 +323,17 @@ class Tun : public Napi::ObjectWrap<Tun> {
   // are held by reference so their memory stays put; syndrop never transfers them.
   struct RxBinding {
     Napi::Reference<Napi::Value> slabRef, lengthsRef;
-    uint8_t* slab = nullptr;
-    size_t slotSize = 0;
-    int32_t* lengths = nullptr;
-    size_t slots = 0;
   };
   struct TxBinding {
     Napi::Reference<Napi::Value> slabRef, offsetsRef, lengthsRef;
-    const uint8_t* slab = nullptr;
-    size_t slabBytes = 0;
-    const int32_t* offsets = nullptr;
-    const int32_t* lengths = nullptr;
-    size_t entries = 0;
   };
+
+  // A slab the ring could not register (pinned pages refused): the batches went back to
+  // syscalls, unless io_uring was asked for by name.
+  void CheckRegistered(Napi::Env env, int rc) {
+    if (rc < 0 && ringRequired_)
+      throw SystemError(env, -rc, "io_uring_register", "registering a slab with TUN device " + name_ + "'s io_uring", "");
+  }
 
   // bindRx(slab, lengths): frame i of a readBound lands at i * slotSize, slotSize = floor(slab /
   // lengths).
@@ -326,12 +344,10 @@ class Tun : public Napi::ObjectWrap<Tun> {
     int32_t* lengths = IntsOf(env, info[1], &slots, "lengths");
     if (slots > 0 && slabBytes / slots == 0)
       throw Napi::RangeError::New(env, "readBatch: slab smaller than one byte per slot");
+    RequireOpen(env, "bindRx");
+    batches_.BindRx({slab, slots == 0 ? 0 : slabBytes / slots, lengths, slots});
     rx_.slabRef = Napi::Persistent(info[0]);
     rx_.lengthsRef = Napi::Persistent(info[1]);
-    rx_.slab = slab;
-    rx_.slotSize = slots == 0 ? 0 : slabBytes / slots;
-    rx_.lengths = lengths;
-    rx_.slots = slots;
     return env.Undefined();
   }
 
@@ -340,25 +356,15 @@ class Tun : public Napi::ObjectWrap<Tun> {
   Napi::Value ReadBound(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     RequireOpen(env, "readBatch");
-    if (rx_.slab == nullptr) throw Napi::Error::New(env, "readBatch: no slab bound (bindRx)");
+    const syndrop::RxSlots& rx = batches_.rx();
+    if (rx.slab == nullptr) throw Napi::Error::New(env, "readBatch: no slab bound (bindRx)");
     int64_t max = info[0].As<Napi::Number>().Int64Value();
     if (max < 0) throw Napi::RangeError::New(env, "readBatch: max must be >= 0");
-    size_t slots = static_cast<uint64_t>(max) < rx_.slots ? static_cast<size_t>(max) : rx_.slots;
-    size_t count = 0;
-    while (count < slots) {
-      ssize_t n = read(fd_, rx_.slab + count * rx_.slotSize, rx_.slotSize);
-      if (n < 0) {
-        int err = errno;
-        if (err == EINTR) continue;
-        if (err == EAGAIN || err == EWOULDBLOCK) break;
-        if (count > 0) break;  // hand over what we have; the error resurfaces on the next call
-        throw SystemError(env, err, "read", "reading TUN device " + name_, "");
-      }
-      // A frame longer than the slot is cut to it and read() returns the cut length
-      // (tun_chr_read_iter: min(frame, buffer)); the clamp only guards the next slot.
-      if (static_cast<size_t>(n) > rx_.slotSize) n = static_cast<ssize_t>(rx_.slotSize);
-      rx_.lengths[count++] = static_cast<int32_t>(n);
-    }
+    size_t slots = static_cast<uint64_t>(max) < rx.slots ? static_cast<size_t>(max) : rx.slots;
+    int err = 0;
+    size_t count = batches_.Read(slots, &err);
+    // After some frames an error hands those over; it resurfaces on the next call.
+    if (err != 0 && count == 0) throw SystemError(env, err, "read", "reading TUN device " + name_, "");
     return Napi::Number::New(env, static_cast<double>(count));
   }
 
@@ -369,66 +375,51 @@ class Tun : public Napi::ObjectWrap<Tun> {
     const uint8_t* slab = BytesOf(env, info[0], &slabBytes, "slab");
     const int32_t* offsets = IntsOf(env, info[1], &offsetCount, "offsets");
     const int32_t* lengths = IntsOf(env, info[2], &lengthCount, "lengths");
+    RequireOpen(env, "bindTx");
+    CheckRegistered(env, batches_.BindTx({slab, slabBytes, offsets, lengths,
+                                          offsetCount < lengthCount ? offsetCount : lengthCount}));
     tx_.slabRef = Napi::Persistent(info[0]);
     tx_.offsetsRef = Napi::Persistent(info[1]);
     tx_.lengthsRef = Napi::Persistent(info[2]);
-    tx_.slab = slab;
-    tx_.slabBytes = slabBytes;
-    tx_.offsets = offsets;
-    tx_.lengths = lengths;
-    tx_.entries = offsetCount < lengthCount ? offsetCount : lengthCount;
     return env.Undefined();
   }
 
   // writeBound(count): returns frames written. A frame the kernel refuses for lack of room or as
   // malformed (EAGAIN, ENOBUFS, ENOMEM, EINVAL, EMSGSIZE) is skipped and counted as dropped, like
   // a full NIC queue; the rest of the batch is still written. dropped = count - written. Other
-  // errors (device gone) throw.
+  // errors (device gone) throw if the first frame met them, else end the batch: the frames
+  // written are reported and the error resurfaces on the next call.
   Napi::Value WriteBound(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     RequireOpen(env, "writeBatch");
-    if (tx_.slab == nullptr) throw Napi::Error::New(env, "writeBatch: no slab bound (bindTx)");
+    const syndrop::TxFrames& tx = batches_.tx();
+    if (tx.slab == nullptr) throw Napi::Error::New(env, "writeBatch: no slab bound (bindTx)");
     int64_t requested = info[0].As<Napi::Number>().Int64Value();
-    if (requested < 0 || static_cast<size_t>(requested) > tx_.entries)
+    if (requested < 0 || static_cast<size_t>(requested) > tx.entries)
       throw Napi::RangeError::New(env, "writeBatch: count exceeds offsets/lengths length");
     size_t count = static_cast<size_t>(requested);
-    const int32_t* offsets = tx_.offsets;
-    const int32_t* lengths = tx_.lengths;
     // Validate the whole batch first so a bad entry cannot leave it half written.
     for (size_t i = 0; i < count; i++) {
-      if (offsets[i] < 0 || lengths[i] <= 0 ||
-          static_cast<size_t>(offsets[i]) + static_cast<size_t>(lengths[i]) > tx_.slabBytes)
+      if (tx.offsets[i] < 0 || tx.lengths[i] <= 0 ||
+          static_cast<size_t>(tx.offsets[i]) + static_cast<size_t>(tx.lengths[i]) > tx.slabBytes)
         throw Napi::RangeError::New(env, "writeBatch: frame " + std::to_string(i) +
-                                             " (offset " + std::to_string(offsets[i]) +
-                                             ", length " + std::to_string(lengths[i]) +
+                                             " (offset " + std::to_string(tx.offsets[i]) +
+                                             ", length " + std::to_string(tx.lengths[i]) +
                                              ") is outside the slab");
     }
-    size_t written = 0;
-    for (size_t i = 0; i < count; i++) {
-      ssize_t n;
-      do {
-        n = write(fd_, tx_.slab + offsets[i], static_cast<size_t>(lengths[i]));
-      } while (n < 0 && errno == EINTR);
-      if (n >= 0) {
-        written++;
-        continue;
-      }
-      int err = errno;
-      if (err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS || err == ENOMEM ||
-          err == EINVAL || err == EMSGSIZE) {
-        txDropped_++;
-        continue;
-      }
-      if (written > 0 || i > 0) break;  // report the partial batch; the error resurfaces next call
-      throw SystemError(env, err, "write", "writing TUN device " + name_, "");
-    }
-    return Napi::Number::New(env, static_cast<double>(written));
+    syndrop::WriteOutcome outcome = batches_.Write(count);
+    if (outcome.err != 0 && outcome.failedAt == 0 && outcome.written == 0)
+      throw SystemError(env, outcome.err, "write", "writing TUN device " + name_, "");
+    return Napi::Number::New(env, static_cast<double>(outcome.written));
   }
 
   Napi::Value GetFd(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), fd_); }
   Napi::Value GetName(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), name_); }
   Napi::Value GetTxDropped(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), static_cast<double>(txDropped_));
+    return Napi::Number::New(info.Env(), static_cast<double>(batches_.txDropped()));
+  }
+  Napi::Value GetIoMode(const Napi::CallbackInfo& info) {
+    return Napi::String::New(info.Env(), batches_.UsesRing() ? "uring" : "syscalls");
   }
 
   int fd_ = -1;
@@ -439,9 +430,10 @@ class Tun : public Napi::ObjectWrap<Tun> {
   bool inCallback_ = false;
   Napi::FunctionReference callback_;
   Napi::AsyncContext* context_ = nullptr;
-  uint64_t txDropped_ = 0;
   RxBinding rx_;
   TxBinding tx_;
+  syndrop::TunBatches batches_;
+  bool ringRequired_ = false;
 };
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {

@@ -91,7 +91,7 @@ export function registerRun(program: Command): void {
           `syndrop: listening on ${options.bind}:${options.port} (host ${options.address}, ${options.address6}; family ${options.family}) app=${options.app} backlog ${options.backlog} → ` +
           `accept queue ${listener.maxAckBacklog} (+1), SYN queue ${listener.synQueueCapacity(profile.switches)}; accept ${rate}` +
           `${listener.deferAcceptRetrans > 0 ? `; TCP_DEFER_ACCEPT ${options.deferAccept} s (reads back ${deferAcceptSeconds(listener.deferAcceptRetrans)} s = ${listener.deferAcceptRetrans} SYN-ACK retransmits)` : ''}\n` +
-          `syndrop: TUN ${options.dev ?? topology.tun.name} in ${options.netns ?? topology.tun.netns}; control ${instance.controlPath}` +
+          `syndrop: TUN ${options.dev ?? topology.tun.name} in ${options.netns ?? topology.tun.netns} (${instance.tunIoMode === 'uring' ? 'write batches through io_uring' : 'a write() per frame'}); control ${instance.controlPath}` +
           `${options.pcap ? `; capture ${options.pcap}` : ''}\n`,
       );
     }

@@ -7,7 +7,17 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { SyndropError, type SyndropErrorCode } from '../errors.js';
+import { SyndropError, usageError, type SyndropErrorCode } from '../errors.js';
+
+/** How write batches reach the fd: `uring` = one io_uring_enter per batch of 4 or more frames
+ *  (native/tun-ring.h), `syscalls` = one write() per frame. Reads are one read() per frame
+ *  either way (through the ring they cost no less). */
+export type TunIoMode = 'uring' | 'syscalls';
+/** What to open with: `auto` takes io_uring when the kernel allows it, else syscalls. */
+export type TunIoChoice = TunIoMode | 'auto';
+
+/** The environment override of every TUN's I/O (`SYNDROP_TUN_IO=syscalls|uring|auto`). */
+export const TUN_IO_ENV = 'SYNDROP_TUN_IO';
 
 export interface TunOpenOptions {
   /** Network namespace holding the device: a path (`/var/run/netns/sd-srv`) or a bare name
@@ -15,6 +25,9 @@ export interface TunOpenOptions {
   netns?: string;
   /** Attach with IFF_MULTI_QUEUE (the device must have been created with `multi_queue`). */
   multiQueue?: boolean;
+  /** Batch I/O (default: `SYNDROP_TUN_IO`, else `auto`). `uring` throws where io_uring is
+   *  unavailable (ENOSYS, or EPERM under kernel.io_uring_disabled); `auto` falls back. */
+  io?: TunIoChoice;
 }
 
 /** Called when the fd is readable; drain it with `readBatch` until it returns 0. An `error`
@@ -35,6 +48,7 @@ interface NativeTun {
   readonly fd: number;
   readonly name: string;
   readonly txDropped: number;
+  readonly ioMode: TunIoMode;
   onReadable(callback: TunReadableCallback): void;
   pause(): void;
   resume(): void;
@@ -56,7 +70,7 @@ export interface NativeAlarm {
 }
 
 interface NativeModule {
-  Tun: new (name: string, netnsPath: string | null, multiQueue: boolean) => NativeTun;
+  Tun: new (name: string, netnsPath: string | null, multiQueue: boolean, io: TunIoChoice) => NativeTun;
   Alarm: new (callback: () => void) => NativeAlarm;
 }
 
@@ -122,6 +136,12 @@ function netnsPathOf(netns: string): string {
   return netns.includes('/') ? netns : `/var/run/netns/${netns}`;
 }
 
+function ioChoice(options: TunOpenOptions): TunIoChoice {
+  const choice = options.io ?? process.env[TUN_IO_ENV] ?? 'auto';
+  if (choice === 'auto' || choice === 'uring' || choice === 'syscalls') return choice;
+  throw usageError(`${TUN_IO_ENV}=${choice}: expected syscalls, uring or auto`);
+}
+
 function isSystemError(error: unknown): error is TunSystemError {
   return error instanceof Error && typeof (error as Partial<TunSystemError>).code === 'string';
 }
@@ -145,7 +165,8 @@ function syndropCodeFor(error: TunSystemError): SyndropErrorCode | undefined {
 
 /** Keeps the addon's message (it already says what to do) and the errno error as `cause`. */
 function toSyndropError(error: unknown, name: string, netns: string | null): unknown {
-  if (!isSystemError(error)) return error;
+  // io: 'uring' where the kernel refuses it: EPERM there is kernel.io_uring_disabled, not a user.
+  if (!isSystemError(error) || error.syscall === 'io_uring_setup') return error;
   if (error.code === 'EINVAL' && error.syscall === 'ioctl') {
     // TUNSETIFF on a name that belongs to a veth, a TAP or a multi-queue TUN.
     const mapped = new SyndropError(
@@ -192,8 +213,9 @@ export class TunDevice {
   static open(name: string, options: TunOpenOptions = {}): TunDevice {
     const addon = loadAddon();
     const netnsPath = options.netns === undefined ? null : netnsPathOf(options.netns);
+    const io = ioChoice(options);
     try {
-      return new TunDevice(new addon.Tun(name, netnsPath, options.multiQueue === true));
+      return new TunDevice(new addon.Tun(name, netnsPath, options.multiQueue === true, io));
     } catch (error) {
       throw toSyndropError(error, name, netnsPath);
     }
@@ -202,6 +224,12 @@ export class TunDevice {
   /** Frames `writeBatch` skipped since open (EAGAIN/ENOBUFS/ENOMEM/EINVAL/EMSGSIZE). */
   get txDropped(): number {
     return this.#native.txDropped;
+  }
+
+  /** `uring` while the batches go through io_uring; `syscalls` if it was unavailable or not
+   *  chosen, or after it failed (the device then stays on syscalls). */
+  get ioMode(): TunIoMode {
+    return this.#native.ioMode;
   }
 
   /** Sets the readable callback (replacing any previous one) and starts polling. */

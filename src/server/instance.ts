@@ -11,7 +11,7 @@ import { claimControlPath } from '../control/socket-file.js';
 import { SyndropError, usageError } from '../errors.js';
 import { preciseAlarm } from '../io/alarm.js';
 import { Engine, type FrameDevice } from '../io/engine.js';
-import { TunDevice } from '../io/tun.js';
+import { TunDevice, type TunIoMode } from '../io/tun.js';
 import { PcapngWriter } from '../observe/pcapng.js';
 import { RunRecorder } from '../report/recorder.js';
 import type { RunRecording } from '../report/recording.js';
@@ -60,13 +60,21 @@ export class Instance implements ServedInstance {
   /** Queues and verdict totals every 50 ms for the report (`--report`, the `recording` command). */
   private readonly recorder: RunRecorder;
   private sampler: NodeJS.Timeout | null = null;
+  /** The TUN the engine runs on; null with a test's frame device. */
+  private readonly tun: TunDevice | null;
 
-  private constructor(options: InstanceOptions, host: Host, acceptLoop: AcceptLoop, engine: Engine) {
+  private constructor(options: InstanceOptions, host: Host, acceptLoop: AcceptLoop, engine: Engine, tun: TunDevice | null) {
     this.options = options;
     this.host = host;
     this.acceptLoop = acceptLoop;
     this.engine = engine;
+    this.tun = tun;
     this.recorder = new RunRecorder(host, engine.startWallMs);
+  }
+
+  /** How the TUN's batches reach the kernel (io_uring or a syscall per frame), null without a TUN. */
+  get tunIoMode(): TunIoMode | null {
+    return this.tun?.ioMode ?? null;
   }
 
   static async start(options: InstanceOptions): Promise<Instance> {
@@ -89,7 +97,8 @@ export class Instance implements ServedInstance {
       { boundAddress: bound, deferAcceptSeconds: options.deferAccept },
     );
     await claimControlPathOrExplain(options.controlPath);
-    const device = options.frameDevice ?? TunDevice.open(options.device, options.netns === null ? {} : { netns: options.netns });
+    const tun = options.frameDevice === undefined ? TunDevice.open(options.device, options.netns === null ? {} : { netns: options.netns }) : null;
+    const device = options.frameDevice ?? tun!;
     const pcap =
       options.pcapPath === null
         ? null
@@ -97,7 +106,7 @@ export class Instance implements ServedInstance {
     // The TUN's addon also gives the frame loop its microsecond timer (src/io/alarm.ts).
     const alarm = options.frameDevice === undefined ? preciseAlarm : undefined;
     const engine = new Engine({ host, device, pcap, onKernelLog: options.onKernelLog, alarm });
-    const instance = new Instance(options, host, acceptLoop, engine);
+    const instance = new Instance(options, host, acceptLoop, engine, tun);
     try {
       instance.control = await serveControl(options.controlPath, controlHandlers(instance), controlStreamHandlers(instance));
     } catch (error) {
