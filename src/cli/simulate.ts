@@ -61,7 +61,7 @@ export function registerSimulate(program: Command): void {
     .option('--clients <n>', 'stop arrivals after this many clients', parseNonNegativeInt('--clients'))
     .option('--arrivals <kind>', 'poisson or uniform', 'poisson')
     .option('--rtt <ms>', 'round-trip time: MS, or MIN-MAX drawn per client', '1')
-    .option('--client-kernel <version>', 'client kernel: its SYN retransmit schedule and when it gives up (6.5+: five 1 s retries first)', '6.8')
+    .option('--client-kernel <version>', 'client kernel: its SYN retransmit schedule and when it gives up (6.5+: five 1 s retries first); behind --nat, 4.10 gives each connection its own timestamp clock', '6.8')
     .option('--syn-retries <n>', "clients' net.ipv4.tcp_syn_retries", parseNonNegativeInt('--syn-retries'), 6)
     .option('--flood-rate <n>', 'spoofed SYNs per second (never answered)', parseNonNegativeInt('--flood-rate'), 0)
     .option('--nat <[addresses:]hosts>', 'clients behind NAT: HOSTS hosts (each its own timestamp clock) share each of ADDRESSES addresses (default 1); the application then closes first (FIN, TIME_WAIT on the server), for tcp_tw_recycle what-ifs')

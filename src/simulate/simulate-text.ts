@@ -4,6 +4,7 @@
 import { renderTable } from '../observe/table.js';
 import { ms } from '../replay/replay-text.js';
 import type { SimulateResult } from './simulate-result.js';
+import { clientClockPerConnection } from './workload.js';
 
 
 const LISTEN_COUNTERS = ['TcpExtListenOverflows', 'TcpExtListenDrops', 'TcpExtTCPReqQFullDrop', 'TcpExtTCPReqQFullDoCookies', 'TcpExtSyncookiesSent', 'TcpExtSyncookiesRecv', 'TcpExtEmbryonicRsts', 'TcpExtPAWSPassive', 'TcpPassiveOpens'];
@@ -25,7 +26,7 @@ export function renderSimulation(result: SimulateResult): string {
   ]);
   return [
     `kernel ${result.kernel} (${result.kernelDescription})`,
-    `workload: ${set.synRate} SYN/s ${set.arrivals} for ${set.durationMs / 1000} s, RTT ${set.rttMs} ms, client ${set.clientKernel} (tcp_syn_retries ${set.synRetries})${set.floodRate > 0 ? `, spoofed flood ${set.floodRate} SYN/s` : ''}${set.nat === null ? '' : `, behind NAT ${natWords(set.nat)}`}; backlog ${set.backlog}, accept ${set.acceptRate}; seed ${set.seed}`,
+    `workload: ${set.synRate} SYN/s ${set.arrivals} for ${set.durationMs / 1000} s, RTT ${set.rttMs} ms, client ${set.clientKernel} (tcp_syn_retries ${set.synRetries})${set.floodRate > 0 ? `, spoofed flood ${set.floodRate} SYN/s` : ''}${set.nat === null ? '' : `, behind NAT ${natWords(set.nat, set.clientKernel)}`}; backlog ${set.backlog}, accept ${set.acceptRate}; seed ${set.seed}`,
     '',
     renderTable(rows, { head: ['t (s)', 'SYNs in', 'SYN-ACKs', 'cookies', 'established', 'drops', 'SYN queue max/end', 'accept queue max/end'], rule: true }),
     '',
@@ -70,8 +71,9 @@ export function seriesCsv(runs: Array<{ label: string; result: SimulateResult }>
   return `${lines.join('\n')}\n`;
 }
 
-/** "2:4" → "2 addresses × 4 hosts, each host its own timestamp clock". */
-function natWords(nat: string): string {
+/** "2:4" → "2 addresses × 4 hosts, each host its own timestamp clock" (4.10 clients: each connection). */
+function natWords(nat: string, clientKernel: string): string {
   const [groups, hosts] = nat.split(':').map(Number) as [number, number];
-  return `${groups} address${groups === 1 ? '' : 'es'} × ${hosts} host${hosts === 1 ? '' : 's'}, each host its own timestamp clock; the server closes first`;
+  const clock = clientClockPerConnection(clientKernel) ? 'each connection' : 'each host';
+  return `${groups} address${groups === 1 ? '' : 'es'} × ${hosts} host${hosts === 1 ? '' : 's'}, ${clock} its own timestamp clock; the server closes first`;
 }

@@ -24,7 +24,7 @@ import { EventHeap } from './event-heap.js';
 import { FrameTemplate } from './frame-template.js';
 import { simulateRecording } from './simulate-report.js';
 import { buildSimulateResult, type ClientOutcomes, type SimulateResult } from './simulate-result.js';
-import { NAT_PORTS, synSchedule, type NatGroups, type Workload } from './workload.js';
+import { NAT_PORTS, clientClockPerConnection, synSchedule, type NatGroups, type Workload } from './workload.js';
 
 export interface SimulateOptions extends Workload {
   kernel: string;
@@ -78,6 +78,8 @@ class Simulation {
   readonly heap = new EventHeap();
   readonly random: () => number;
   readonly schedule: number[];
+  /** The client kernel gives each connection its own timestamp clock (4.10, spec §2.5). */
+  readonly clockPerConnection: boolean;
   /** The three shapes of segment a simulated client sends (frame-template.ts). */
   readonly clientSyn = new FrameTemplate(segmentShape(TcpFlag.SYN, 64240, true));
   readonly clientAck = new FrameTemplate(segmentShape(TcpFlag.ACK, 502, false));
@@ -106,6 +108,7 @@ class Simulation {
       return () => next() / 4294967296;
     })();
     this.schedule = synSchedule(options.clientKernel, options.synRetries);
+    this.clockPerConnection = clientClockPerConnection(options.clientKernel);
     this.offline = new OfflineHost({
       kernel: options.kernel,
       sysctls: options.sysctls,
@@ -175,8 +178,12 @@ class Simulation {
     this.serverTsVal.push(0);
     this.serverEstablished.push(false);
     const client = this.outcome.length - 1;
-    // Behind NAT the connection takes its host's clock and the NAT's next port.
-    if (this.nat !== null) this.tsBase[client] = this.nat.place(client);
+    // Behind NAT the connection takes the NAT's next port and its host's clock, unless the
+    // client kernel gives every connection a random clock of its own (4.10: keep the draw above).
+    if (this.nat !== null) {
+      const hostClock = this.nat.place(client);
+      if (!this.clockPerConnection) this.tsBase[client] = hostClock;
+    }
     this.clientAction(client * 4 + Kind.SYN);
   }
 

@@ -109,6 +109,25 @@ describe('clients behind NAT (--nat): per-host PAWS with tcp_tw_recycle=1 (spec 
     expect(counters.TcpExtPAWSPassive).toBeUndefined();
   });
 
+  it('4.10 clients give every connection its own random clock (spec §2.5): tw_recycle drops them even from one host; 4.11 clients (one offset per address pair) connect', () => {
+    const run = (clientKernel: string) =>
+      simulate({ kernel: '3.10', sysctls: ['net.ipv4.tcp_tw_recycle=1'], nat: { groups: 1, hosts: 1 }, synRate: 10, maxClients: 30, arrivals: 'uniform', rttMinMs: 10, rttMaxMs: 10, clientKernel, synRetries: 1, acceptRate: Infinity, backlog: 128 });
+    const random = run('4.10');
+    expect(random.summary.connected + random.summary.timedOut).toBe(30);
+    // A fresh clock is below the address's last one about half the time; the first always passes.
+    expect(random.summary.timedOut).toBeGreaterThan(3);
+    expect(random.summary.connected).toBeGreaterThan(3);
+    // Each client that timed out lost both SYNs; a clock just below the address's last one
+    // can pass with the retransmit a second later. The per-host check is the only drop.
+    const paws = random.counters.TcpExtPAWSPassive!;
+    expect(paws).toBeGreaterThan(2 * random.summary.timedOut);
+    expect(paws).toBeLessThanOrEqual(2 * random.summary.timedOut + random.summary.connected);
+    expect(random.dropsByReason).toEqual({ PAWS_PASSIVE_PER_HOST: paws });
+    const perPair = run('4.11');
+    expect(perPair.summary).toMatchObject({ connected: 30, timedOut: 0 });
+    expect(perPair.counters.TcpExtPAWSPassive).toBeUndefined();
+  });
+
   it('--nat parses HOSTS or ADDRESSES:HOSTS and refuses the rest', () => {
     expect(parseNat('4')).toEqual({ groups: 1, hosts: 4 });
     expect(parseNat('2:4')).toEqual({ groups: 2, hosts: 4 });
