@@ -89,11 +89,11 @@ function retransmitTimer(retries: number, linearTimeouts: number): number[] {
 /** tcp_syn_linear_timeouts' default from 6.5 (0: the feature does not exist before). */
 const SYN_LINEAR_TIMEOUTS = 4;
 
-/** `--client-kernel 5.15` → major 5, minor 15 (`6.x`: the newest 6). */
-function clientVersion(clientKernel: string): { major: number; minor: number } {
-  const match = /^(\d+)\.(\d+|x)/.exec(clientKernel.trim().toLowerCase());
+/** `--client-kernel 5.15` → major 5, minor 15, sublevel 0 (`6.x`: the newest 6; `4.10.17`: sublevel 17). */
+function clientVersion(clientKernel: string): { major: number; minor: number; sublevel: number } {
+  const match = /^(\d+)\.(\d+|x)(?:\.(\d+))?/.exec(clientKernel.trim().toLowerCase());
   if (match === null) throw usageError(`--client-kernel ${clientKernel}: expected a version like 5.15 or 6.8`);
-  return { major: Number(match[1]), minor: match[2] === 'x' ? Infinity : Number(match[2]) };
+  return { major: Number(match[1]), minor: match[2] === 'x' ? Infinity : Number(match[2]), sublevel: Number(match[3] ?? 0) };
 }
 
 /** The client's SYN send times relative to its first SYN; the last entry is when it gives up. */
@@ -107,12 +107,13 @@ export function synSchedule(clientKernel: string, retries: number): number[] {
  * Whether the client kernel offsets each connection's timestamp clock by its own random value
  * (spec §2.5): 4.10 did (per 4-tuple), so a host's connections no longer show one rising clock
  * and a server with tcp_tw_recycle=1 drops them even from a lone host. Before 4.10 every
- * connection shows the host's clock; from 4.11 (and 4.10.17) the offset is per address pair,
- * the same for every connection to one server, so the host's clock still shows through.
+ * connection shows the host's clock; from 4.11, and in the 4.10.17 stable tree, the offset is
+ * per address pair, the same for every connection to one server, so the host's clock still
+ * shows through. The spec reads 4.10.0/4.10.1 and 4.10.17; the sublevels between count as 4.10.
  */
 export function clientClockPerConnection(clientKernel: string): boolean {
-  const { major, minor } = clientVersion(clientKernel);
-  return major === 4 && minor === 10;
+  const { major, minor, sublevel } = clientVersion(clientKernel);
+  return major === 4 && minor === 10 && sublevel < 17;
 }
 
 /** `--rtt 20` (every client) or `--rtt 5-80` (uniform per client), ms. */

@@ -109,7 +109,7 @@ describe('clients behind NAT (--nat): per-host PAWS with tcp_tw_recycle=1 (spec 
     expect(counters.TcpExtPAWSPassive).toBeUndefined();
   });
 
-  it('4.10 clients give every connection its own random clock (spec §2.5): tw_recycle drops them even from one host; 4.11 clients (one offset per address pair) connect', () => {
+  it('4.10 clients give every connection its own random clock (spec §2.5): tw_recycle drops them even from one host; 4.11 and 4.10.17 clients (one offset per address pair) and 4.9 (the host clock) connect', () => {
     const run = (clientKernel: string) =>
       simulate({ kernel: '3.10', sysctls: ['net.ipv4.tcp_tw_recycle=1'], nat: { groups: 1, hosts: 1 }, synRate: 10, maxClients: 30, arrivals: 'uniform', rttMinMs: 10, rttMaxMs: 10, clientKernel, synRetries: 1, acceptRate: Infinity, backlog: 128 });
     const random = run('4.10');
@@ -123,9 +123,12 @@ describe('clients behind NAT (--nat): per-host PAWS with tcp_tw_recycle=1 (spec 
     expect(paws).toBeGreaterThan(2 * random.summary.timedOut);
     expect(paws).toBeLessThanOrEqual(2 * random.summary.timedOut + random.summary.connected);
     expect(random.dropsByReason).toEqual({ PAWS_PASSIVE_PER_HOST: paws });
-    const perPair = run('4.11');
-    expect(perPair.summary).toMatchObject({ connected: 30, timedOut: 0 });
-    expect(perPair.counters.TcpExtPAWSPassive).toBeUndefined();
+    for (const kernel of ['4.11', '4.10.17', '4.9']) {
+      const hostClock = run(kernel);
+      expect(hostClock.summary, kernel).toMatchObject({ connected: 30, timedOut: 0 });
+      expect(hostClock.counters.TcpExtPAWSPassive, kernel).toBeUndefined();
+    }
+    expect(run('4.10.1').summary).toEqual(random.summary);
   });
 
   it('--nat parses HOSTS or ADDRESSES:HOSTS and refuses the rest', () => {
