@@ -7,10 +7,11 @@
 // (SYN, SYN-ACK at once, ACK one RTT later) or on the client (SYN, SYN-ACK one RTT later, ACK
 // at once).
 
+import type { Ipv6Peers } from '../stack/peers6.js';
 import { TcpFlag } from '../wire/tcp.js';
 import { CaptureReader } from './capture-reader.js';
-import { CapturedSegment, SegmentLoad } from './captured-segment.js';
-import type { ServerEndpoint } from './server-endpoint.js';
+import { CapturedSegment, replayPeers6, SegmentLoad } from './captured-segment.js';
+import { serverKey, type ServerEndpoint } from './server-endpoint.js';
 
 /** The RTT used when the capture holds no completed handshake at all. */
 export const DEFAULT_RTT_MS = 50;
@@ -60,16 +61,18 @@ interface OpenHandshake {
   serverIsn: number;
 }
 
-export function measureHandshakeRtts(path: string, server: ServerEndpoint): HandshakeRtts {
+/** `peers6`: the replay's table, so an IPv6 client's key here is its key in the replay pass. */
+export function measureHandshakeRtts(path: string, server: ServerEndpoint, peers6: Ipv6Peers = replayPeers6()): HandshakeRtts {
   const reader = CaptureReader.open(path);
-  const segment = new CapturedSegment();
+  const segment = new CapturedSegment(peers6);
+  const serverAddress = serverKey(server, peers6);
   const open = new Map<number, OpenHandshake>();
   const samples = new Map<number, number[]>();
   try {
     while (reader.next()) {
       if (segment.load(reader.buf, reader.ipOffset, reader.ipLength) !== SegmentLoad.TCP) continue;
       const synAck = segment.flags & (TcpFlag.SYN | TcpFlag.ACK);
-      if (segment.dstAddr === server.address && segment.dstPort === server.port) {
+      if (segment.dstAddr === serverAddress && segment.dstPort === server.port) {
         const key = segment.srcAddr * 65536 + segment.srcPort;
         if (synAck === TcpFlag.SYN) {
           const known = open.get(key);
@@ -81,7 +84,7 @@ export function measureHandshakeRtts(path: string, server: ServerEndpoint): Hand
           open.delete(key);
           addSample(samples, segment.srcAddr, reader.timeMicros - known.synMicros);
         }
-      } else if (segment.srcAddr === server.address && segment.srcPort === server.port && synAck === (TcpFlag.SYN | TcpFlag.ACK)) {
+      } else if (segment.srcAddr === serverAddress && segment.srcPort === server.port && synAck === (TcpFlag.SYN | TcpFlag.ACK)) {
         const known = open.get(segment.dstAddr * 65536 + segment.dstPort);
         if (known !== undefined) known.serverIsn = segment.seq;
       }
