@@ -167,14 +167,9 @@ describe('replay of an IPv6 capture', () => {
     for (const capture of [capture6x, captureEthernet]) {
       const result = replay(capture, '6.x');
       expect(result.connections.map((c) => c.client)).toEqual([0, 1, 2, 3, 4, 5].map(clientText));
-      expect(result.connections.map((c) => [c.real, c.emulated, c.diverged])).toEqual([
-        ['established', 'established', false],
-        ['established', 'established', false],
-        ['established', 'established', false],
-        ['dropped', 'dropped', false],
-        ['dropped', 'dropped', false],
-        ['dropped', 'dropped', false],
-      ]);
+      expect(result.connections.map((c) => c.real)).toEqual(['established', 'established', 'established', 'dropped', 'dropped', 'dropped']);
+      expect(result.connections.map((c) => c.emulated)).toEqual(result.connections.map((c) => c.real));
+      expect(result.summary.diverged).toBe(0);
       expect(result.counters.TcpExtListenOverflows).toBe(6);
       expect(result.input).toMatchObject({ ipv4: 0, clientSegments: 12, midstream: 0, malformed: 0, ipv6Skipped: 0 });
     }
