@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CaptureReader } from '../../src/replay/capture-reader.js';
 import { CapturedSegment, SegmentLoad } from '../../src/replay/captured-segment.js';
+import { replayGrid } from '../../src/offline/grid-pool.js';
 import { LinkType } from '../../src/replay/link-layer.js';
 import { runReplay, type ReplayOptions } from '../../src/replay/replay.js';
 import { replayJson } from '../../src/replay/replay-result.js';
@@ -182,6 +183,18 @@ describe('replay of an IPv6 capture', () => {
     expect(json.server).toBe(`[${SERVER6_TEXT}]:80`);
     expect(json.connections[0]).toEqual({ client: clientText(0), real: 'established', emulated: 'established', diverged: false });
     expect(renderReplay(result, 50)).toContain(clientText(5));
+  });
+
+  it('--report: the recording names the IPv6 server and its port', () => {
+    const result = replay(capture6x, '6.x', { record: true });
+    expect(result.recording!.settings).toMatchObject({ server: `[${SERVER6_TEXT}]:80`, port: '80' });
+  });
+
+  it('--kernels on worker threads: the IPv6 server crosses to each worker, the results are the serial run\'s', async () => {
+    const cells = ['3.10', '6.x'].map((kernel) => conversationReplay(capture6x, kernel, { server: SERVER6_ENDPOINT }));
+    const threaded = await replayGrid(cells, 2);
+    expect(threaded.map((r) => r.connections)).toEqual(cells.map((cell) => runReplay(cell).connections));
+    expect(threaded.map((r) => r.server)).toEqual([`[${SERVER6_TEXT}]:80`, `[${SERVER6_TEXT}]:80`]);
   });
 
   it('6.x capture through 3.10, open loop: the young rule answers clients 4 and 5 (half-open) and drops client 6 (spec §1.1 C3)', () => {
