@@ -140,6 +140,11 @@ export class ConnectionTable {
     return track;
   }
 
+  /** Adds the client address of every followed connection to `into` (the keys the replay keeps). */
+  noteClientAddresses(into: Set<number>): void {
+    for (const track of this.#live.values()) into.add(track.clientAddr);
+  }
+
   /** A track for a new attempt (a recycled one when there is one); `start` puts it in the table. */
   newTrack(clientAddr: number, clientPort: number, firstSynAt: number, synSeq: number): ConnectionTrack {
     const free = this.#free.pop();

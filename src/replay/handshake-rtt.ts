@@ -43,6 +43,11 @@ export class HandshakeRtts {
     return this.#perClient.size;
   }
 
+  /** Adds every client with an RTT of its own to `into` (their IPv6 keys must stay theirs). */
+  noteClients(into: Set<number>): void {
+    for (const client of this.#perClient.keys()) into.add(client);
+  }
+
   /** The client's own RTT, else the capture's median, else DEFAULT_RTT_MS; in µs. */
   rttMicros(clientAddr: number): number {
     return this.#perClient.get(clientAddr) ?? this.medianMicros ?? DEFAULT_RTT_MS * 1000;
@@ -70,6 +75,7 @@ export function measureHandshakeRtts(path: string, server: ServerEndpoint, peers
   const samples = new Map<number, number[]>();
   try {
     while (reader.next()) {
+      if (peers6.wantsSweep) sweep(peers6, serverAddress, open, samples);
       if (segment.load(reader.buf, reader.ipOffset, reader.ipLength) !== SegmentLoad.TCP) continue;
       const synAck = segment.flags & (TcpFlag.SYN | TcpFlag.ACK);
       if (segment.dstAddr === serverAddress && segment.dstPort === server.port) {
@@ -93,6 +99,13 @@ export function measureHandshakeRtts(path: string, server: ServerEndpoint, peers
     reader.close();
   }
   return new HandshakeRtts(samples);
+}
+
+/** Frees the IPv6 keys of clients neither measured nor in a handshake still open (a flood's sources). */
+function sweep(peers6: Ipv6Peers, serverAddress: number, open: Map<number, OpenHandshake>, samples: Map<number, number[]>): void {
+  const inUse = new Set<number>([serverAddress, ...samples.keys()]);
+  for (const key of open.keys()) inUse.add(Math.floor(key / 65536));
+  peers6.sweep((key) => inUse.has(key));
 }
 
 function addSample(samples: Map<number, number[]>, client: number, micros: number): void {

@@ -132,6 +132,7 @@ class Replay {
         }
         // Whole ms, like the kernel's jiffies; never backwards (multi-queue captures interleave).
         now = Math.max(now, Math.floor((reader.timeMicros - this.t0Micros) / 1000));
+        if (this.peers6.wantsSweep) this.sweepPeers6();
         const code = this.segment.load(reader.buf, reader.ipOffset, reader.ipLength);
         if (code === SegmentLoad.TCP) this.route(now, reader.timeMicros);
         else if (code === SegmentLoad.FRAGMENT) this.input.fragments++;
@@ -280,6 +281,18 @@ class Replay {
     if (this.pcap === null) return;
     if (this.feeding) this.pendingReplies.push(tx.slab.slice(off, off + length));
     else this.pcap.writePacket(tx.slab, off, length, Math.round(this.t0Micros + now * 1000), 'out');
+  }
+
+  /**
+   * Frees the IPv6 keys nothing here refers to any more (a spoofed flood's concluded sources),
+   * between two packets, as the stack sweeps its own table: memory stays bounded by the
+   * connections followed, and a 2^24-source capture cannot fill the key space.
+   */
+  sweepPeers6(): void {
+    const inUse = new Set<number>([this.serverAddress]);
+    this.tracks.noteClientAddresses(inUse);
+    this.completion?.rtts.noteClients(inUse);
+    this.peers6.sweep((key) => inUse.has(key));
   }
 
   /**

@@ -49,12 +49,16 @@ export function detectServer(path: string): ServerEndpoint {
   const reader = CaptureReader.open(path);
   const segment = new CapturedSegment();
   const syns = new Map<number, number>();
+  /** Addresses SYNs went to: the only IPv6 keys this pass keeps (a flood's sources are swept). */
+  const destinations = new Set<number>();
   try {
     while (reader.next()) {
+      if (segment.peers6.wantsSweep) segment.peers6.sweep((key) => destinations.has(key));
       if (segment.load(reader.buf, reader.ipOffset, reader.ipLength) !== SegmentLoad.TCP) continue;
       if ((segment.flags & (TcpFlag.SYN | TcpFlag.ACK)) !== TcpFlag.SYN) continue;
       const key = segment.dstAddr * 65536 + segment.dstPort;
       syns.set(key, (syns.get(key) ?? 0) + 1);
+      destinations.add(segment.dstAddr);
     }
   } finally {
     reader.close();

@@ -264,6 +264,39 @@ describe('replay of an IPv6 capture', () => {
   });
 });
 
+describe('a spoofed IPv6 flood, followed a few hundred connections at a time', () => {
+  // 3 000 SYNs, each from its own source in 2001:db8::/64, never answered: the replay's IPv6
+  // table frees the keys of concluded sources and gives them to new ones as it goes.
+  const FLOOD_SYNS = 3000;
+  const builder = new StackHarness('6.x');
+  const floodFrames: CapturedFrame[] = [];
+  for (let i = 0; i < FLOOD_SYNS; i++) {
+    const bytes = asIpv6(builder.frame({ srcPort: 1024 + i, seq: (i * 2654435761) >>> 0, mss: null, windowScale: null, sack: false, tsVal: null, window: 512 }));
+    bytes[8 + 15] = (i + 1) & 0xff; // the source's last two bytes: 2001:db8::<i + 1>
+    bytes[8 + 14] = (i + 1) >> 8;
+    bytes.set([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], 8);
+    floodFrames.push({ timeMicros: T0 + i * 100, bytes });
+  }
+  const flood = write('flood6.pcap', pcapFile('le', LinkType.RAW, floodFrames));
+
+  it('every row names its own source though keys were freed and reused, and the rows are those of following every source at once', () => {
+    const bounded = replay(flood, '6.x', { backlog: 128, liveLimit: 200, detailLimit: FLOOD_SYNS });
+    expect(bounded.connections.map((c) => c.client)).toEqual(Array.from({ length: FLOOD_SYNS }, (_, i) => `[2001:db8::${(i + 1).toString(16)}]:${1024 + i}`));
+    expect(bounded.detail.concludedEarly).toBe(FLOOD_SYNS - 200);
+    const all = replay(flood, '6.x', { backlog: 128, detailLimit: FLOOD_SYNS });
+    expect(bounded.connections).toEqual(all.connections);
+    expect(bounded.counters).toEqual(all.counters);
+  });
+
+  it('--complete-handshakes over the same flood: the RTT pass and the synthesized ACKs keep their clients\' keys through the sweeps', () => {
+    // Followed for 100 ms each (1 000 at a time, a SYN every 100 µs): long enough for the default 50 ms RTT's ACK.
+    const result = replay(flood, '6.x', { backlog: 128, liveLimit: 1000, detailLimit: FLOOD_SYNS, completeHandshakes: true });
+    expect(result.connections.map((c) => c.client)).toEqual(Array.from({ length: FLOOD_SYNS }, (_, i) => `[2001:db8::${(i + 1).toString(16)}]:${1024 + i}`));
+    expect(result.input.synthesized).toBeGreaterThan(0);
+    expect(result.input.synthesized).toBe(result.connections.reduce((n, c) => n + c.synthesized, 0));
+  });
+});
+
 describe('a capture holding both families', () => {
   it('the server is the busiest SYN destination across IPv4 and IPv6; the other family\'s segments are other TCP', () => {
     const v4 = harness.frame({ srcPort: 50000 });
