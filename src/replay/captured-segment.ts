@@ -8,8 +8,9 @@
 // constants (V8 folds those; an imported object's property is read again at each use).
 // IPv6 addresses become 32-bit keys in 0.0.0.0/8 through an Ipv6Peers table, as the stack's
 // own pools key them (peers6.ts): a track, a tuple index or a server endpoint holds one number
-// whatever the family. The table is the replay's own, never swept: a key the stack's table may
-// free and reuse once no state refers to it would make two clients one track here.
+// whatever the family. The table is the replay's own, not the stack's: the stack frees a key
+// once none of its state refers to it, which a replay track may still do, and two clients
+// would become one track here. The replay frees its keys when none of its tracks does.
 
 import { Ipv6Peers } from '../stack/peers6.js';
 import { finishChecksum, pseudoHeaderSum, pseudoHeaderSum6 } from '../wire/checksum.js';
