@@ -37,6 +37,8 @@ export interface CaptureStats {
   packets: number;
   /** IP packets handed on, by the version nibble (what is inside them is the replay's to judge). */
   ipv4: number;
+  /** IPv6 packets skipped: an extension header before TCP (the replay counts them here, as it does malformed segments). */
+  ipv6Skipped: number;
   ipv6: number;
   /** Link payloads that are not IP (ARP, LLDP…), and frames of link types this reader does not know. */
   otherSkipped: number;
@@ -83,7 +85,7 @@ export class CaptureReader {
     this.#fd = fd;
     this.buf = new Uint8Array(WINDOW_BYTES);
     this.#view = new DataView(this.buf.buffer);
-    this.stats = { format, packets: 0, ipv4: 0, ipv6: 0, otherSkipped: 0, malformed: 0, linkTypes: [], stoppedAt: null, stopReason: null };
+    this.stats = { format, packets: 0, ipv4: 0, ipv6Skipped: 0, ipv6: 0, otherSkipped: 0, malformed: 0, linkTypes: [], stoppedAt: null, stopReason: null };
   }
 
   /** Opens `path`; throws one clear SyndropError when it is not a capture this reader knows. */

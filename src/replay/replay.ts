@@ -56,8 +56,6 @@ export interface ReplayInput extends CaptureStats {
   otherTcp: number;
   notTcp: number;
   fragments: number;
-  /** IPv6 packets with an extension header before TCP (not replayed; a fragment header counts under fragments). */
-  ipv6Skipped: number;
   /** Client segments of connections whose SYN the capture does not hold (not fed). */
   midstream: number;
   /** Segments the snap length cut short (fed as far as captured). */
@@ -95,7 +93,7 @@ class Replay {
   readonly pendingReplies: Uint8Array[] = [];
   feeding = false;
   t0Micros = -1;
-  input: Omit<ReplayInput, keyof CaptureStats> = { clientSegments: 0, serverSegments: 0, otherTcp: 0, notTcp: 0, fragments: 0, ipv6Skipped: 0, midstream: 0, snapped: 0, durationMs: 0 };
+  input: Omit<ReplayInput, keyof CaptureStats> = { clientSegments: 0, serverSegments: 0, otherTcp: 0, notTcp: 0, fragments: 0, midstream: 0, snapped: 0, durationMs: 0 };
 
   constructor(readonly options: ReplayOptions) {
     this.serverAddress = serverKey(options.server, this.peers6);
@@ -137,7 +135,7 @@ class Replay {
         if (code === SegmentLoad.TCP) this.route(now, reader.timeMicros);
         else if (code === SegmentLoad.FRAGMENT) this.input.fragments++;
         else if (code === SegmentLoad.NOT_TCP) this.input.notTcp++;
-        else if (code === SegmentLoad.IPV6_EXTENSIONS) this.input.ipv6Skipped++;
+        else if (code === SegmentLoad.IPV6_EXTENSIONS) reader.stats.ipv6Skipped++;
         else reader.stats.malformed++;
       }
       this.advance(this.t0Micros + (now + 1) * 1000, now);
