@@ -61,6 +61,9 @@ Outcomes: established, established-cookie, dropped (no SYN-ACK ever), reset, hal
 (SYN-ACK'd, never completed), ghost (the client completed, the server dropped its ACK).
 The server's own segments in the capture are not fed: they are what the real server did.
 Checksums in the capture are not trusted (offload): the fed copies get fresh ones.
+IPv6 is replayed like IPv4 (an IPv6 server answers from its own address; clients print as
+[ADDR]:PORT), except packets with an extension header before TCP (hop-by-hop, routing,
+destination options, AH…): they are counted and skipped, as fragments are.
 With --accept-rate N the application has been idle in accept() before the first packet: it
 starts with one second of accepts (N) banked, as a live \`syndrop run\` does after a second.`;
 
@@ -71,7 +74,7 @@ export function registerReplay(program: Command): void {
     .description('replay a real capture through a kernel profile: what would this kernel have done with this traffic?')
     .option('-k, --kernel <version>', 'kernel profile (a version or alias)', '6.x')
     .option('--kernels <list>', 'several kernel profiles side by side, e.g. 3.10,4.10,6.x')
-    .option('--server <addr:port>', 'the server endpoint (default: the one receiving the most SYNs)')
+    .option('--server <addr:port>', 'the server endpoint, ADDR:PORT or [IPv6ADDR]:PORT (default: the one receiving the most SYNs, either family)')
     .option('-o, --sysctl <name=value>', 'override a sysctl (repeatable)', collect, [])
     .option('-b, --backlog <n>', 'listen() backlog (clamped to net.core.somaxconn)', parseInteger('--backlog'), 128)
     .option('--accept-rate <n>', 'accept() calls per second (0 = never; default: at once)', parseNonNegativeInt('--accept-rate'))

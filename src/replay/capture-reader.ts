@@ -2,15 +2,15 @@
 // (draft-ietf-opsawg-pcapng: SHB/IDB/EPB/SPB/obsolete PB, any section byte order,
 // if_tsresol, if_tsoffset) files. One fixed window over the file, refilled as records are
 // consumed: memory stays constant for any file size. Each `next()` positions the reader
-// on the next IPv4 packet; everything else is counted, never thrown: IPv6 (skipped until
-// the stack speaks it), other link payloads, malformed records. A record that breaks the
+// on the next IP packet (IPv4 or IPv6); everything else is counted, never thrown: other
+// link payloads, malformed records. A record that breaks the
 // framing (bad block length, a file cut in the middle of a record) ends the read; `stats`
 // says where and why, and what was read before stays valid (issue 17: "truncated:
 // process what was read, then say where it stopped").
 
 import { closeSync, openSync, readSync } from 'node:fs';
 import { SyndropError } from '../errors.js';
-import { LINK_IPV6, LINK_OTHER, LINK_TRUNCATED, LINK_UNSUPPORTED, linkPayload } from './link-layer.js';
+import { LINK_OTHER, LINK_TRUNCATED, LINK_UNSUPPORTED, linkPayload } from './link-layer.js';
 
 const PCAP_MAGIC_MICROS = 0xa1b2c3d4;
 const PCAP_MAGIC_NANOS = 0xa1b23c4d;
@@ -35,8 +35,11 @@ export interface CaptureStats {
   format: 'pcap' | 'pcapng';
   /** Packet records read (any link payload). */
   packets: number;
+  /** IP packets handed on, by the version nibble (what is inside them is the replay's to judge). */
   ipv4: number;
+  /** IPv6 packets skipped: an extension header before TCP (the replay counts them here, as it does malformed segments). */
   ipv6Skipped: number;
+  ipv6: number;
   /** Link payloads that are not IP (ARP, LLDP…), and frames of link types this reader does not know. */
   otherSkipped: number;
   /** Records whose framing held but whose contents did not (skipped). */
@@ -57,7 +60,7 @@ interface Interface {
 
 export class CaptureReader {
   readonly stats: CaptureStats;
-  /** The current IPv4 packet: `buf[ipOffset, ipOffset + ipLength)`, valid until the next `next()`. */
+  /** The current IP packet: `buf[ipOffset, ipOffset + ipLength)`, valid until the next `next()`. */
   buf: Uint8Array;
   ipOffset = 0;
   ipLength = 0;
@@ -82,7 +85,7 @@ export class CaptureReader {
     this.#fd = fd;
     this.buf = new Uint8Array(WINDOW_BYTES);
     this.#view = new DataView(this.buf.buffer);
-    this.stats = { format, packets: 0, ipv4: 0, ipv6Skipped: 0, otherSkipped: 0, malformed: 0, linkTypes: [], stoppedAt: null, stopReason: null };
+    this.stats = { format, packets: 0, ipv4: 0, ipv6Skipped: 0, ipv6: 0, otherSkipped: 0, malformed: 0, linkTypes: [], stoppedAt: null, stopReason: null };
   }
 
   /** Opens `path`; throws one clear SyndropError when it is not a capture this reader knows. */
@@ -110,7 +113,7 @@ export class CaptureReader {
     closeSync(this.#fd);
   }
 
-  /** Advances to the next IPv4 packet; false when the file (or its readable part) is done. */
+  /** Advances to the next IP packet; false when the file (or its readable part) is done. */
   next(): boolean {
     while (!this.#done) {
       const found = this.stats.format === 'pcap' ? this.#nextPcapRecord() : this.#nextPcapngBlock();
@@ -172,20 +175,20 @@ export class CaptureReader {
     if (!this.stats.linkTypes.includes(linkType)) this.stats.linkTypes.push(linkType);
   }
 
-  /** Classifies a frame at buf[off, off + caplen); true when it is IPv4 (the reader's current packet). */
+  /** Classifies a frame at buf[off, off + caplen); true when it holds an IP packet (the reader's current packet). */
   #frame(linkType: number, off: number, caplen: number, wireLength: number, timeMicros: number): boolean {
     this.stats.packets++;
     const ip = linkPayload(linkType, this.buf, off, caplen);
     if (ip >= 0) {
-      this.stats.ipv4++;
+      if (this.buf[ip]! >> 4 === 6) this.stats.ipv6++;
+      else this.stats.ipv4++;
       this.ipOffset = ip;
       this.ipLength = off + caplen - ip;
       this.ipWireLength = wireLength - (ip - off);
       this.timeMicros = timeMicros;
       return true;
     }
-    if (ip === LINK_IPV6) this.stats.ipv6Skipped++;
-    else if (ip === LINK_OTHER || ip === LINK_UNSUPPORTED) this.stats.otherSkipped++;
+    if (ip === LINK_OTHER || ip === LINK_UNSUPPORTED) this.stats.otherSkipped++;
     else if (ip === LINK_TRUNCATED) this.stats.malformed++;
     return false;
   }

@@ -7,7 +7,9 @@
 // - a concluded connection is always counted in the tally (outcomes, divergence, latencies);
 //   the first `detailLimit` connections (in the order of their first SYN) also keep their row.
 
-import { ipv4ToString } from '../wire/addr.js';
+import { isIpv6Key, type Ipv6Peers } from '../stack/peers6.js';
+import { ipv4ToString, ipv6ToString, parseIpv6 } from '../wire/addr.js';
+import { replayPeers6 } from './captured-segment.js';
 import { OUTCOMES, diverged, emulatedConnectMs, emulatedOutcomeCode, newTrack, realConnectMs, realOutcomeCode, resetTrack, type ConnectionTrack, type Outcome } from './outcome.js';
 import { TupleIndex } from './tuple-index.js';
 
@@ -120,6 +122,8 @@ export class ConnectionTable {
   constructor(
     readonly detailLimit = DETAIL_LIMIT,
     readonly liveLimit = LIVE_LIMIT,
+    /** The table the tracks' IPv6 client keys come from (captured-segment.ts). */
+    readonly peers6: Ipv6Peers = replayPeers6(),
   ) {
     this.#live = new TupleIndex(liveLimit + 1);
   }
@@ -134,6 +138,11 @@ export class ConnectionTable {
     const track = this.#live.get(address, port);
     if (track !== undefined) this.#last = track;
     return track;
+  }
+
+  /** Adds the client address of every followed connection to `into` (the keys the replay keeps). */
+  noteClientAddresses(into: Set<number>): void {
+    for (const track of this.#live.values()) into.add(track.clientAddr);
   }
 
   /** A track for a new attempt (a recycled one when there is one); `start` puts it in the table. */
@@ -192,10 +201,17 @@ export class ConnectionTable {
     this.#live.clear();
     this.#last = null;
     this.#quietest = this.#busiest = null;
-    // Each row's client as a number once, not parsed again in every comparison.
-    const keyed = this.detailed.map((row) => ({ row, client: clientNumber(row.client) }));
-    keyed.sort((a, b) => a.row.firstSynMs - b.row.firstSynMs || a.client - b.client);
+    // Each row's client as a sort key once, not parsed again in every comparison.
+    const keyed = this.detailed.map((row) => ({ row, client: clientNumber(row.client), client6: clientText6(row.client) }));
+    keyed.sort((a, b) => a.row.firstSynMs - b.row.firstSynMs || a.client - b.client || (a.client6 < b.client6 ? -1 : a.client6 > b.client6 ? 1 : 0));
     return keyed.map((k) => k.row);
+  }
+
+  /** IPv4 as ADDR:PORT, IPv6 as [ADDR]:PORT (RFC 5952 §6), as `ss` prints them. */
+  #clientText(address: number, port: number): string {
+    if (!isIpv6Key(address)) return `${ipv4ToString(address)}:${port}`;
+    const peers = this.peers6;
+    return `[${ipv6ToString([peers.word(address, 0), peers.word(address, 1), peers.word(address, 2), peers.word(address, 3)])}]:${port}`;
   }
 
   #conclude(track: ConnectionTrack): void {
@@ -213,7 +229,7 @@ export class ConnectionTable {
     if (emulatedMs !== null) tally.emulatedConnectMs.add(emulatedMs);
     if (!track.detailed) return;
     this.detailed.push({
-      client: `${ipv4ToString(track.clientAddr)}:${track.clientPort}`,
+      client: this.#clientText(track.clientAddr, track.clientPort),
       real: OUTCOMES[real]!,
       emulated: OUTCOMES[emulated]!,
       diverged: isDiverged,
@@ -227,8 +243,20 @@ export class ConnectionTable {
   }
 }
 
-/** ADDR:PORT as one number, address then port (the order the replay has always listed them in). */
+/** ADDR:PORT as one number, address then port (the order the replay has always listed them in); every IPv6 client after. */
 function clientNumber(client: string): number {
+  if (client.startsWith('[')) return IPV6_AFTER;
   const [address, port] = client.split(':') as [string, string];
   return address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0) * 65536 + Number(port);
+}
+
+/** Past every IPv4 ADDR:PORT number (2^48). */
+const IPV6_AFTER = 2 ** 48;
+
+/** [ADDR]:PORT as 32 hex digits and a 5-digit port, so text order is address then port order; '' for IPv4. */
+function clientText6(client: string): string {
+  if (!client.startsWith('[')) return '';
+  const close = client.indexOf(']');
+  const words = parseIpv6(client.slice(1, close))!;
+  return [...words].map((w) => w.toString(16).padStart(8, '0')).join('') + client.slice(close + 2).padStart(5, '0');
 }

@@ -14,6 +14,7 @@
 // ACK for that connection by then: the captured segments say what happened from there.
 
 import { EventHeap } from '../simulate/event-heap.js';
+import { isIpv6Key } from '../stack/peers6.js';
 import { SegmentSpec, writeTcpSegment } from '../wire/builder.js';
 import { TcpFlag } from '../wire/tcp.js';
 import type { CapturedSegment } from './captured-segment.js';
@@ -43,8 +44,8 @@ export class HandshakeCompletion {
   readonly #pending: Array<PendingAck | null> = [];
   readonly #free: number[] = [];
   readonly #spec = new SegmentSpec();
-  /** The synthesized segment written by take(). */
-  readonly frame = new Uint8Array(64);
+  /** The synthesized segment written by take(): IPv6 + TCP + timestamps is 72 bytes. */
+  readonly frame = new Uint8Array(128);
   /** The connection and RTT of the segment take() wrote last. */
   track: ConnectionTrack | null = null;
   rttMicros = 0;
@@ -93,6 +94,12 @@ export class HandshakeCompletion {
     const current = this.tracks.get(track.clientAddr, track.clientPort) === track && track.synSeq === pending.synSeq && track.firstSynAt === pending.firstSynAt;
     if (!current || realAnswered(track)) return 0;
     const spec = this.#spec.reset();
+    if (isIpv6Key(track.clientAddr)) {
+      // An IPv6 client of an IPv6 server: the key stands for the address in the replay's table.
+      spec.ipv6 = true;
+      this.tracks.peers6.copyTo(track.clientAddr, spec.srcAddr6);
+      spec.dstAddr6.set(this.server.address6!);
+    }
     spec.srcAddr = track.clientAddr;
     spec.srcPort = track.clientPort;
     spec.dstAddr = this.server.address;

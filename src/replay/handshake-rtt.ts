@@ -7,10 +7,11 @@
 // (SYN, SYN-ACK at once, ACK one RTT later) or on the client (SYN, SYN-ACK one RTT later, ACK
 // at once).
 
+import type { Ipv6Peers } from '../stack/peers6.js';
 import { TcpFlag } from '../wire/tcp.js';
 import { CaptureReader } from './capture-reader.js';
-import { CapturedSegment, SegmentLoad } from './captured-segment.js';
-import type { ServerEndpoint } from './server-endpoint.js';
+import { CapturedSegment, replayPeers6, SegmentLoad } from './captured-segment.js';
+import { serverKey, type ServerEndpoint } from './server-endpoint.js';
 
 /** The RTT used when the capture holds no completed handshake at all. */
 export const DEFAULT_RTT_MS = 50;
@@ -42,6 +43,11 @@ export class HandshakeRtts {
     return this.#perClient.size;
   }
 
+  /** Adds every client with an RTT of its own to `into` (their IPv6 keys must stay theirs). */
+  noteClients(into: Set<number>): void {
+    for (const client of this.#perClient.keys()) into.add(client);
+  }
+
   /** The client's own RTT, else the capture's median, else DEFAULT_RTT_MS; in µs. */
   rttMicros(clientAddr: number): number {
     return this.#perClient.get(clientAddr) ?? this.medianMicros ?? DEFAULT_RTT_MS * 1000;
@@ -60,16 +66,19 @@ interface OpenHandshake {
   serverIsn: number;
 }
 
-export function measureHandshakeRtts(path: string, server: ServerEndpoint): HandshakeRtts {
+/** `peers6`: the replay's table, so an IPv6 client's key here is its key in the replay pass. */
+export function measureHandshakeRtts(path: string, server: ServerEndpoint, peers6: Ipv6Peers = replayPeers6()): HandshakeRtts {
   const reader = CaptureReader.open(path);
-  const segment = new CapturedSegment();
+  const segment = new CapturedSegment(peers6);
+  const serverAddress = serverKey(server, peers6);
   const open = new Map<number, OpenHandshake>();
   const samples = new Map<number, number[]>();
   try {
     while (reader.next()) {
+      if (peers6.wantsSweep) sweep(peers6, serverAddress, open, samples);
       if (segment.load(reader.buf, reader.ipOffset, reader.ipLength) !== SegmentLoad.TCP) continue;
       const synAck = segment.flags & (TcpFlag.SYN | TcpFlag.ACK);
-      if (segment.dstAddr === server.address && segment.dstPort === server.port) {
+      if (segment.dstAddr === serverAddress && segment.dstPort === server.port) {
         const key = segment.srcAddr * 65536 + segment.srcPort;
         if (synAck === TcpFlag.SYN) {
           const known = open.get(key);
@@ -81,7 +90,7 @@ export function measureHandshakeRtts(path: string, server: ServerEndpoint): Hand
           open.delete(key);
           addSample(samples, segment.srcAddr, reader.timeMicros - known.synMicros);
         }
-      } else if (segment.srcAddr === server.address && segment.srcPort === server.port && synAck === (TcpFlag.SYN | TcpFlag.ACK)) {
+      } else if (segment.srcAddr === serverAddress && segment.srcPort === server.port && synAck === (TcpFlag.SYN | TcpFlag.ACK)) {
         const known = open.get(segment.dstAddr * 65536 + segment.dstPort);
         if (known !== undefined) known.serverIsn = segment.seq;
       }
@@ -90,6 +99,13 @@ export function measureHandshakeRtts(path: string, server: ServerEndpoint): Hand
     reader.close();
   }
   return new HandshakeRtts(samples);
+}
+
+/** Frees the IPv6 keys of clients neither measured nor in a handshake still open (a flood's sources). */
+function sweep(peers6: Ipv6Peers, serverAddress: number, open: Map<number, OpenHandshake>, samples: Map<number, number[]>): void {
+  const inUse = new Set<number>([serverAddress, ...samples.keys()]);
+  for (const key of open.keys()) inUse.add(Math.floor(key / 65536));
+  peers6.sweep((key) => inUse.has(key));
 }
 
 function addSample(samples: Map<number, number[]>, client: number, micros: number): void {

@@ -1,7 +1,7 @@
 // Where the IP packet starts inside a captured frame, per link type (tcpdump.org
 // "LINK-LAYER HEADER TYPES"). Pure byte arithmetic on the captured bytes: the reader
-// hands each frame here and feeds only IPv4 on; IPv6 is skipped with a count until the
-// stack speaks it (issue 17).
+// hands each frame here and feeds the IPv4 and IPv6 packets on; what is inside them is
+// captured-segment.ts's to judge.
 
 export const LinkType = {
   NULL: 0, // BSD loopback: 4-byte address family in the writer's byte order
@@ -15,8 +15,7 @@ export const LinkType = {
   LINUX_SLL2: 276,
 } as const;
 
-/** linkPayload's answers besides an offset ≥ 0 (an IPv4 packet starts there). */
-export const LINK_IPV6 = -1;
+/** linkPayload's answers besides an offset ≥ 0 (an IPv4 or IPv6 packet starts there). */
 export const LINK_OTHER = -2;
 export const LINK_TRUNCATED = -3;
 export const LINK_UNSUPPORTED = -4;
@@ -44,23 +43,20 @@ export function isSupportedLinkType(linkType: number): boolean {
 }
 
 function byEthertype(ethertype: number, offset: number, end: number): number {
-  if (ethertype === ETHERTYPE_IPV4) return offset < end ? offset : LINK_TRUNCATED;
-  if (ethertype === ETHERTYPE_IPV6) return LINK_IPV6;
+  if (ethertype === ETHERTYPE_IPV4 || ethertype === ETHERTYPE_IPV6) return offset < end ? offset : LINK_TRUNCATED;
   return LINK_OTHER;
 }
 
 function byVersionNibble(buf: Uint8Array, offset: number, end: number): number {
   if (offset >= end) return LINK_TRUNCATED;
   const version = buf[offset]! >> 4;
-  if (version === 4) return offset;
-  if (version === 6) return LINK_IPV6;
-  return LINK_OTHER;
+  return version === 4 || version === 6 ? offset : LINK_OTHER;
 }
 
 const u16 = (buf: Uint8Array, at: number): number => (buf[at]! << 8) | buf[at + 1]!;
 
 /**
- * The offset of the IPv4 packet in `buf[off, off + caplen)`, or LINK_IPV6 / LINK_OTHER
+ * The offset of the IP packet (either family) in `buf[off, off + caplen)`, or LINK_OTHER
  * (ARP, LLDP…) / LINK_TRUNCATED (the link header itself is cut) / LINK_UNSUPPORTED.
  */
 export function linkPayload(linkType: number, buf: Uint8Array, off: number, caplen: number): number {
@@ -88,16 +84,14 @@ export function linkPayload(linkType: number, buf: Uint8Array, off: number, capl
     case LinkType.RAW_BSD:
       return byVersionNibble(buf, off, end);
     case LinkType.IPV4:
-      return off < end ? off : LINK_TRUNCATED;
     case LinkType.IPV6:
-      return LINK_IPV6;
+      return off < end ? off : LINK_TRUNCATED;
     case LinkType.NULL:
     case LinkType.LOOP: {
       if (off + NULL_HEADER > end) return LINK_TRUNCATED;
       // Either byte order: the family is a small number in one end of the word.
       const family = buf[off]! | buf[off + 3]!;
-      if (family === AF_INET) return byVersionNibble(buf, off + NULL_HEADER, end);
-      if (AF_INET6_VALUES.includes(family)) return LINK_IPV6;
+      if (family === AF_INET || AF_INET6_VALUES.includes(family)) return byVersionNibble(buf, off + NULL_HEADER, end);
       return LINK_OTHER;
     }
     default:

@@ -19,6 +19,8 @@ export interface OfflineHostOptions {
   sysctls: readonly string[];
   /** The emulated host's IPv4 address (host order number). */
   address: number;
+  /** Its IPv6 address as four words, or null/absent: IPv4 only. */
+  address6?: Uint32Array | null;
   port: number;
   backlog: number;
   /** accept() per second; Infinity = at once, 0 = never. */
@@ -53,7 +55,7 @@ export class OfflineHost {
   constructor(options: OfflineHostOptions) {
     const profile = resolveProfile(options.kernel);
     const sysctls = new Sysctls(profile, options.sysctls);
-    this.host = new Host({ profile, sysctls, address: options.address, seed: options.seed });
+    this.host = new Host({ profile, sysctls, address: options.address, address6: options.address6 ?? null, seed: options.seed });
     this.acceptLoop = new AcceptLoop(this.host);
     const handler = typeof options.app === 'string' ? createApp(options.app) : options.app;
     this.listener = this.acceptLoop.listen(options.port, options.backlog, { handler, ratePerSecond: options.acceptRate, paused: false });

@@ -16,7 +16,7 @@ export function replayRecording(recorder: RunRecorder, result: ReplayResult, cap
     {
       capture: basename(capturePath),
       server: result.server,
-      port: result.server.split(':')[1]!,
+      port: result.server.slice(result.server.lastIndexOf(':') + 1),
       backlog: String(settings.backlog),
       'accept rate': String(settings.acceptRate),
       app: settings.app,

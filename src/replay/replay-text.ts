@@ -24,7 +24,8 @@ export function renderInput(result: ReplayResult): string {
   const i = result.input;
   const links = i.linkTypes.map((t) => LINK_NAMES[t] ?? `link type ${t}`).join(', ');
   const skipped = [
-    i.ipv6Skipped > 0 ? `${i.ipv6Skipped} IPv6 skipped` : '',
+    i.ipv6Skipped > 0 ? `${i.ipv6Skipped} IPv6 with extension headers skipped` : '',
+    i.fragments > 0 ? `${i.fragments} fragments skipped` : '',
     i.otherSkipped > 0 ? `${i.otherSkipped} non-IP skipped` : '',
     i.malformed > 0 ? `${i.malformed} malformed` : '',
     i.midstream > 0 ? `${i.midstream} segments of connections begun before the capture` : '',

@@ -9,11 +9,12 @@
 
 import { PcapngWriter } from '../observe/pcapng.js';
 import { verdictComment } from '../observe/verdict-comment.js';
+import { isIpv6Key } from '../stack/peers6.js';
 import type { TxRing } from '../stack/tx.js';
 import { VERDICTS } from '../stack/verdict.js';
 import { TcpFlag } from '../wire/tcp.js';
 import { CaptureReader, type CaptureStats } from './capture-reader.js';
-import { CapturedSegment, SegmentLoad } from './captured-segment.js';
+import { CapturedSegment, replayPeers6, SegmentLoad } from './captured-segment.js';
 import { HandshakeCompletion } from './handshake-completion.js';
 import { measureHandshakeRtts } from './handshake-rtt.js';
 import { OfflineHost } from './offline-host.js';
@@ -22,7 +23,7 @@ import { ConnectionTable, DETAIL_LIMIT, LIVE_LIMIT } from './connection-table.js
 import { replayRecording } from './replay-report.js';
 import { buildReplayResult, type ReplayResult } from './replay-result.js';
 import { SeriesRecorder } from './series.js';
-import type { ServerEndpoint } from './server-endpoint.js';
+import { serverKey, type ServerEndpoint } from './server-endpoint.js';
 
 export interface ReplayOptions {
   capturePath: string;
@@ -72,12 +73,18 @@ export function runReplay(options: ReplayOptions): ReplayResult {
 }
 
 class Replay {
+  /** IPv6 addresses as 32-bit keys, shared by every pass and segment of this replay (captured-segment.ts). */
+  readonly peers6 = replayPeers6();
+  /** The server's address as segments carry it (its IPv6 key for an IPv6 server). */
+  readonly serverAddress: number;
   readonly offline: OfflineHost;
   readonly series: SeriesRecorder;
   /** The track per client 4-tuple, bounded: the first connections keep their rows, the rest are counted. */
   readonly tracks: ConnectionTable;
-  readonly segment = new CapturedSegment();
-  readonly reply = new CapturedSegment();
+  readonly segment = new CapturedSegment(this.peers6);
+  readonly reply = new CapturedSegment(this.peers6);
+  /** An address copied out of the stack's IPv6 peer table, to find its key in ours. */
+  readonly #address6 = new Uint8Array(16);
   readonly pcap: PcapngWriter | null;
   readonly completion: HandshakeCompletion | null;
   /** Capture time of the client segment being fed, -1 while timers run. */
@@ -89,11 +96,14 @@ class Replay {
   input: Omit<ReplayInput, keyof CaptureStats> = { clientSegments: 0, serverSegments: 0, otherTcp: 0, notTcp: 0, fragments: 0, midstream: 0, snapped: 0, durationMs: 0 };
 
   constructor(readonly options: ReplayOptions) {
-    this.tracks = new ConnectionTable(options.detailLimit ?? DETAIL_LIMIT, options.liveLimit ?? LIVE_LIMIT);
+    this.serverAddress = serverKey(options.server, this.peers6);
+    this.tracks = new ConnectionTable(options.detailLimit ?? DETAIL_LIMIT, options.liveLimit ?? LIVE_LIMIT, this.peers6);
     this.offline = new OfflineHost({
       kernel: options.kernel,
       sysctls: options.sysctls,
       address: options.server.address,
+      // An IPv6 server: the emulated host answers from its address, as `run --family 6` does.
+      address6: options.server.address6 === undefined ? null : Uint32Array.from(options.server.address6),
       port: options.server.port,
       backlog: options.backlog,
       acceptRate: options.acceptRate,
@@ -105,7 +115,7 @@ class Replay {
       (tx, i, now) => this.onSent(tx, i, now),
       (time, verdict, peerAddr, peerPort) => this.onDecision(time, verdict, peerAddr, peerPort),
     );
-    this.completion = options.completeHandshakes ? new HandshakeCompletion(measureHandshakeRtts(options.capturePath, options.server), options.server, this.tracks) : null;
+    this.completion = options.completeHandshakes ? new HandshakeCompletion(measureHandshakeRtts(options.capturePath, options.server, this.peers6), options.server, this.tracks) : null;
     this.pcap = options.outPath === null ? null : new PcapngWriter(options.outPath, { appName: `syndrop replay (kernel ${this.offline.host.profile.name})`, flushIntervalMs: 0 });
   }
 
@@ -120,10 +130,12 @@ class Replay {
         }
         // Whole ms, like the kernel's jiffies; never backwards (multi-queue captures interleave).
         now = Math.max(now, Math.floor((reader.timeMicros - this.t0Micros) / 1000));
+        if (this.peers6.wantsSweep) this.sweepPeers6();
         const code = this.segment.load(reader.buf, reader.ipOffset, reader.ipLength);
         if (code === SegmentLoad.TCP) this.route(now, reader.timeMicros);
         else if (code === SegmentLoad.FRAGMENT) this.input.fragments++;
         else if (code === SegmentLoad.NOT_TCP) this.input.notTcp++;
+        else if (code === SegmentLoad.IPV6_EXTENSIONS) reader.stats.ipv6Skipped++;
         else reader.stats.malformed++;
       }
       this.advance(this.t0Micros + (now + 1) * 1000, now);
@@ -141,10 +153,11 @@ class Replay {
 
   route(now: number, timeMicros: number): void {
     const segment = this.segment;
-    const server = this.options.server;
+    const address = this.serverAddress;
+    const port = this.options.server.port;
     if (segment.snapped) this.input.snapped++;
-    if (segment.dstAddr === server.address && segment.dstPort === server.port) this.clientSegment(now, timeMicros);
-    else if (segment.srcAddr === server.address && segment.srcPort === server.port) this.serverSegment();
+    if (segment.dstAddr === address && segment.dstPort === port) this.clientSegment(now, timeMicros);
+    else if (segment.srcAddr === address && segment.srcPort === port) this.serverSegment();
     else this.input.otherTcp++;
   }
 
@@ -268,9 +281,39 @@ class Replay {
     else this.pcap.writePacket(tx.slab, off, length, Math.round(this.t0Micros + now * 1000), 'out');
   }
 
+  /**
+   * Frees the IPv6 keys nothing here refers to any more (a spoofed flood's concluded sources),
+   * between two packets, as the stack sweeps its own table: memory stays bounded by the
+   * connections followed, and a 2^24-source capture cannot fill the key space.
+   */
+  sweepPeers6(): void {
+    const inUse = new Set<number>([this.serverAddress]);
+    this.tracks.noteClientAddresses(inUse);
+    this.completion?.rtts.noteClients(inUse);
+    this.peers6.sweep((key) => inUse.has(key));
+  }
+
+  /**
+   * The stack names an IPv6 peer by its key in the stack's own table (peers6.ts), which it
+   * sweeps and reuses; our tracks hold the key of the same address in ours.
+   */
+  replayKey(stackKey: number): number {
+    if (!isIpv6Key(stackKey)) return stackKey;
+    const stackPeers = this.offline.host.state.peers6;
+    const bytes = this.#address6;
+    for (let i = 0; i < 4; i++) {
+      const word = stackPeers.word(stackKey, i);
+      bytes[4 * i] = word >>> 24;
+      bytes[4 * i + 1] = (word >>> 16) & 0xff;
+      bytes[4 * i + 2] = (word >>> 8) & 0xff;
+      bytes[4 * i + 3] = word & 0xff;
+    }
+    return this.peers6.intern(bytes, 0);
+  }
+
   onDecision(time: number, verdict: number, peerAddr: number, peerPort: number): void {
     this.series.event(time, verdict);
-    const track = this.tracks.get(peerAddr, peerPort);
+    const track = this.tracks.get(this.replayKey(peerAddr), peerPort);
     if (track === undefined) return;
     const info = VERDICTS[verdict]!;
     const emulated = track.emulated;

@@ -12,16 +12,24 @@ export class CaptureLab {
   readonly clientIf: string;
   readonly serverAddr: string;
   readonly clientAddr: string;
+  /** IPv6 addresses (`prefix6` ::1 and ::2), or null for an IPv4-only lab. */
+  readonly serverAddr6: string | null;
+  readonly clientAddr6: string | null;
   readonly #children: ChildProcess[] = [];
 
-  /** `subnet` is the first three octets, e.g. '10.98.0': the server is .1, the client .2. */
-  constructor(prefix: string, subnet: string) {
+  /**
+   * `subnet` is the first three octets, e.g. '10.98.0': the server is .1, the client .2.
+   * `prefix6`, e.g. 'fd96:6::', adds a /64 of IPv6 beside it: the server ::1, the client ::2.
+   */
+  constructor(prefix: string, subnet: string, prefix6?: string) {
     this.serverNs = `${prefix}-srv`;
     this.clientNs = `${prefix}-cli`;
     this.serverIf = `${prefix}-v0`;
     this.clientIf = `${prefix}-v1`;
     this.serverAddr = `${subnet}.1`;
     this.clientAddr = `${subnet}.2`;
+    this.serverAddr6 = prefix6 === undefined ? null : `${prefix6}1`;
+    this.clientAddr6 = prefix6 === undefined ? null : `${prefix6}2`;
   }
 
   async up(): Promise<void> {
@@ -31,6 +39,9 @@ export class CaptureLab {
     await run(['ip', 'link', 'add', this.serverIf, 'netns', this.serverNs, 'type', 'veth', 'peer', 'name', this.clientIf, 'netns', this.clientNs]);
     await runInNetns(this.serverNs, ['ip', 'addr', 'add', `${this.serverAddr}/24`, 'dev', this.serverIf]);
     await runInNetns(this.clientNs, ['ip', 'addr', 'add', `${this.clientAddr}/24`, 'dev', this.clientIf]);
+    // nodad: usable at once, not after duplicate address detection's second or so.
+    if (this.serverAddr6 !== null) await runInNetns(this.serverNs, ['ip', '-6', 'addr', 'add', `${this.serverAddr6}/64`, 'dev', this.serverIf, 'nodad']);
+    if (this.clientAddr6 !== null) await runInNetns(this.clientNs, ['ip', '-6', 'addr', 'add', `${this.clientAddr6}/64`, 'dev', this.clientIf, 'nodad']);
     for (const [ns, dev] of [[this.serverNs, this.serverIf], [this.clientNs, this.clientIf]] as const) {
       await runInNetns(ns, ['ip', 'link', 'set', dev, 'up']);
       await runInNetns(ns, ['ip', 'link', 'set', 'lo', 'up']);

@@ -5,7 +5,10 @@
 
 import { writeFileSync } from 'node:fs';
 import { LinkType } from '../../src/replay/link-layer.js';
-import { pcapFile, type CapturedFrame } from './capture-files.js';
+import { parseIpv6 } from '../../src/wire/addr.js';
+import { SegmentSpec, writeTcpSegment } from '../../src/wire/builder.js';
+import { parseSegment } from '../../src/wire/parse.js';
+import { ethernet, pcapFile, type CapturedFrame } from './capture-files.js';
 import { CLIENT_C, StackHarness, TcpFlag, isSynAck, type Reply } from './stack-harness.js';
 
 export interface ConversationOptions {
@@ -21,6 +24,24 @@ export interface ConversationOptions {
   /** When client retransmits go out, ms after its first SYN (Linux before 6.5: 1 s, 3 s, 7 s…). */
   retransmitsAtMs?: number[];
   sysctls?: string[];
+  /** Record over IPv6 (the server SERVER6, the client CLIENT6) instead of IPv4. */
+  ipv6?: boolean;
+  /** Wrap each packet in an Ethernet header (link type 1) instead of writing raw IP (101). */
+  ethernet?: boolean;
+}
+
+export const SERVER6 = parseIpv6('fd77::2')!;
+export const CLIENT6 = parseIpv6('fd77:1::2')!;
+
+/** The IPv4 frame's TCP segment again over IPv6 (CLIENT6 → SERVER6): same fields, new header. */
+export function asIpv6(frame: Uint8Array): Uint8Array {
+  const spec = new SegmentSpec();
+  parseSegment(frame, 0, frame.length, spec);
+  spec.ipv6 = true;
+  spec.srcAddr6.set(CLIENT6);
+  spec.dstAddr6.set(SERVER6);
+  const out = new Uint8Array(2048);
+  return out.slice(0, writeTcpSegment(out, 0, spec));
 }
 
 export const CAPTURE_EPOCH_MICROS = 1_750_000_000_000_000;
@@ -28,7 +49,8 @@ export const firstClientPort = 41000;
 
 /** Records the conversation and writes it to `path` (pcap, raw IPv4); returns the harness for its counters. */
 export function recordConversation(path: string, options: ConversationOptions): StackHarness {
-  const server = new StackHarness(options.kernel, options.sysctls ?? []);
+  const server = new StackHarness(options.kernel, options.sysctls ?? [], options.ipv6 ? { address6: SERVER6 } : {});
+  const ip = options.ipv6 ? asIpv6 : (frame: Uint8Array) => frame;
   server.app.listen(80, options.backlog, { ratePerSecond: options.acceptRate === 0 ? 0 : options.acceptRate });
   const retransmits = options.retransmitsAtMs ?? [1000, 3000];
   const frames: CapturedFrame[] = [];
@@ -45,7 +67,7 @@ export function recordConversation(path: string, options: ConversationOptions): 
       if (!isSynAck(reply)) continue;
       answered.add(reply.dstPort);
       // The client ACKs every SYN-ACK one ms later, first or retransmitted (spec §3.2).
-      at(t + 1, () => send(server.frame({ srcPort: reply.dstPort, flags: TcpFlag.ACK, seq: 1001, ack: reply.seq + 1, tsVal: 200 + t, tsEcr: reply.tsVal ?? 0 }), t + 1));
+      at(t + 1, () => send(ip(server.frame({ srcPort: reply.dstPort, flags: TcpFlag.ACK, seq: 1001, ack: reply.seq + 1, tsVal: 200 + t, tsEcr: reply.tsVal ?? 0 })), t + 1));
     }
   };
   const send = (frame: Uint8Array, t: number) => {
@@ -56,7 +78,7 @@ export function recordConversation(path: string, options: ConversationOptions): 
     const port = firstClientPort + i;
     const start = i * options.spacingMs;
     const syn = (t: number) => () => {
-      if (t === start || !answered.has(port)) send(server.frame({ src: CLIENT_C, srcPort: port, seq: 1000, tsVal: 100 + t }), t);
+      if (t === start || !answered.has(port)) send(ip(server.frame({ src: CLIENT_C, srcPort: port, seq: 1000, tsVal: 100 + t })), t);
     };
     at(start, syn(start));
     for (const offset of retransmits) at(start + offset, syn(start + offset));
@@ -67,6 +89,7 @@ export function recordConversation(path: string, options: ConversationOptions): 
     due.delete(t);
     for (const action of actions ?? []) action();
   }
-  writeFileSync(path, pcapFile('le', LinkType.RAW, frames));
+  if (options.ethernet) for (const frame of frames) frame.bytes = ethernet(frame.bytes, options.ipv6 ? 0x86dd : 0x0800);
+  writeFileSync(path, pcapFile('le', options.ethernet ? LinkType.ETHERNET : LinkType.RAW, frames));
   return server;
 }
