@@ -115,6 +115,11 @@ export class TcpMetrics {
     return removed;
   }
 
+  /** Every entry's address, in no order and without a copy: the IPv6 peer sweep's walk. */
+  forEachAddress(visit: (addr: number) => void): void {
+    for (const chain of this.buckets) for (const entry of chain) visit(entry.addr);
+  }
+
   /** All entries, for `syndrop metrics` (like `ip tcp_metrics show`). */
   list(): MetricsEntry[] {
     return this.buckets.flat().sort((a, b) => a.addr - b.addr);

@@ -241,6 +241,24 @@ describe('--family and the peer table', () => {
     expect(h.host.state.peers6.size).toBeLessThan(1024);
     expect(h.deltas()).toMatchObject({ TcpExtSyncookiesSent: 20000 });
   });
+
+  it('a peer that only tcp_metrics still remembers keeps its address through the sweeps of a flood', () => {
+    const h = harness('6.x', ['net.ipv4.tcp_syncookies=2']);
+    h.app.listen(80, 128);
+    // fd78::2 connects (a cookie connection creates its tcp_metrics entry), then resets: only
+    // the metrics entry refers to its key now.
+    const synAck = h.send(frame6(h, { srcPort: 40000 })).replies[0]!;
+    expect(h.send(frame6(h, { srcPort: 40000, seq: 1001, ack: synAck.seq + 1, flags: TcpFlag.ACK, tsVal: 101, tsEcr: synAck.tsVal! })).verdict).toBe('COOKIE_ACCEPTED');
+    h.send(frame6(h, { srcPort: 40000, seq: 1001, flags: TcpFlag.RST }));
+    expect(h.host.state.connections.size).toBe(0);
+    const src = new Uint32Array([0xfd790000, 0, 0, 0]);
+    for (let i = 0; i < 20000; i++) {
+      src[3] = 0x10000 + i;
+      h.send(frame6(h, { src6: src, srcPort: 1024 + (i % 60000) }));
+    }
+    const addresses = h.host.state.metrics.list().map((entry) => h.host.peerText(entry.addr));
+    expect(addresses).toEqual(['fd78::2']);
+  });
 });
 
 describe('the flood warning for an IPv6 SYN (tcp_syn_flood_action with the IPv6 request ops; found by verify --family 6)', () => {
