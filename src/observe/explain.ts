@@ -3,6 +3,7 @@
 // Pure: the running instance hands in its snapshot. The wording and the rules live in
 // drop-causes.ts, shared with `syndrop doctor`; this file gathers the emulator's evidence.
 
+import { endpointAddress, endpointPort } from './endpoint-text.js';
 import type { EventRecord } from './snapshot.js';
 import type { ListenerSnapshot } from './ss.js';
 import {
@@ -55,14 +56,10 @@ function unique<T>(items: T[]): T[] {
   return [...new Set(items)];
 }
 
-function address(endpoint: string): string {
-  return endpoint.split(':')[0]!;
-}
-
 /** Does one address show TSvals that cannot come from one clock? (NAT evidence) */
 function unrelatedClocks(events: EventRecord[], peer: string): { clocks: number; samples: Array<{ t: number; tsval: number }> } {
   const samples = events
-    .filter((e) => address(e.src) === peer && e.tsval !== null && (e.flags === 'S' || e.verdict === 'DROP_PAWS_PASSIVE'))
+    .filter((e) => endpointAddress(e.src) === peer && e.tsval !== null && (e.flags === 'S' || e.verdict === 'DROP_PAWS_PASSIVE'))
     .map((e) => ({ t: e.t, tsval: e.tsval! }));
   // Group samples into clocks: a sample continues a clock if its TSval advanced by about
   // the elapsed time (±1 s of skew at 1000 Hz, +1 s grace for 100/250 Hz clients).
@@ -101,7 +98,7 @@ export function explain(input: ExplainInput): Problem[] {
   const paws = get(counters, 'TcpExtPAWSPassive') || get(verdicts, 'DROP_PAWS_PASSIVE');
   if (paws > 0) {
     const { since, last, matching } = timesOf(events, ['DROP_PAWS_PASSIVE']);
-    const peers = unique(matching.map((e) => address(e.src)));
+    const peers = unique(matching.map((e) => endpointAddress(e.src)));
     const evidence = [`TcpExtPAWSPassive = ${paws}: SYNs rejected by the per-host timestamp check`];
     let natPeer: string | null = null;
     for (const peer of peers) {
@@ -137,7 +134,7 @@ export function explain(input: ExplainInput): Problem[] {
   const reqqDrop = get(counters, 'TcpExtTCPReqQFullDrop');
   if (reqqDrop > 0) {
     const { since, last, matching } = timesOf(events, ['DROP_REQQ_FULL']);
-    const sources = unique(matching.map((e) => address(e.src)));
+    const sources = unique(matching.map((e) => endpointAddress(e.src)));
     const evidence = [
       `TcpExtTCPReqQFullDrop = ${reqqDrop}, TcpExtListenDrops = ${get(counters, 'TcpExtListenDrops')}`,
       listener ? `SYN queue ${listener.synQueueLength}/${listener.synQueueMax} half-open requests` : '',
@@ -165,7 +162,7 @@ export function explain(input: ExplainInput): Problem[] {
   const refused = get(verdicts, 'RST_NO_LISTENER');
   if (refused > 0) {
     const { since, last, matching } = timesOf(events, ['RST_NO_LISTENER']);
-    const ports = unique(matching.map((e) => e.dst.split(':')[1]!));
+    const ports = unique(matching.map((e) => endpointPort(e.dst)));
     const evidence = [`TcpOutRsts = ${get(counters, 'TcpOutRsts')}`];
     problems.push(problem('no-listener', noListenerCause(ctx, refused, ports), refused, { since, last }, evidence));
   }

@@ -10,6 +10,7 @@ import type { RawEvent } from '../stack/events.js';
 import { ipv4ToString, ipv6ToString } from '../wire/addr.js';
 import { tcpFlagsToString } from '../wire/tcp.js';
 import type { ListenerSnapshot, SocketSnapshot, SocketState } from './ss.js';
+import { endpointAddress } from './endpoint-text.js';
 
 export function counterSnapshot(host: Host): Record<string, number> {
   return snapshotCounters(host.counters, host.profile.switches.counters);
@@ -138,8 +139,7 @@ export interface EventFilter {
 export function eventMatches(e: EventRecord, filter: EventFilter): boolean {
   if (filter.reason !== undefined && e.reason !== filter.reason && e.verdict !== filter.reason) return false;
   if (filter.peer !== undefined) {
-    const [address] = e.src.split(':');
-    if (address !== filter.peer && e.src !== filter.peer) return false;
+    if (endpointAddress(e.src) !== filter.peer && e.src !== filter.peer) return false;
   }
   if (filter.verdict !== undefined && e.verdict !== filter.verdict) return false;
   return true;

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../src/doctor/diagnose.js';
 import { emptyReading } from '../../src/doctor/reading.js';
 import { explain, renderExplain, type ExplainInput } from '../../src/observe/explain.js';
+import { eventMatches, type EventRecord } from '../../src/observe/snapshot.js';
 import { resolveProfile } from '../../src/profiles/resolve.js';
 
 const profile310 = resolveProfile('3.10');
@@ -51,5 +52,56 @@ describe('syndrop explain on the shared rule model', () => {
     expect(fromDoctor.rule).toBe(fromExplain.rule);
     expect(fromDoctor.spec).toBe(fromExplain.spec);
     expect(fromDoctor.fix).toEqual(fromExplain.fix);
+  });
+});
+
+describe('explain over IPv6 sources: an endpoint is [ADDR]:PORT, the address is what is inside the brackets', () => {
+  const event = (src: string, verdict: string, tsval: number | null = null): EventRecord => ({
+    t: 0, time: '1970-01-01T00:00:01.000Z', verdict, action: 'drop', reason: null, reasonSource: null, kernelFunction: '', spec: '',
+    src, dst: '[fd77::2]:80', flags: 'S', seq: 0, ack: 0, tsval, tsecr: null, counters: [], text: '', aux: 0,
+  });
+
+  it('counts distinct IPv6 sources among SYN-queue drops (fd77:1::2 and fd77:1::3 are two, their ports aside)', () => {
+    const findings = explain({
+      ...input,
+      counters: { TcpExtTCPReqQFullDrop: 3, TcpExtListenDrops: 3 },
+      verdicts: { DROP_REQQ_FULL: 3 },
+      events: [event('[fd77:1::2]:40000', 'DROP_REQQ_FULL'), event('[fd77:1::2]:40001', 'DROP_REQQ_FULL'), event('[fd77:1::3]:40000', 'DROP_REQQ_FULL')],
+    });
+    expect(findings.find((f) => f.id === 'syn-queue-full')!.evidence).toContain('2 distinct source address(es) among recent drops');
+  });
+
+  it('names the IPv6 address behind which several TSval clocks show (NAT evidence for tw_recycle)', () => {
+    const findings = explain({
+      ...input,
+      counters: { TcpExtPAWSPassive: 2, TcpExtListenDrops: 2 },
+      verdicts: { DROP_PAWS_PASSIVE: 2 },
+      events: [
+        event('[fd77:9::1]:40000', 'SYN_QUEUED', 1_000_000),
+        event('[fd77:9::1]:40001', 'DROP_PAWS_PASSIVE', 5_000),
+        event('[fd77:9::1]:40002', 'DROP_PAWS_PASSIVE', 5_100),
+      ],
+    });
+    const paws = findings.find((f) => f.id === 'paws-nat' || f.id === 'paws-passive')!;
+    expect(paws.id).toBe('paws-nat');
+    expect(paws.evidence.some((line) => line.startsWith('one source address fd77:9::1,'))).toBe(true);
+  });
+
+  it('names the refused ports of IPv6 destinations', () => {
+    const findings = explain({
+      ...input,
+      counters: { TcpOutRsts: 2 },
+      verdicts: { RST_NO_LISTENER: 2 },
+      events: [{ ...event('[fd77:1::2]:40000', 'RST_NO_LISTENER'), dst: '[fd77::2]:8080' }, { ...event('10.77.1.2:40000', 'RST_NO_LISTENER'), dst: '10.77.0.2:81' }],
+    });
+    expect(findings.find((f) => f.id === 'no-listener')!.what).toBe('2 segments answered with RST because no socket matched (ports 8080, 81)');
+  });
+
+  it('events --peer ADDR matches an IPv6 source by its address, an IPv4 one as before', () => {
+    expect(eventMatches(event('[fd77:1::2]:40000', 'SYN_QUEUED'), { peer: 'fd77:1::2' })).toBe(true);
+    expect(eventMatches(event('[fd77:1::2]:40000', 'SYN_QUEUED'), { peer: 'fd77:1::3' })).toBe(false);
+    expect(eventMatches(event('[fd77:1::2]:40000', 'SYN_QUEUED'), { peer: '[fd77:1::2]:40000' })).toBe(true);
+    expect(eventMatches(event('10.77.1.2:40000', 'SYN_QUEUED'), { peer: '10.77.1.2' })).toBe(true);
+    expect(eventMatches(event('10.77.1.2:40000', 'SYN_QUEUED'), { peer: '10.77.1.20' })).toBe(false);
   });
 });

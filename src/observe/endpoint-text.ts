@@ -1,0 +1,15 @@
+// Events name their endpoints as text, "10.77.1.2:40000" or "[fd77:1::2]:40000" (snapshot.ts).
+// These split one into its address and its port, for either family: an IPv6 address holds
+// colons itself, so the port is what follows the last one.
+
+/** "10.77.1.2:40000" → "10.77.1.2", "[fd77:1::2]:40000" → "fd77:1::2". */
+export function endpointAddress(endpoint: string): string {
+  const colon = endpoint.lastIndexOf(':');
+  const host = colon < 0 ? endpoint : endpoint.slice(0, colon);
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+/** "10.77.1.2:40000" → "40000", "[fd77:1::2]:40000" → "40000". */
+export function endpointPort(endpoint: string): string {
+  return endpoint.slice(endpoint.lastIndexOf(':') + 1);
+}
