@@ -8,7 +8,7 @@
 //   the first `detailLimit` connections (in the order of their first SYN) also keep their row.
 
 import { isIpv6Key, type Ipv6Peers } from '../stack/peers6.js';
-import { ipv4ToString, ipv6ToString, parseIpv6 } from '../wire/addr.js';
+import { ipv4ToString, parseIpv6 } from '../wire/addr.js';
 import { replayPeers6 } from './captured-segment.js';
 import { OUTCOMES, diverged, emulatedConnectMs, emulatedOutcomeCode, newTrack, realConnectMs, realOutcomeCode, resetTrack, type ConnectionTrack, type Outcome } from './outcome.js';
 import { TupleIndex } from './tuple-index.js';
@@ -210,8 +210,7 @@ export class ConnectionTable {
   /** IPv4 as ADDR:PORT, IPv6 as [ADDR]:PORT (RFC 5952 §6), as `ss` prints them. */
   #clientText(address: number, port: number): string {
     if (!isIpv6Key(address)) return `${ipv4ToString(address)}:${port}`;
-    const peers = this.peers6;
-    return `[${ipv6ToString([peers.word(address, 0), peers.word(address, 1), peers.word(address, 2), peers.word(address, 3)])}]:${port}`;
+    return `[${this.peers6.addressText(address)}]:${port}`;
   }
 
   #conclude(track: ConnectionTrack): void {

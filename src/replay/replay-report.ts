@@ -3,6 +3,7 @@
 // same capture through each kernel on shared axes, as `scenario matrix --report` does.
 
 import { basename } from 'node:path';
+import { endpointPort } from '../observe/endpoint-text.js';
 import type { RunRecorder } from '../report/recorder.js';
 import type { ReportInput, ReportSection, RunRecording } from '../report/report.js';
 import { OUTCOMES, type Outcome } from './outcome.js';
@@ -16,7 +17,7 @@ export function replayRecording(recorder: RunRecorder, result: ReplayResult, cap
     {
       capture: basename(capturePath),
       server: result.server,
-      port: result.server.slice(result.server.lastIndexOf(':') + 1),
+      port: endpointPort(result.server),
       backlog: String(settings.backlog),
       'accept rate': String(settings.acceptRate),
       app: settings.app,

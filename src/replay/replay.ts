@@ -84,7 +84,7 @@ class Replay {
   readonly segment = new CapturedSegment(this.peers6);
   readonly reply = new CapturedSegment(this.peers6);
   /** An address copied out of the stack's IPv6 peer table, to find its key in ours. */
-  readonly #address6 = new Uint8Array(16);
+  readonly #address6 = new Uint32Array(4);
   readonly pcap: PcapngWriter | null;
   readonly completion: HandshakeCompletion | null;
   /** Capture time of the client segment being fed, -1 while timers run. */
@@ -299,16 +299,8 @@ class Replay {
    */
   replayKey(stackKey: number): number {
     if (!isIpv6Key(stackKey)) return stackKey;
-    const stackPeers = this.offline.host.state.peers6;
-    const bytes = this.#address6;
-    for (let i = 0; i < 4; i++) {
-      const word = stackPeers.word(stackKey, i);
-      bytes[4 * i] = word >>> 24;
-      bytes[4 * i + 1] = (word >>> 16) & 0xff;
-      bytes[4 * i + 2] = (word >>> 8) & 0xff;
-      bytes[4 * i + 3] = word & 0xff;
-    }
-    return this.peers6.intern(bytes, 0);
+    this.offline.host.state.peers6.copyTo(stackKey, this.#address6);
+    return this.peers6.internWords(this.#address6);
   }
 
   onDecision(time: number, verdict: number, peerAddr: number, peerPort: number): void {

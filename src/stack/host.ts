@@ -49,7 +49,7 @@ export class Host {
    * observers reading the pools; a key kept past its state's life may name a newer peer.
    */
   peerText(key: number): string {
-    return isIpv6Key(key) ? ipv6ToString([0, 1, 2, 3].map((i) => this.state.peers6.word(key, i))) : ipv4ToString(key);
+    return isIpv6Key(key) ? this.state.peers6.addressText(key) : ipv4ToString(key);
   }
   /** Our address as the peer's family sees it (fd77::2 for an IPv6 peer). */
   localText(key: number): string {

@@ -11,6 +11,7 @@
 // a free list); `sweep` frees the slots no state refers to any more. It runs when the table
 // has doubled since the last sweep, so its cost is amortised over the inserts that grew it.
 
+import { ipv6ToString } from '../wire/addr.js';
 import { hsiphash4 } from './hash.js';
 import { grownCopy } from './typed-arrays.js';
 
@@ -36,6 +37,8 @@ export class Ipv6Peers {
   /** Live count that triggers the next sweep. */
   private sweepAt: number;
   private readonly k0: number;
+  /** internWords' bytes, reused: replay calls it for every decision about an IPv6 peer. */
+  readonly #wordBytes = new Uint8Array(16);
   private readonly k1: number;
 
   constructor(k0: number, k1: number, capacity = 256) {
@@ -83,9 +86,9 @@ export class Ipv6Peers {
     return slot + 1;
   }
 
-  /** Interns an address given as words (tests, the CLI). */
+  /** Interns an address given as words (the CLI, replay's keys for the stack's peers). */
   internWords(address: ArrayLike<number>): number {
-    const bytes = new Uint8Array(16);
+    const bytes = this.#wordBytes;
     for (let i = 0; i < 4; i++) {
       const w = address[i]! >>> 0;
       bytes[4 * i] = w >>> 24;
@@ -100,6 +103,11 @@ export class Ipv6Peers {
   word(key: number, i: number): number {
     return this.words[(key - 1) * 4 + i]!;
   }
+  /** The address a key stands for, as text (RFC 5952): how every observer names an IPv6 peer. */
+  addressText(key: number): string {
+    return ipv6ToString([this.word(key, 0), this.word(key, 1), this.word(key, 2), this.word(key, 3)]);
+  }
+
 
   /** Copies the key's address into `out` (SegmentSpec.dstAddr6, an event's columns). */
   copyTo(key: number, out: Uint32Array, at = 0): void {
