@@ -33,16 +33,24 @@ describe.skipIf(!built)('make bench --quick --only offline', () => {
     expect(Math.abs(report.simulate.syns - 1_000_000)).toBeLessThan(10_000);
     expect(report.simulate.ok).toBe(report.simulate.perSec >= 2_000_000);
     // The grid through the CLI with --jobs 1 and 2 (offline-grid.ts): one quick round, both timed.
-    expect(stderr).toMatch(/grid \(4 runs\): --jobs 1 [\d.]+ s, --jobs 2 [\d.]+ s → wall speedup [\d.]+×.*; thread CPU, serial ÷ busiest worker [\d.]+×/);
+    expect(stderr).toMatch(/grid \(4 runs\): --jobs 1 [\d.]+ s, --jobs 2 [\d.]+ s → wall speedup [\d.]+×.*; thread CPU, serial ÷ two free cores [\d.]+×/);
     expect(report.grid.command).toContain('--kernels 3.10,6.x --sweep backlog=128,1024');
     expect(report.grid.rounds).toHaveLength(1);
     const [round] = report.grid.rounds;
     expect(round.jobs1Seconds).toBeGreaterThan(0);
     expect(round.speedup).toBeCloseTo(round.jobs1Seconds / round.jobs2Seconds, 6);
     expect(report.grid.speedup.median).toBeCloseTo(round.speedup, 6);
-    // Two threads share four like runs: the busiest does about half the serial thread's CPU.
-    expect(round.cpuSpeedup).toBeGreaterThan(1.2);
-    expect(round.cpuSpeedup).toBeLessThan(2.5);
+    // The CPU of the four runs on each side, traced by the pool. The workers' runs on two free
+    // cores take between half their sum and less than all of it; the ratio is the serial sum
+    // over that. How large it comes out is the bench's to report, not this test's: when both
+    // threads run at once each run's CPU rises on this VM (a full bench round measured 1.37
+    // beside 1.9), and CI runs other tests beside this one.
+    expect(round.jobs1Cpu).toBeGreaterThan(0);
+    expect(round.jobs2FreeCoresCpu).toBeGreaterThanOrEqual(round.jobs2Cpu / 2);
+    expect(round.jobs2FreeCoresCpu).toBeLessThan(round.jobs2Cpu);
+    expect(round.cpuSpeedup).toBeCloseTo(round.jobs1Cpu / round.jobs2FreeCoresCpu, 6);
+    // Each run once: the workers did not repeat the serial thread's work.
+    expect(round.jobs2Cpu).toBeLessThan(2 * round.jobs1Cpu);
     const latest = JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8'));
     expect(latest.targets.find((t: { name: string }) => t.name === 'offline: simulate grid, --jobs 2 over --jobs 1, wall time').value).toBeCloseTo(round.speedup, 6);
     const { stdout } = await promisify(execFile)('find', [tmpdir(), '-maxdepth', '1', '-name', 'syndrop-bench-replay-*']);

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { NOISY_SPREAD, NOISY_STEAL_PERCENT, machineWindow, noiseVerdict, type MachineWindow } from '../../src/tools/bench/machine.js';
+import { freeCoresSeconds } from '../../src/tools/bench/offline-grid.js';
 import { summary } from '../../src/tools/bench/stats.js';
 
 const quiet: MachineWindow = { busyPercent: 50, stealPercent: 0, loadAvgStart: [1, 1, 1], loadAvgEnd: [1, 1, 1], seconds: 10 };
@@ -44,5 +45,16 @@ describe('bench noise verdict', () => {
     expect(m.stealPercent).toBeGreaterThanOrEqual(0);
     expect(m.loadAvgEnd).toHaveLength(3);
     expect(m.seconds).toBeGreaterThan(0.05);
+  });
+});
+
+describe('the grid on free cores', () => {
+  it('hands the runs out as the pool does, whoever ran them: two each, the longest pair counts', () => {
+    // CI's --jobs 2 run: 0.25 and 0.30 s (each worker cold), then 0.22 and 0.20 s. A starved
+    // worker left runs 3 and 4 to the other (0.67 s on one thread); free cores split them.
+    expect(freeCoresSeconds([0.25, 0.3, 0.22, 0.2], 2)).toBeCloseTo(0.5, 9);
+    expect(freeCoresSeconds([0.25, 0.3, 0.22, 0.2], 1)).toBeCloseTo(0.97, 9);
+    // A long first run keeps its core: the other three go to the second.
+    expect(freeCoresSeconds([3, 1, 1, 0.5], 2)).toBeCloseTo(3, 9);
   });
 });
