@@ -2,6 +2,7 @@
 
 import type { Command } from 'commander';
 import { request } from '../control/client.js';
+import { endpointText } from '../observe/endpoint-text.js';
 import { renderNetstat } from '../observe/netstat.js';
 import { renderNstat } from '../observe/nstat.js';
 import { renderPrometheus } from '../observe/prom.js';
@@ -41,7 +42,7 @@ export function registerStats(program: Command): void {
       process.stdout.write(
         renderPrometheus(
           reply.counters,
-          { profile: reply.profile, listener: listener ? `${listener.localAddress}:${listener.localPort}` : undefined },
+          { profile: reply.profile, listener: listener ? endpointText(listener.localAddress, listener.localPort) : undefined },
           listener
             ? {
                 acceptQueueLength: listener.acceptQueueLength,

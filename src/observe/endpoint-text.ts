@@ -13,3 +13,8 @@ export function endpointAddress(endpoint: string): string {
 export function endpointPort(endpoint: string): string {
   return endpoint.slice(endpoint.lastIndexOf(':') + 1);
 }
+
+/** "10.77.1.2", 80 → "10.77.1.2:80"; "::", 80 → "[::]:80" (as ss writes an IPv6 endpoint). */
+export function endpointText(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}

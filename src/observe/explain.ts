@@ -3,7 +3,7 @@
 // Pure: the running instance hands in its snapshot. The wording and the rules live in
 // drop-causes.ts, shared with `syndrop doctor`; this file gathers the emulator's evidence.
 
-import { endpointAddress, endpointPort } from './endpoint-text.js';
+import { endpointAddress, endpointPort, endpointText } from './endpoint-text.js';
 import type { EventRecord } from './snapshot.js';
 import type { ListenerSnapshot } from './ss.js';
 import {
@@ -90,7 +90,7 @@ export function explain(input: ExplainInput): Problem[] {
   const ctx: RuleContext = {
     switches: profile.switches,
     sysctls,
-    where: listener ? `${listener.localAddress}:${listener.localPort}` : 'the listener',
+    where: listener ? endpointText(listener.localAddress, listener.localPort) : 'the listener',
     audience: 'emulator',
   };
 

@@ -2,6 +2,7 @@
 // (previous sample, current sample, terminal width) in, screen text out; the CLI clears
 // the screen and prints it.
 
+import { endpointText } from './endpoint-text.js';
 import { formatFixed1 } from './format.js';
 import type { ListenerSnapshot } from './ss.js';
 
@@ -78,7 +79,7 @@ export function renderTop(prev: TopSample, cur: TopSample, width: number): strin
   lines.push('Listeners');
   if (cur.listeners.length === 0) lines.push('  (none)');
   const cells = width >= 100 ? 20 : 10;
-  const names = cur.listeners.map((l) => `${l.localAddress}:${l.localPort}`);
+  const names = cur.listeners.map((l) => endpointText(l.localAddress, l.localPort));
   const nameWidth = Math.max(0, ...names.map((n) => n.length));
   const acceptBars = cur.listeners.map((l) => fillBar(l.acceptQueueLength, l.acceptQueueMax, cells));
   const barWidth = Math.max(0, ...acceptBars.map((b) => b.length));

@@ -80,4 +80,11 @@ describe('renderTop', () => {
     expect(screen).toContain('accept [##########          ] 5/10');
     expect(screen.match(/\(none\)/g)).toHaveLength(2);
   });
+
+  it('an IPv6 listener is named as ss names it: [::]:80', () => {
+    const v6: TopSample = { timeMs: 0, counters: {}, dropsByReason: {}, listeners: [{ ...listener(0, 10, 0, 128), localAddress: '::' }], peers: [] };
+    const screen = renderTop(v6, { ...v6, timeMs: 1000 }, 120);
+    expect(screen).toContain('[::]:80 ');
+    expect(screen).not.toContain(':::80');
+  });
 });

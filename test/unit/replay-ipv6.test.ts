@@ -185,6 +185,15 @@ describe('replay of an IPv6 capture', () => {
     expect(renderReplay(result, 50)).toContain(clientText(5));
   });
 
+  it('explain names the listener as ss shows an IPv6 socket, [::]:80, not 0.0.0.0:80', () => {
+    const result = replay(capture6x, '6.x');
+    expect(result.findings.length).toBeGreaterThan(0);
+    const text = JSON.stringify(result.findings);
+    expect(text).toContain('[::]:80');
+    expect(text).not.toContain('0.0.0.0');
+    expect(renderReplay(result, 50)).toContain('[::]:80');
+  });
+
   it('--report: the recording names the IPv6 server and its port', () => {
     const result = replay(capture6x, '6.x', { record: true });
     expect(result.recording!.settings).toMatchObject({ server: `[${SERVER6_TEXT}]:80`, port: '80' });
