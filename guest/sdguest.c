@@ -12,6 +12,9 @@
  *   listen ADDR PORT BACKLOG ACCEPT APP     -> ok      ACCEPT never|fast|<rate/s>; APP http|echo|discard|hold
  *   stop                                    -> ok      (accepted sockets closed with SO_LINGER 0: RST)
  *   dmesg                                   -> ok the kernel log buffer
+ *   connect ADDR PORT SRCPORT SYNCNT        -> ok      a client connect() with TCP_SYNCNT, in a child
+ *                                                      process; when it ends, /tmp/connect-SRCPORT
+ *                                                      holds "connected MS" or "failed MS ERRNO"
  * The accept token bucket and the applications mirror kernel-listener.py byte for byte.
  *
  * Static, plain C, no libraries: it must run in an initramfs holding nothing but busybox.
@@ -21,12 +24,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/klog.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <termios.h>
 #include <time.h>
@@ -220,6 +226,47 @@ static void serve(int i) {
     }
 }
 
+/*
+ * The guest's kernel as a client (simulate's client model against it): a blocking connect()
+ * with TCP_SYNCNT from SRCPORT, timed on the monotonic clock, in a child so the control line
+ * stays free while the SYNs retransmit for up to minutes. The result goes to a file the host
+ * polls with `read`; written to a temporary name and renamed, so it is never read half-written.
+ */
+static int start_client(const char *addr, int port, int srcport, int syncnt) {
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (inet_pton(AF_INET, addr, &to.sin_addr) != 1) {
+        errno = EINVAL;
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid > 0) return 0;
+    char path[64], tmp[72], result[96];
+    snprintf(path, sizeof path, "/tmp/connect-%d", srcport);
+    snprintf(tmp, sizeof tmp, "%s.part", path);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in from = {.sin_family = AF_INET, .sin_port = htons((uint16_t)srcport)};
+    int ok = fd >= 0 && setsockopt(fd, IPPROTO_TCP, TCP_SYNCNT, &syncnt, sizeof syncnt) == 0 &&
+             bind(fd, (struct sockaddr *)&from, sizeof from) == 0;
+    double start = now_s();
+    int n;
+    if (!ok) {
+        n = snprintf(result, sizeof result, "setup-failed 0 %d\n", errno);
+    } else if (connect(fd, (struct sockaddr *)&to, sizeof to) == 0) {
+        n = snprintf(result, sizeof result, "connected %.1f\n", (now_s() - start) * 1000);
+    } else {
+        n = snprintf(result, sizeof result, "failed %.1f %d\n", (now_s() - start) * 1000, errno);
+    }
+    mkdir("/tmp", 01777); /* the initramfs has none; EEXIST is fine */
+    int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (out >= 0) {
+        write_all(out, result, (size_t)n);
+        close(out);
+        rename(tmp, path);
+    }
+    _exit(0);
+}
+
 static void command(char *line) {
     char *argv[8];
     int argc = 0;
@@ -256,6 +303,9 @@ static void command(char *line) {
     } else if (strcmp(argv[0], "stop") == 0) {
         stop_listener();
         reply_ok("", 0);
+    } else if (strcmp(argv[0], "connect") == 0 && argc == 5) {
+        if (start_client(argv[1], atoi(argv[2]), atoi(argv[3]), atoi(argv[4])) != 0) reply_err("connect");
+        else reply_ok("", 0);
     } else if (strcmp(argv[0], "dmesg") == 0) {
         int n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, reply_buf, sizeof reply_buf);
         if (n < 0) reply_err("dmesg");
@@ -283,6 +333,8 @@ static void open_control(const char *path) {
 
 int main(int argc, char **argv) {
     open_control(argc > 1 ? argv[1] : "/dev/ttyS1");
+    /* connect's children are reaped by the kernel: nobody waits for them. */
+    signal(SIGCHLD, SIG_IGN);
     response_len = snprintf(response, sizeof response,
                             "HTTP/1.1 200 OK\r\nServer: syndrop\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
                             "Connection: close\r\n\r\n%s",

@@ -6,27 +6,17 @@
 // against a deliberately wrong profile must be reported as differing.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readdirSync } from 'node:fs';
 import { assetPath } from '../../src/assets.js';
 import { labDown } from '../../src/lab/lab.js';
 import { SDGUEST } from '../../src/verify/guest/initramfs.js';
 import { loadKnownDifferences } from '../../src/verify/scenario.js';
 import { formatVmVerifyTable, runVmVerify, type VmVerifyReport } from '../../src/verify/vm-harness.js';
+import { installedDebianKernels } from '../helpers/debian-kernels.js';
 import { integrationPrerequisites, TEST_INSTANCE, TEST_PREFIX, testLabDown, testLabUp } from '../helpers/lab-fixture.js';
 
 const skipReason = await integrationPrerequisites(['ip', 'sysctl', '/usr/bin/python3', 'qemu-system-x86_64', '/bin/busybox', SDGUEST]);
 
-/** Debian cloud kernels unpacked under /boot with their modules. */
-function installedKernels(): string[] {
-  if (!existsSync('/boot')) return [];
-  return readdirSync('/boot')
-    .filter((name) => /^vmlinuz-6\.(1\.0-\d+|12\.\d+\+deb\d+)-cloud-amd64$/.test(name))
-    .filter((name) => existsSync(`/lib/modules/${name.slice('vmlinuz-'.length)}`))
-    .map((name) => `/boot/${name}`)
-    .sort();
-}
-
-const kernels = installedKernels();
+const kernels = installedDebianKernels();
 if (kernels.length < 2 && process.env.CI) throw new Error(`verify --vm needs two Debian kernels under /boot (scripts/install-test-kernels.sh); found ${kernels.length}`);
 
 /** The SYN-queue capacity scenarios: where 6.1 (qlen >= backlog) and 6.1.141+ (qlen > backlog, spec §1.4) part. */

@@ -1,0 +1,137 @@
+// `simulate`'s client model against real Debian kernels under qemu: each guest's kernel is a
+// client whose SYNs nobody answers (the namespace holding the guest's tap drops them), with
+// TCP_SYNCNT 1, 2 and 3. client-syn-schedule.test.ts checks the host's kernel (6.18) the same
+// way; this reaches a kernel before tcp_syn_linear_timeouts (6.1, exponential from the first
+// retransmit) and one after it (6.12), the two schedules synSchedule() models (spec §1.10).
+// The SYN times on the tap (tcpdump, the host's clock) and the moment connect() fails in the
+// guest (its monotonic clock) must be synSchedule(guest release, retries), SYN for SYN.
+//
+// Tolerance as on the host: late by up to 50 ms + 4 % of the model time (each RTO starts from
+// the late fire before it), never early by more than 20 ms; the count is exact.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runInNetns } from '../../src/lab/exec.js';
+import { CaptureReader } from '../../src/replay/capture-reader.js';
+import { synSchedule } from '../../src/simulate/workload.js';
+import { readImageFileVersion } from '../../src/verify/guest/bzimage.js';
+import { buildInitramfs, SDGUEST } from '../../src/verify/guest/initramfs.js';
+import { resolveGuestModules } from '../../src/verify/guest/modules.js';
+import { GUEST_GATEWAY, GuestVm, removeTap, TAP_NAME } from '../../src/verify/guest/vm.js';
+import { TcpFlag } from '../../src/wire/tcp.js';
+import { CaptureLab, stop } from '../helpers/capture-lab.js';
+import { integrationPrerequisites } from '../helpers/lab-fixture.js';
+import { installedDebianKernels } from '../helpers/debian-kernels.js';
+
+const PORT = 9;
+const RETRIES = [1, 2, 3];
+const FIRST_SOURCE_PORT = 40_000;
+const POLL_MS = 250;
+
+const skip = await integrationPrerequisites(['ip', 'iptables', 'tcpdump', 'qemu-system-x86_64', '/bin/busybox', SDGUEST]);
+const kernels = installedDebianKernels();
+if (kernels.length < 2 && process.env.CI) throw new Error(`the client schedule needs two Debian kernels under /boot (scripts/install-test-kernels.sh); found ${kernels.length}`);
+const dir = mkdtempSync(join(tmpdir(), 'syndrop-vm-syn-schedule-'));
+
+interface Measured {
+  release: string;
+  /** Per TCP_SYNCNT: SYN times on the wire, ms after the first. */
+  synTimesMs: Map<number, number[]>;
+  /** Per TCP_SYNCNT: the guest's "failed MS ERRNO" (or whatever else it wrote). */
+  outcome: Map<number, string>;
+}
+
+const measured = new Map<string, Measured>();
+const labs = kernels.map((_, i) => new CaptureLab(i === 0 ? 'sdc' : `sdc-k${i}`, `10.94.${i}`));
+
+async function measure(image: string, lab: CaptureLab, capture: string): Promise<Measured> {
+  const version = readImageFileVersion(image);
+  if ('error' in version) throw new Error(`${image}: ${version.error}`);
+  const initramfs = buildInitramfs(resolveGuestModules(`/lib/modules/${version.release}`));
+  await lab.up();
+  const vm = await GuestVm.boot({ image, initramfs, netns: lab.serverNs, accel: 'auto' });
+  let tcpdump: ChildProcess | undefined;
+  try {
+    await runInNetns(lab.serverNs, ['iptables', '-A', 'INPUT', '-i', TAP_NAME, '-p', 'tcp', '--dport', String(PORT), '-j', 'DROP']);
+    tcpdump = await lab.inServer(['tcpdump', '-i', TAP_NAME, '--immediate-mode', '-U', '-w', capture, 'tcp', 'dst', 'port', String(PORT)]);
+    for (const retries of RETRIES) await vm.control.request(`connect ${GUEST_GATEWAY} ${PORT} ${FIRST_SOURCE_PORT + retries} ${retries}`);
+    // The longest model give-up, and a margin for TCG: then every client must have ended.
+    const deadline = Date.now() + Math.max(...RETRIES.map((r) => synSchedule(vm.release, r).at(-1)!)) + 15_000;
+    const outcome = new Map<number, string>();
+    while (outcome.size < RETRIES.length && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      for (const retries of RETRIES) {
+        if (outcome.has(retries)) continue;
+        const text = await vm.control.text(`read /tmp/connect-${FIRST_SOURCE_PORT + retries}`).catch(() => null);
+        if (text !== null) outcome.set(retries, text.trim());
+      }
+    }
+    await stop(tcpdump);
+    tcpdump = undefined;
+    const synTimesMs = new Map<number, number[]>();
+    const firstAt = new Map<number, number>();
+    const reader = CaptureReader.open(capture);
+    while (reader.next()) {
+      const tcp = reader.ipOffset + ((reader.buf[reader.ipOffset]! & 0x0f) << 2);
+      if ((reader.buf[tcp + 13]! & TcpFlag.SYN) === 0) continue;
+      const retries = ((reader.buf[tcp]! << 8) | reader.buf[tcp + 1]!) - FIRST_SOURCE_PORT;
+      if (!firstAt.has(retries)) firstAt.set(retries, reader.timeMicros);
+      synTimesMs.set(retries, [...(synTimesMs.get(retries) ?? []), (reader.timeMicros - firstAt.get(retries)!) / 1000]);
+    }
+    reader.close();
+    return { release: vm.release, synTimesMs, outcome };
+  } finally {
+    if (tcpdump !== undefined) await stop(tcpdump);
+    await vm.stop();
+    await removeTap(lab.serverNs);
+    await lab.down();
+  }
+}
+
+beforeAll(async () => {
+  if (skip !== undefined) return;
+  const started = Date.now();
+  // Side by side: a guest mostly waits on its retransmit timers.
+  const results = await Promise.all(kernels.map((image, i) => measure(image, labs[i]!, join(dir, `syns-${i}.pcap`))));
+  kernels.forEach((image, i) => measured.set(image, results[i]!));
+  for (const m of results) {
+    const syns = RETRIES.map((r) => `${r}: ${JSON.stringify((m.synTimesMs.get(r) ?? []).map(Math.round))} ${m.outcome.get(r) ?? '(no result)'}`);
+    console.log(`client SYN schedule, guest ${m.release}: ${syns.join('; ')}`);
+  }
+  console.log(`vm client schedule: ${kernels.length} kernel(s) side by side, ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}, 180_000);
+
+afterAll(async () => {
+  if (skip === undefined) for (const lab of labs) await lab.down();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function expectNear(measuredMs: number, modelMs: number, what: string): void {
+  const late = measuredMs - modelMs;
+  expect(late, `${what}: measured ${measuredMs.toFixed(1)} ms, model ${modelMs} ms`).toBeGreaterThanOrEqual(-20);
+  expect(late, `${what}: measured ${measuredMs.toFixed(1)} ms, model ${modelMs} ms`).toBeLessThanOrEqual(50 + 0.04 * modelMs);
+}
+
+describe.skipIf(skip !== undefined || kernels.length === 0)('Debian kernels under qemu as clients whose SYNs are dropped, as simulate --client-kernel models them', () => {
+  for (const image of kernels) {
+    describe(image, () => {
+      for (const retries of RETRIES) {
+        it(`TCP_SYNCNT ${retries}: the same SYNs at the same times, and connect() fails with ETIMEDOUT when the model gives up`, () => {
+          const m = measured.get(image)!;
+          const model = synSchedule(m.release, retries);
+          const syns = model.slice(0, -1);
+          const times = m.synTimesMs.get(retries) ?? [];
+          expect(times.length, `SYNs on the wire ${JSON.stringify(times.map(Math.round))}, model ${JSON.stringify(syns)}`).toBe(syns.length);
+          syns.forEach((at, i) => expectNear(times[i]!, at, `SYN ${i}`));
+          const [result, ms, errno] = (m.outcome.get(retries) ?? '(no result)').split(' ');
+          expect(result, m.outcome.get(retries)).toBe('failed');
+          expect(Number(errno)).toBe(110); // ETIMEDOUT
+          expectNear(Number(ms), model.at(-1)!, 'connect() failed');
+        });
+      }
+    });
+  }
+});
