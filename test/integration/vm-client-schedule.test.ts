@@ -45,7 +45,7 @@ interface Measured {
 }
 
 const measured = new Map<string, Measured>();
-const labs = kernels.map((_, i) => new CaptureLab(i === 0 ? 'sdc' : `sdc-k${i}`, `10.94.${i}`));
+const labs = kernels.map((_, i) => new CaptureLab(i === 0 ? 'sdq' : `sdq-k${i}`, `10.94.${i}`));
 
 async function measure(image: string, lab: CaptureLab, capture: string): Promise<Measured> {
   const version = readImageFileVersion(image);
