@@ -14,7 +14,12 @@ export function endpointPort(endpoint: string): string {
   return endpoint.slice(endpoint.lastIndexOf(':') + 1);
 }
 
+/** An address as the host part of a URL or of an `address:port` endpoint (IPv6 in brackets, as ss and curl write it). */
+export function hostPart(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
+}
+
 /** "10.77.1.2", 80 → "10.77.1.2:80"; "::", 80 → "[::]:80" (as ss writes an IPv6 endpoint). */
 export function endpointText(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+  return `${hostPart(address)}:${port}`;
 }

@@ -11,12 +11,13 @@ import { assetPath, BIN_DIR, PYTHON } from '../../assets.js';
 import { request as sendControl } from '../../control/client.js';
 import type { ControlCommand, EventsReply, MetricsEntrySnapshot, ReplyOf, RequestOf, SsReply } from '../../control/contract.js';
 import { startRunChild, type RunChild } from '../../io/run-child.js';
+import { hostPart } from '../../observe/endpoint-text.js';
 import type { RunRecording } from '../../report/recording.js';
 import { SyndropError } from '../../errors.js';
 import { ipv4ToString, parseIpv4 } from '../../wire/addr.js';
 import { haveTool, run, runInNetns, type RunResult } from '../exec.js';
 import type { LabNodeName, LabTopology } from '../topology.js';
-import { clientAddress, familyAddresses, hostPart, type FamilyAddresses, type ScenarioFamily } from './family.js';
+import { clientAddress, familyAddresses, type FamilyAddresses, type ScenarioFamily } from './family.js';
 import type { Progress } from './progress.js';
 import type { VerdictRow } from './types.js';
 

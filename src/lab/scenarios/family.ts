@@ -33,8 +33,3 @@ export function clientAddress(topology: LabTopology, node: LabNodeName, family: 
   const iface = topology.nodes[node].interfaces[0]!;
   return (family === 4 ? iface.address : iface.address6).split('/')[0]!;
 }
-
-/** An address as the host part of a URL or of an `address:port` endpoint (IPv6 in brackets, as ss and curl write it). */
-export function hostPart(address: string): string {
-  return address.includes(':') ? `[${address}]` : address;
-}
