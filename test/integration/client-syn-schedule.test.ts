@@ -3,9 +3,10 @@
 // times on the wire and the moment connect() fails must be synSchedule(host release, retries)
 // (workload.ts: the retransmit timer and tcp_write_timeout, spec §1.10), SYN for SYN.
 //
-// Tolerance: the kernel's timers fire a little late, and each RTO starts from the late fire,
-// so lateness adds up: 6.18 here ran 19.37 s for a 19 s give-up. Each time may be late by up
-// to 50 ms + 4 % of its model time (never early by more than 20 ms); the count is exact.
+// Tolerance (test/helpers/syn-schedule.ts): the kernel's timers fire a little late, and each RTO
+// starts from the late fire, so lateness adds up: 6.18 here ran 19.37 s for a 19 s give-up.
+// Each time may be late by up to 50 ms + 4 % of its model time (never early by more than
+// 20 ms); the count is exact.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
@@ -13,11 +14,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PYTHON } from '../../src/assets.js';
 import { runInNetns } from '../../src/lab/exec.js';
-import { CaptureReader } from '../../src/replay/capture-reader.js';
 import { synSchedule } from '../../src/simulate/workload.js';
-import { TcpFlag } from '../../src/wire/tcp.js';
 import { CaptureLab, stop } from '../helpers/capture-lab.js';
 import { integrationPrerequisites } from '../helpers/lab-fixture.js';
+import { expectSchedule, synTimesBySourcePort } from '../helpers/syn-schedule.js';
 
 const lab = new CaptureLab(process.env.SYNDROP_TEST_SYNRETRY_PREFIX ?? 'sdk', '10.97.0');
 const PORT = 9;
@@ -60,18 +60,7 @@ beforeAll(async () => {
     const [retries, seconds] = line.split(' ');
     gaveUpAfterMs.set(Number(retries), Number(seconds) * 1000);
   }
-  const reader = CaptureReader.open(capture);
-  const firstAt = new Map<number, number>();
-  while (reader.next()) {
-    const tcp = reader.ipOffset + ((reader.buf[reader.ipOffset]! & 0x0f) << 2);
-    if ((reader.buf[tcp + 13]! & TcpFlag.SYN) === 0) continue;
-    const retries = ((reader.buf[tcp]! << 8) | reader.buf[tcp + 1]!) - FIRST_SOURCE_PORT;
-    if (!firstAt.has(retries)) firstAt.set(retries, reader.timeMicros);
-    const times = synTimesMs.get(retries) ?? [];
-    times.push((reader.timeMicros - firstAt.get(retries)!) / 1000);
-    synTimesMs.set(retries, times);
-  }
-  reader.close();
+  for (const [client, times] of synTimesBySourcePort(capture, FIRST_SOURCE_PORT)) synTimesMs.set(client, times);
 }, 90_000);
 
 afterAll(async () => {
@@ -79,21 +68,10 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function expectNear(measuredMs: number, modelMs: number, what: string): void {
-  const late = measuredMs - modelMs;
-  expect(late, `${what}: measured ${measuredMs.toFixed(1)} ms, model ${modelMs} ms`).toBeGreaterThanOrEqual(-20);
-  expect(late, `${what}: measured ${measuredMs.toFixed(1)} ms, model ${modelMs} ms`).toBeLessThanOrEqual(50 + 0.04 * modelMs);
-}
-
 describe.skipIf(skip)(`a ${release()} client whose SYNs are dropped, as simulate --client-kernel ${release()} models it`, () => {
   for (const retries of RETRIES) {
     it(`TCP_SYNCNT ${retries}: the same SYNs at the same times, and connect() fails when the model gives up`, () => {
-      const model = synSchedule(release(), retries);
-      const syns = model.slice(0, -1);
-      const measured = synTimesMs.get(retries) ?? [];
-      expect(measured.length, `SYNs on the wire ${JSON.stringify(measured.map(Math.round))}, model ${JSON.stringify(syns)}`).toBe(syns.length);
-      syns.forEach((at, i) => expectNear(measured[i]!, at, `SYN ${i}`));
-      expectNear(gaveUpAfterMs.get(retries)!, model.at(-1)!, 'connect() failed');
+      expectSchedule(synTimesMs.get(retries) ?? [], gaveUpAfterMs.get(retries)!, synSchedule(release(), retries));
     });
   }
 });
