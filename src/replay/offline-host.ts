@@ -58,7 +58,7 @@ export class OfflineHost {
     // An IPv6 server's listener is an IPv6 socket ([::] in ss and explain, as `run --family 6`):
     // replay feeds it only its own family's segments.
     const address6 = options.address6 ?? null;
-    this.host = new Host({ profile, sysctls, address: options.address, address6, listenFamilies: address6 === null ? 'both' : '6', seed: options.seed });
+    this.host = new Host({ profile, sysctls, address: options.address, address6, listenFamilies: address6 === null ? 'both' : '6', seed: options.seed, rxChecksumUnnecessary: true });
     this.acceptLoop = new AcceptLoop(this.host);
     const handler = typeof options.app === 'string' ? createApp(options.app) : options.app;
     this.listener = this.acceptLoop.listen(options.port, options.backlog, { handler, ratePerSecond: options.acceptRate, paused: false });

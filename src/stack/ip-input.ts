@@ -2,10 +2,11 @@
 // handed to TCP (tcp-input.ts) or answered here (ICMP echo). IPv6 frames go to ip6-input.ts.
 
 import { isMulticastOrBroadcast } from '../wire/addr.js';
+import { pseudoHeaderSum } from '../wire/checksum.js';
 import { writeIcmpEchoReply } from '../wire/builder.js';
 import { IcmpType, IcmpView } from '../wire/icmp.js';
 import { IpProtocol, Ipv4Field, Ipv4View, readI32, readU32 } from '../wire/ipv4.js';
-import { TcpField, TcpFlag, TcpView } from '../wire/tcp.js';
+import { CHECKSUM_UNNECESSARY, TcpField, TcpFlag, TcpView } from '../wire/tcp.js';
 import { WireError } from '../wire/wire-error.js';
 import { ip6Receive } from './ip6-input.js';
 import { Counter } from './mib.js';
@@ -45,7 +46,8 @@ export function ipReceive(state: KernelState, seg: Segment, buf: Uint8Array, off
   if (dst !== state.address && !toBroadcast) return apply(state, seg, Verdict.NOT_FOR_US);
   const protocol = buf[off + Ipv4Field.PROTOCOL]!;
   if (protocol === IpProtocol.TCP) {
-    const tcpError = TcpView.check(buf, payloadOffset, payloadLength, src, dst, seg.options);
+    const pseudo = state.rxChecksumUnnecessary ? CHECKSUM_UNNECESSARY : pseudoHeaderSum(src, dst, IpProtocol.TCP, payloadLength);
+    const tcpError = TcpView.checkWithPseudoSum(buf, payloadOffset, payloadLength, pseudo, seg.options);
     if (tcpError !== WireError.Ok) {
       c[Counter.InErrs]!++;
       if (tcpError === WireError.BadTcpChecksum) c[Counter.InCsumErrors]!++;

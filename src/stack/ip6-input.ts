@@ -8,7 +8,7 @@ import { writeIcmp6EchoReply } from '../wire/builder.js';
 import { Icmp6Type, IcmpView } from '../wire/icmp.js';
 import { readI32 } from '../wire/ipv4.js';
 import { Ipv6Field, Ipv6NextHeader, Ipv6View } from '../wire/ipv6.js';
-import { TcpField, TcpFlag, TcpView } from '../wire/tcp.js';
+import { CHECKSUM_UNNECESSARY, TcpField, TcpFlag, TcpView } from '../wire/tcp.js';
 import { WireError } from '../wire/wire-error.js';
 import { Counter } from './mib.js';
 import { apply } from './output.js';
@@ -51,7 +51,7 @@ export function ip6Receive(state: KernelState, seg: Segment, buf: Uint8Array, of
   const at = ip6.upperOffset;
   const length = ip6.upperLength;
   if (protocol === Ipv6NextHeader.TCP) {
-    const pseudo = pseudoHeaderSum6(buf, off + SRC_ADDR, off + DST_ADDR, Ipv6NextHeader.TCP, length);
+    const pseudo = state.rxChecksumUnnecessary ? CHECKSUM_UNNECESSARY : pseudoHeaderSum6(buf, off + SRC_ADDR, off + DST_ADDR, Ipv6NextHeader.TCP, length);
     const tcpError = TcpView.checkWithPseudoSum(buf, at, length, pseudo, seg.options);
     if (tcpError !== WireError.Ok) {
       c[Counter.InErrs]!++;

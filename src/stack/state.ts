@@ -52,6 +52,13 @@ export interface KernelConfig {
   seed?: number;
   tx?: TxRing;
   eventCapacity?: number;
+  /**
+   * Frames arrive with their TCP checksums already verified, as from a NIC with receive
+   * checksum offload (skb->ip_summed = CHECKSUM_UNNECESSARY): tcp_v4_rcv and tcp_v6_rcv skip
+   * the sum; the IPv4 header checksum is still checked (ip_rcv_core always does). For the
+   * offline engines, whose frames are checksummed by construction; a TUN's are not.
+   */
+  rxChecksumUnnecessary?: boolean;
 }
 
 /**
@@ -77,6 +84,8 @@ export class KernelState {
   readonly address6 = new Uint32Array(4);
   readonly hasAddress6: boolean;
   readonly listenFamilies: ListenFamilies;
+  /** KernelConfig.rxChecksumUnnecessary: TCP input skips the checksum sum. */
+  readonly rxChecksumUnnecessary: boolean;
   /** IPv6 peers behind their 32-bit keys (peers6.ts). */
   readonly peers6: Ipv6Peers;
   private readonly address6Digest: number;
@@ -127,6 +136,7 @@ export class KernelState {
     this.hasAddress6 = config.address6 != null;
     this.address6Digest = hsiphash4(this.keys.flow ^ 0x36767065, this.keys.ts1 ^ 0x65657273, this.address6[0]!, this.address6[1]!, this.address6[2]!, this.address6[3]!);
     this.listenFamilies = config.listenFamilies ?? 'both';
+    this.rxChecksumUnnecessary = config.rxChecksumUnnecessary ?? false;
     this.tsClockBase = random();
     this.cookieClockBase = random() * 1000;
     this.flows = new FlowTable(this.keys.flow);

@@ -20,6 +20,11 @@ export const TcpField = {
 const { SRC_PORT, DST_PORT, SEQ, ACK, DATA_OFFSET, FLAGS, WINDOW, CHECKSUM, URGENT, OPTIONS } = TcpField;
 
 export const TCP_MIN_HEADER = 20;
+/**
+ * In place of a pseudo-header sum: the checksum was verified before the frame reached us (the
+ * kernel's skb->ip_summed = CHECKSUM_UNNECESSARY). Real sums are never negative.
+ */
+export const CHECKSUM_UNNECESSARY = -1;
 const PROTOCOL_TCP = IpProtocol.TCP;
 
 export const TcpFlag = {
@@ -53,13 +58,15 @@ export class TcpView extends ByteWindow {
     return TcpView.checkWithPseudoSum(buf, off, len, pseudoHeaderSum(srcAddr, dstAddr, PROTOCOL_TCP, len), options);
   }
 
-  /** `check` for either family: the caller sums its pseudo-header (IPv4 or IPv6). */
+  /**
+   * `check` for either family: the caller sums its pseudo-header (IPv4 or IPv6), or passes
+   * CHECKSUM_UNNECESSARY when the device has verified the checksum already.
+   */
   static checkWithPseudoSum(buf: Uint8Array, off: number, len: number, pseudoSum: number, options: TcpOptions): WireErrorCode {
     if (len < TCP_MIN_HEADER) return WireError.Truncated;
     const headerLength = (buf[off + DATA_OFFSET]! >> 4) * 4;
     if (headerLength < TCP_MIN_HEADER || headerLength > len) return WireError.BadDataOffset;
-    const sum = sumWords(buf, off, len, pseudoSum);
-    if (finishChecksum(sum) !== 0) return WireError.BadTcpChecksum;
+    if (pseudoSum !== CHECKSUM_UNNECESSARY && finishChecksum(sumWords(buf, off, len, pseudoSum)) !== 0) return WireError.BadTcpChecksum;
     return options.parse(buf, off + OPTIONS, off + headerLength);
   }
 
