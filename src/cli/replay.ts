@@ -15,7 +15,6 @@ import { detectServer, parseServerEndpoint } from '../replay/server-endpoint.js'
 import { collect, parseInteger, parseNonNegativeInt, printJson } from './common.js';
 import { JOBS_OPTION } from './grid-jobs.js';
 import { commandLine, reportPath, writeReportFile } from './report-file.js';
-import { widenInliningBudget } from '../offline/inlining-budget.js';
 
 interface ReplayCliOptions {
   kernel: string;
@@ -91,7 +90,6 @@ export function registerReplay(program: Command): void {
     .option(...JOBS_OPTION)
     .addHelpText('after', OPEN_LOOP)
     .action(async (capture: string, options: ReplayCliOptions) => {
-      widenInliningBudget(); // before the engine's first frame (offline/inlining-budget.ts)
       const kernels = (options.kernels ?? options.kernel).split(',').map((k) => k.trim()).filter((k) => k !== '');
       for (const kernel of kernels) resolveProfile(kernel); // an unknown name fails before any reading
       if (options.app !== undefined && !APP_NAMES.includes(options.app as never)) throw usageError(`--app ${options.app}: choose one of ${APP_NAMES.join(', ')}`);

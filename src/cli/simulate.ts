@@ -12,7 +12,6 @@ import { parseNat, parseRtt } from '../simulate/workload.js';
 import { collect, parseInteger, parseNonNegativeInt, printJson } from './common.js';
 import { JOBS_OPTION } from './grid-jobs.js';
 import { commandLine, reportPath, writeReportFile } from './report-file.js';
-import { widenInliningBudget } from '../offline/inlining-budget.js';
 
 interface SimulateCliOptions {
   kernel: string;
@@ -75,7 +74,6 @@ export function registerSimulate(program: Command): void {
     .option('--report <file>', 'write an HTML timeline report (queues, drops by reason, explain): one section per run of the grid, on the same axes')
     .option(...JOBS_OPTION)
     .action(async (options: SimulateCliOptions) => {
-      widenInliningBudget(); // before the engine's first frame (offline/inlining-budget.ts)
       const kernels = (options.kernels ?? options.kernel).split(',').map((k) => k.trim()).filter((k) => k !== '');
       for (const kernel of kernels) resolveProfile(kernel);
       if (options.arrivals !== 'poisson' && options.arrivals !== 'uniform') throw usageError(`--arrivals ${options.arrivals}: choose poisson or uniform`);

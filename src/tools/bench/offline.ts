@@ -27,7 +27,6 @@ import { parseIpv4 } from '../../wire/addr.js';
 import { SegmentSpec, writeTcpSegment } from '../../wire/builder.js';
 import { TcpFlag } from '../../wire/tcp.js';
 import { benchGrid, gridLine, type GridBenchResult } from './offline-grid.js';
-import { widenInliningBudget } from '../../offline/inlining-budget.js';
 
 const SERVER = parseIpv4('10.77.0.2');
 const PORT = 80;
@@ -294,7 +293,6 @@ function benchSimulate(virtualSeconds: number): OfflineBenchResult['simulate'] {
 /** The section: measures, prints its lines through `log`, writes `out` (JSON). */
 export function offlineSection(options: { quick: boolean; out: string; log: (line: string) => void }): OfflineBenchResult {
   const { log } = options;
-  widenInliningBudget(); // as `syndrop replay` and `simulate` run (offline/inlining-budget.ts)
   const connections = options.quick ? 100_000 : 1_000_000; // fewer, and the fixed costs (explain reads the whole event ring) show
   log(`offline: replay of a generated capture (${connections.toLocaleString('en-US')} connections)…`);
   const replay = benchReplay(connections);
