@@ -10,7 +10,7 @@
 // remembers each address's last timestamp (spec §2.2). Same seed, same run.
 
 import type { ConnectionHandler } from '../stack/conn.js';
-import { seededRandom } from '../stack/hash.js';
+import { SeededRandom } from '../stack/hash.js';
 import type { TxRing } from '../stack/tx.js';
 import { Verdict } from '../stack/verdict.js';
 import { parseIpv4 } from '../wire/addr.js';
@@ -76,7 +76,7 @@ class Simulation {
   readonly offline: OfflineHost;
   readonly series: SeriesRecorder;
   readonly heap = new EventHeap();
-  readonly random: () => number;
+  readonly rng: SeededRandom;
   readonly schedule: number[];
   /** The client kernel gives each connection its own timestamp clock (4.10, spec §2.5). */
   readonly clockPerConnection: boolean;
@@ -103,10 +103,7 @@ class Simulation {
   now = 0;
 
   constructor(readonly options: SimulateOptions) {
-    this.random = (() => {
-      const next = seededRandom(options.seed ^ 0x5eed);
-      return () => next() / 4294967296;
-    })();
+    this.rng = new SeededRandom(options.seed ^ 0x5eed);
     this.schedule = synSchedule(options.clientKernel, options.synRetries);
     this.clockPerConnection = clientClockPerConnection(options.clientKernel);
     this.offline = new OfflineHost({
@@ -119,13 +116,18 @@ class Simulation {
       app: (options.nat ?? null) === null ? serveAndClose : serveAndFinish,
       seed: options.seed,
     });
-    this.nat = options.nat === undefined || options.nat === null ? null : new Nat(options.nat, this.random);
+    this.nat = options.nat === undefined || options.nat === null ? null : new Nat(options.nat, () => this.rng.nextUnit());
     this.series = new SeriesRecorder(options.bucketMs, this.offline.listener);
     this.offline.observe(
       (tx, i) => this.onSent(tx, i),
       (time, verdict, peerAddr, peerPort) => this.onDecision(time, verdict, peerAddr, peerPort),
     );
     if (options.recordStartWallMs !== undefined) this.offline.record(options.recordStartWallMs);
+  }
+
+  /** The workload's next draw in [0, 1). */
+  random(): number {
+    return this.rng.nextUnit();
   }
 
   run(): SimulateResult {
