@@ -228,12 +228,14 @@ export class CapturedSegment {
 
   /**
    * The segment as the emulated host should see it: `ack` and `tsEcr` replaced, the IP total
-   * (IPv6: payload) length cut to what was captured, valid IP (IPv4) and TCP checksums. Rewritten in place, in the
-   * buffer it was loaded from (a capture record nobody reads again: copying each segment out
-   * first was a tenth of replay's own time). Returns its length; the bytes start at
-   * `frameBuffer[frameOffset]`.
+   * (IPv6: payload) length cut to what was captured, a valid IPv4 header checksum, and with
+   * `tcpChecksum` a valid TCP checksum. The offline host takes TCP checksums as verified
+   * (CHECKSUM_UNNECESSARY), so only bytes someone reads again (`--out`) need it. Rewritten in
+   * place, in the buffer it was loaded from (a capture record nobody reads again: copying each
+   * segment out first was a tenth of replay's own time). Returns its length; the bytes start
+   * at `frameBuffer[frameOffset]`.
    */
-  rewrite(ack: number, tsEcr: number): number {
+  rewrite(ack: number, tsEcr: number, tcpChecksum: boolean): number {
     const view = this.#view;
     const at = this.#off;
     const length = this.#ipLength;
@@ -247,6 +249,7 @@ export class CapturedSegment {
     }
     view.setUint32(tcp + TCP_ACK, ack);
     if (this.#tsEcrAt >= 0) view.setUint32(tcp + this.#tsEcrAt, tsEcr);
+    if (!tcpChecksum) return length;
     view.setUint16(tcp + TCP_CHECKSUM, 0);
     const pseudo = this.ipv6
       ? pseudoHeaderSum6(this.#buf, at + IP6_SRC_ADDR, at + IP6_DST_ADDR, PROTOCOL_TCP, tcpLength)

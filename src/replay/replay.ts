@@ -195,7 +195,7 @@ class Replay {
       if (emulated.isn !== NONE) ack = (segment.ack - real.isn + emulated.isn) >>> 0;
       if (segment.hasTimestamps && real.tsVal !== NONE && emulated.tsVal !== NONE) tsEcr = (segment.tsEcr - real.tsVal + emulated.tsVal) >>> 0;
     }
-    const length = segment.rewrite(ack, tsEcr);
+    const length = segment.rewrite(ack, tsEcr, this.pcap !== null); // --out writes these bytes
     this.advance(timeMicros, now);
     this.feeding = this.pcap !== null;
     this.inputMicros = timeMicros;

@@ -110,7 +110,7 @@ describe('the captured IPv6 segment (RFC 8200 §3, RFC 9293 §3.1)', () => {
     const bytes = Uint8Array.from(ack6);
     const segment = new CapturedSegment();
     segment.load(bytes, 0, bytes.length);
-    const length = segment.rewrite(0xdeadbeef, 0x01020304);
+    const length = segment.rewrite(0xdeadbeef, 0x01020304, true);
     expect(length).toBe(ack6.length);
     const reread = new CapturedSegment();
     reread.load(bytes, 0, length);
@@ -120,6 +120,17 @@ describe('the captured IPv6 segment (RFC 8200 §3, RFC 9293 §3.1)', () => {
     const pseudo = refSum(bytes, 8, 40) + tcpLength + 6;
     expect(refFold(refSum(bytes, 40, length, pseudo))).toBe(0);
     expect(bytes.subarray(0, 40)).toEqual(ack6.subarray(0, 40));
+  });
+
+  it('without --out the rewrite leaves the TCP checksum as captured (the offline host does not sum it), ACK and TSecr still in place', () => {
+    const bytes = Uint8Array.from(ack6);
+    const segment = new CapturedSegment();
+    segment.load(bytes, 0, bytes.length);
+    const length = segment.rewrite(0xdeadbeef, 0x01020304, false);
+    const reread = new CapturedSegment();
+    reread.load(bytes, 0, length);
+    expect([reread.ack >>> 0, reread.tsEcr]).toEqual([0xdeadbeef, 0x01020304]);
+    expect(bytes.subarray(40 + 16, 40 + 18)).toEqual(ack6.subarray(40 + 16, 40 + 18));
   });
 
   it('an extension header before TCP is its own count; a fragment header counts as a fragment; ICMPv6 is not TCP', () => {
