@@ -37,9 +37,9 @@ export class Ipv6Peers {
   /** Live count that triggers the next sweep. */
   private sweepAt: number;
   private readonly k0: number;
+  private readonly k1: number;
   /** internWords' bytes, reused: replay calls it for every decision about an IPv6 peer. */
   readonly #wordBytes = new Uint8Array(16);
-  private readonly k1: number;
 
   constructor(k0: number, k1: number, capacity = 256) {
     this.k0 = k0;
@@ -103,11 +103,11 @@ export class Ipv6Peers {
   word(key: number, i: number): number {
     return this.words[(key - 1) * 4 + i]!;
   }
+
   /** The address a key stands for, as text (RFC 5952): how every observer names an IPv6 peer. */
   addressText(key: number): string {
     return ipv6ToString([this.word(key, 0), this.word(key, 1), this.word(key, 2), this.word(key, 3)]);
   }
-
 
   /** Copies the key's address into `out` (SegmentSpec.dstAddr6, an event's columns). */
   copyTo(key: number, out: Uint32Array, at = 0): void {
